@@ -1,0 +1,268 @@
+"""Read a project folder: collide.yaml, connectors/*.yaml, models/*.yaml + .sql/.py.
+
+Loading never stops at the first mistake: every problem is collected with its file and line, so
+`collide check` can report them all in one go.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from collide.errors import CollideError, Problem, Problems, did_you_mean
+from collide.specs import ConnectorSpec, ModelSpec, ProjectConfig
+from collide.yamlio import LocatedYaml, load_yaml, pydantic_problems
+
+CONFIG_FILE = "collide.yaml"
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """The nearest folder upwards from `start` holding collide.yaml."""
+    here = (start or Path.cwd()).resolve()
+    if here.is_file():
+        here = here.parent
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_FILE).is_file():
+            return folder
+    raise CollideError(
+        Problem(
+            str(start or Path.cwd()),
+            None,
+            f"no {CONFIG_FILE} here or in any parent folder",
+            "Run collide inside a project folder or pass --project PATH",
+        )
+    )
+
+
+@dataclass
+class Located:
+    """A spec plus where it came from, so later stages can point at the right line."""
+
+    path: Path
+    display: str
+    doc: LocatedYaml
+
+    def line(self, *loc: Any) -> int:
+        return self.doc.line_of(tuple(loc))
+
+
+@dataclass
+class Connector(Located):
+    spec: ConnectorSpec = None  # type: ignore[assignment]
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+
+@dataclass
+class Model(Located):
+    spec: ModelSpec = None  # type: ignore[assignment]
+    sql_path: Path | None = None
+    rule_path: Path | None = None
+    sql: str = ""
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def kind(self) -> str:
+        return "polars" if self.rule_path else "sql"
+
+    @property
+    def version(self) -> str:
+        """Hash of the YAML and the SQL/rule text: any edit makes a new model version."""
+        h = hashlib.sha256(self.path.read_bytes())
+        body = self.rule_path or self.sql_path
+        if body is not None:
+            h.update(b"\0" + body.read_bytes())
+        return h.hexdigest()[:12]
+
+    @property
+    def body_display(self) -> str:
+        body = self.rule_path or self.sql_path
+        return self.display[: -len(self.path.name)] + body.name if body else self.display
+
+
+@dataclass
+class Catalog:
+    root: Path
+    config: ProjectConfig
+    connectors: dict[str, Connector] = field(default_factory=dict)
+    models: dict[str, Model] = field(default_factory=dict)
+    problems: Problems = field(default_factory=Problems)
+
+    def rel(self, path: Path) -> str:
+        try:
+            return str(path.resolve().relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+
+def _validate(cls: Any, doc: LocatedYaml, display: str, problems: Problems) -> Any:
+    if not isinstance(doc.data, dict):
+        problems.add(display, 1, "expected a mapping of keys at the top level", "See the README")
+        return None
+    try:
+        return cls.model_validate(doc.data)
+    except ValidationError as exc:
+        problems.extend(pydantic_problems(exc, doc, display, cls))
+        return None
+
+
+def load_config(root: Path) -> ProjectConfig:
+    path = root / CONFIG_FILE
+    doc = load_yaml(path, CONFIG_FILE)
+    if doc.data is None:
+        return ProjectConfig()
+    problems = Problems()
+    cfg = _validate(ProjectConfig, doc, CONFIG_FILE, problems)
+    problems.raise_if_any()
+    return cfg
+
+
+def load_catalog(root: Path) -> Catalog:
+    """Load everything; problems are collected on `catalog.problems`, not raised."""
+    config = load_config(root)
+    cat = Catalog(root=root, config=config)
+    _load_connectors(cat)
+    _load_models(cat)
+    return cat
+
+
+def _load_connectors(cat: Catalog) -> None:
+    folder = cat.root / cat.config.paths.connectors
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.glob("*.y*ml")):
+        display = cat.rel(path)
+        try:
+            doc = load_yaml(path, display)
+        except CollideError as exc:
+            cat.problems.extend(exc.problems)
+            continue
+        spec = _validate(ConnectorSpec, doc, display, cat.problems)
+        if spec is None:
+            continue
+        if spec.id != path.stem:
+            cat.problems.add(
+                display,
+                doc.line_of(("id",)),
+                f'dataset id "{spec.id}" differs from the file name "{path.stem}"',
+                f"Rename the file to {spec.id}.yaml or set id: {path.stem}",
+            )
+            continue
+        cat.connectors[spec.id] = Connector(path=path, display=display, doc=doc, spec=spec)
+
+
+def _load_models(cat: Catalog) -> None:
+    folder = cat.root / cat.config.paths.models
+    if not folder.is_dir():
+        return
+    yamls = {p.stem: p for p in sorted(folder.glob("*.y*ml"))}
+    sqls = {p.stem: p for p in sorted(folder.glob("*.sql"))}
+    rules = {p.stem: p for p in sorted(folder.glob("*.py"))}
+    for stem, sql in sqls.items():
+        if stem not in yamls:
+            cat.problems.add(
+                cat.rel(sql),
+                None,
+                f"SQL file without a model file {stem}.yaml",
+                f"Add models/{stem}.yaml describing the model, or delete the SQL file",
+            )
+    for stem, rule in rules.items():
+        if stem not in yamls:
+            cat.problems.add(
+                cat.rel(rule),
+                None,
+                f"polars rule without a model file {stem}.yaml",
+                f"Add models/{stem}.yaml describing the model, or delete the rule file",
+            )
+    for stem, path in yamls.items():
+        display = cat.rel(path)
+        try:
+            doc = load_yaml(path, display)
+        except CollideError as exc:
+            cat.problems.extend(exc.problems)
+            continue
+        spec = _validate(ModelSpec, doc, display, cat.problems)
+        if spec is None:
+            continue
+        if spec.id != stem:
+            cat.problems.add(
+                display,
+                doc.line_of(("id",)),
+                f'model id "{spec.id}" differs from the file name "{stem}"',
+                f"Rename the files to {spec.id}.yaml/.sql or set id: {stem}",
+            )
+            continue
+        sql_path, rule_path = sqls.get(stem), rules.get(stem)
+        if sql_path and rule_path:
+            cat.problems.add(
+                display,
+                None,
+                f"model has both {stem}.sql and {stem}.py",
+                "Keep one: SQL for most models, a polars rule only where SQL does badly",
+            )
+            continue
+        if not sql_path and not rule_path:
+            cat.problems.add(
+                display,
+                None,
+                f"model file without its SQL {stem}.sql",
+                f"Write the query in models/{stem}.sql (or a polars rule in {stem}.py)",
+            )
+            continue
+        sql = ""
+        if sql_path:
+            try:
+                sql = sql_path.read_text(encoding="utf-8-sig")
+            except UnicodeDecodeError:
+                cat.problems.add(cat.rel(sql_path), None, "file is not UTF-8", "Save it as UTF-8")
+                continue
+        model = Model(
+            path=path, display=display, doc=doc, spec=spec, sql_path=sql_path,
+            rule_path=rule_path, sql=sql,
+        )
+        cat.models[spec.id] = model
+    _cross_check(cat)
+
+
+def _cross_check(cat: Catalog) -> None:
+    """Links between specs that each file alone cannot check."""
+    for model in cat.models.values():
+        spec = model.spec
+        for i, ds in enumerate(spec.inputs):
+            if ds not in cat.connectors:
+                cat.problems.add(
+                    model.display,
+                    model.line("inputs", i),
+                    f'unknown dataset "{ds}" in inputs',
+                    did_you_mean(ds, cat.connectors) or "Add connectors/" + ds + ".yaml",
+                )
+        for i, ev in enumerate(spec.evidence):
+            if ev.dataset not in spec.inputs:
+                cat.problems.add(
+                    model.display,
+                    model.line("evidence", i, "dataset"),
+                    f'evidence dataset "{ev.dataset}" is not one of the model\'s inputs',
+                    did_you_mean(ev.dataset, spec.inputs) or "Add it to inputs",
+                )
+                continue
+            conn = cat.connectors.get(ev.dataset)
+            if conn is None:
+                continue
+            cols = conn.spec.schema()
+            for dcol in ev.on:
+                if dcol not in cols:
+                    cat.problems.add(
+                        model.display,
+                        model.line("evidence", i, "on", dcol),
+                        f'evidence column "{dcol}" is not a column of dataset "{ev.dataset}"',
+                        did_you_mean(dcol, cols),
+                    )

@@ -1,0 +1,113 @@
+"""The DuckDB adapter: a locked-down connection per model run.
+
+Each declared input is a view over its snapshot's Parquet file (or an in-memory Arrow table in
+model unit tests, or an empty typed table when binding). After the views exist, external access
+is disabled except for the snapshot folders and the configuration is locked, so model SQL can
+reach nothing but its inputs.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Union
+
+from collide.errors import Problem
+
+InputData = Union[Path, "pa.Table", dict]  # noqa: F821  (parquet file, Arrow table, or schema)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+class Sandbox:
+    """A DuckDB connection that sees only the given inputs and the engine's functions."""
+
+    def __init__(self, inputs: dict[str, Any], *, threads: int | None = None):
+        import duckdb
+        import pyarrow as pa
+
+        self.con = duckdb.connect(":memory:")
+        if threads:
+            self.con.execute(f"SET threads={int(threads)}")
+        self.con.execute("SET autoinstall_known_extensions=false")
+        self.con.execute("SET autoload_known_extensions=false")
+        dirs: set[str] = set()
+        for name, src in inputs.items():
+            if isinstance(src, Path):
+                self.con.execute(
+                    f"CREATE VIEW {_quote(name)} AS SELECT * FROM read_parquet({_literal(str(src))})"
+                )
+                dirs.add(str(src.resolve().parent) + "/")
+            elif isinstance(src, pa.Table):
+                self.con.register(f"__input_{name}", src)
+                self.con.execute(
+                    f"CREATE VIEW {_quote(name)} AS SELECT * FROM {_quote('__input_' + name)}"
+                )
+            else:
+                cols = ", ".join(f"{_quote(c)} {t}" for c, t in src.items())
+                self.con.execute(f"CREATE TABLE {_quote(name)} ({cols})")
+        from collide.functions import register_functions
+
+        register_functions(self.con)
+        if dirs:
+            listed = ", ".join(_literal(d) for d in sorted(dirs))
+            self.con.execute(f"SET allowed_directories=[{listed}]")
+        self.con.execute("SET enable_external_access=false")
+        self.con.execute("SET lock_configuration=true")
+
+    def describe(self, sql: str, params: dict[str, Any]) -> list[tuple[str, str]]:
+        rows = self.con.execute("DESCRIBE " + sql, params).fetchall()
+        return [(r[0], r[1]) for r in rows]
+
+    def arrow(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:  # noqa: F821
+        return fetch_arrow(self.con, sql, params)
+
+    def register(self, name: str, table: Any) -> None:
+        self.con.register(name, table)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def fetch_arrow(con: Any, sql: str, params: dict[str, Any] | None = None) -> pa.Table:  # noqa: F821
+    """Run `sql` and return an Arrow table without an extra copy of the rows."""
+    rel = con.sql(sql, params=params or None)
+    if rel is None:
+        raise ValueError("statement returned no rows")
+    if hasattr(rel, "to_arrow_table"):  # DuckDB >= 1.4
+        return rel.to_arrow_table()
+    return rel.arrow()
+
+
+_LINE_RE = re.compile(r"LINE (\d+):")
+
+
+def duckdb_problem(exc: Exception, display: str, fix: str = "", line_offset: int = 0) -> Problem:
+    """A DuckDB error as one Problem at the SQL line DuckDB points at."""
+    text = str(exc)
+    m = _LINE_RE.search(text)
+    line = int(m.group(1)) - line_offset if m else None
+    lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+    main = lines[0] if lines else text
+    main = re.sub(r"^[A-Za-z ]*Error: ", "", main)
+    extra = [ln for ln in lines[1:] if ln.startswith("Candidate") or ln.startswith("Did you mean")]
+    if extra:
+        main += " " + " ".join(extra)
+    return Problem(display, line if line and line > 0 else None, main.rstrip("!. "), fix)
+
+
+def params_for(sql_params: list[str], values: dict[str, Any]) -> dict[str, Any]:
+    """Only the params the SQL actually uses (DuckDB refuses extra ones)."""
+    return {p: values.get(p) for p in sql_params}

@@ -1,0 +1,127 @@
+"""Write one run into the store: lifecycle (新增/持续/已消失), review carry-over, sightings.
+
+Called inside the run's single transaction (see Run.commit).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from collide.clues import EXCLUDED, GONE, NEW, ONGOING, PENDING, Clue, jsonable
+from collide.store import insert_rows, now
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(jsonable(obj), ensure_ascii=False, sort_keys=True)
+
+
+def apply_lifecycle(run: Any, con: Any, clues: list[Clue], summary: dict[str, Any]) -> int:
+    """Set lifecycle/review on `clues`, write the run; return how many clues disappeared."""
+    store = run.project.store
+    at = now()
+    prior = store.prior_clues(con, [c.clue_id for c in clues])
+    for c in clues:
+        p = prior.get(c.clue_id)
+        if p is None:
+            c.lifecycle, c.first_seen = NEW, run.started.date().isoformat()
+            continue
+        c.lifecycle = ONGOING
+        c.first_seen = p["first_seen_at"].date().isoformat() if p["first_seen_at"] else ""
+        c.review_status = p["review_status"] or PENDING
+        c.review_note = p["review_note"] or ""
+        if c.review_status == EXCLUDED and p["reviewed_evidence_hash"] != c.evidence_hash:
+            c.review_note = f"证据已变化，请重新审查（原排除理由：{c.review_note or '未填写'}）"
+            c.review_status = PENDING
+
+    gone: list[dict[str, Any]] = []
+    for mid, st in run.models.items():
+        if st.status != "ok":
+            continue
+        _, active = store.last_active(con, mid)
+        current = {c.clue_id for c in st.clues}
+        for cid, info in active.items():
+            if cid not in current:
+                gone.append({**info, "model_id": mid})
+
+    con.execute(
+        "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [run.run_id, run.started, at, summary["status"], run.run_date,
+         _dumps(run.params), ",".join(run.models), _dumps(summary)],
+    )
+    for ds, st in run.datasets.items():
+        snap = st.snapshot
+        if snap is not None:
+            m = snap.manifest
+            con.execute(
+                "INSERT INTO snapshots SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM "
+                "snapshots WHERE dataset_id = ? AND snapshot_id = ?)",
+                [ds, snap.snapshot_id, m.get("created_at"), m.get("rows_read"),
+                 m.get("rows_loaded"), m.get("rows_rejected"), str(snap.dir),
+                 ds, snap.snapshot_id],
+            )
+        con.execute(
+            "INSERT INTO run_datasets VALUES (?, ?, ?, ?, ?, ?)",
+            [run.run_id, ds, snap.snapshot_id if snap is not None else None, st.status,
+             st.quality.status if st.quality is not None else None, st.message],
+        )
+    for mid, st in run.models.items():
+        model = run._model_objs[mid]
+        con.execute(
+            "INSERT INTO model_versions SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM "
+            "model_versions WHERE model_id = ? AND version = ?)",
+            [mid, st.version, model.spec.title, model.path.read_text(encoding="utf-8-sig"),
+             model.sql or (model.rule_path.read_text(encoding="utf-8") if model.rule_path else ""),
+             run.run_id, mid, st.version],
+        )
+        con.execute(
+            "INSERT INTO run_models VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [run.run_id, mid, st.version, st.status, st.hits, st.seconds, st.message],
+        )
+
+    clue_cols = ["clue_id", "model_id", "subject_type", "subject_id", "subject_name",
+                 "first_seen_run", "first_seen_at", "last_seen_run", "review_status",
+                 "review_note", "reviewed_at", "reviewed_evidence_hash"]
+    con.execute("CREATE TEMP TABLE __new_clues AS SELECT * FROM clues LIMIT 0")
+    insert_rows(con, "__new_clues", [
+        {"clue_id": c.clue_id, "model_id": c.model_id, "subject_type": c.subject_type,
+         "subject_id": c.subject_id, "subject_name": c.subject_name,
+         "first_seen_run": run.run_id, "first_seen_at": at, "last_seen_run": run.run_id,
+         "review_status": c.review_status, "review_note": c.review_note}
+        for c in clues
+    ], clue_cols[:10])
+    con.execute(
+        "INSERT INTO clues SELECT * FROM __new_clues ON CONFLICT (clue_id) DO UPDATE SET "
+        "subject_name = excluded.subject_name, last_seen_run = excluded.last_seen_run, "
+        "review_status = excluded.review_status, review_note = excluded.review_note"
+    )
+    con.execute("DROP TABLE __new_clues")
+
+    sight_cols = ["run_id", "clue_id", "model_id", "model_version", "lifecycle", "score",
+                  "percentile", "risk", "rank", "models_hit", "reason", "evidence_hash",
+                  "output_json", "warnings_json"]
+    rows = [
+        {"run_id": run.run_id, "clue_id": c.clue_id, "model_id": c.model_id,
+         "model_version": c.model_version, "lifecycle": c.lifecycle, "score": c.score,
+         "percentile": c.percentile, "risk": c.risk, "rank": c.rank, "models_hit": c.models_hit,
+         "reason": c.reason, "evidence_hash": c.evidence_hash, "output_json": _dumps(c.output),
+         "warnings_json": _dumps(c.warnings)}
+        for c in clues
+    ]
+    rows += [
+        {"run_id": run.run_id, "clue_id": g["clue_id"], "model_id": g["model_id"],
+         "model_version": g["model_version"], "lifecycle": GONE, "reason": g["reason"],
+         "evidence_hash": g["evidence_hash"], "output_json": "{}", "warnings_json": "[]"}
+        for g in gone
+    ]
+    insert_rows(con, "sightings", rows, sight_cols)
+    ev_rows = [
+        {"run_id": run.run_id, "clue_id": c.clue_id, "seq": i, "dataset": r.get("_dataset"),
+         "row_json": _dumps({k: v for k, v in r.items() if k != "_dataset"})}
+        for c in clues
+        for i, r in enumerate(c.evidence)
+    ]
+    insert_rows(con, "evidence", ev_rows, ["run_id", "clue_id", "seq", "dataset", "row_json"])
+    store.audit(con, "run", {"run_id": run.run_id, "status": summary["status"],
+                             "clues": len(clues), "gone": len(gone)})
+    return len(gone)

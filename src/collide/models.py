@@ -1,0 +1,366 @@
+"""Check and execute supervision models (SQL or polars rule) against their inputs."""
+
+from __future__ import annotations
+
+import importlib.util
+import string
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from collide.catalog import Catalog, Model
+from collide.errors import CollideError, Problem, did_you_mean
+from collide.sandbox import check_expression, check_sql
+
+SUBJECT_COL = "__subject_id"
+SCORE_COL = "__score"
+
+
+# --------------------------------------------------------------------------- params
+
+
+def coerce_param(name: str, raw: Any, default: Any, where: str) -> Any:
+    """A param value converted to the type of its declared default."""
+    if default is None or raw is None:
+        return raw
+    if isinstance(default, bool):
+        if isinstance(raw, bool):
+            return raw
+        text = str(raw).strip().lower()
+        if text in {"true", "yes", "1", "是"}:
+            return True
+        if text in {"false", "no", "0", "否"}:
+            return False
+        raise CollideError(
+            Problem(where, None, f'param {name} expects true or false, got "{raw}"',
+                    f"Pass --param {name}=true or --param {name}=false")
+        )
+    if isinstance(default, (int, float)):
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            return type(default)(raw) if isinstance(default, float) or float(raw).is_integer() \
+                else float(raw)
+        text = str(raw).strip().replace(",", "")
+        try:
+            value = float(text)
+        except ValueError:
+            raise CollideError(
+                Problem(where, None, f'param {name} expects a number (default {default}), '
+                        f'got "{raw}"', f"Pass a number, e.g. --param {name}={default}")
+            ) from None
+        if isinstance(default, int) and value.is_integer():
+            return int(value)
+        return value
+    return str(raw)
+
+
+def resolve_params(
+    model: Model, overrides: dict[str, Any], where: str = "--param", strict: bool = False
+) -> dict[str, Any]:
+    """Declared defaults, overridden by run params that the model declares."""
+    values = dict(model.spec.params)
+    for key, raw in overrides.items():
+        if key in model.spec.params:
+            values[key] = coerce_param(key, raw, model.spec.params[key], where)
+        elif strict:
+            raise CollideError(
+                Problem(model.display, model.line("params"), f'unknown param "{key}"',
+                        did_you_mean(key, model.spec.params) or "Declare it under params:")
+            )
+    return values
+
+
+# --------------------------------------------------------------------------- check
+
+
+def input_schemas(cat: Catalog, snapshot_schemas: dict[str, dict[str, str]]) -> dict[str, dict]:
+    """Schema of each dataset: the latest snapshot's, else the one its connector declares."""
+    out = {}
+    for ds, conn in cat.connectors.items():
+        out[ds] = snapshot_schemas.get(ds) or conn.spec.schema()
+    return out
+
+
+def _out_problem(model: Model, loc: tuple, what: str, col: str, outputs: list[str]) -> Problem:
+    hint = did_you_mean(col, outputs)
+    return Problem(
+        model.display,
+        model.line(*loc),
+        f'{what} "{col}" is not a column the model produces',
+        (hint + " " if hint.startswith("Did") else "")
+        + f"Select it in {model.body_display} or change {'.'.join(map(str, loc))}",
+    )
+
+
+def reason_fields(template: str) -> list[str]:
+    fields = []
+    for _, name, _, _ in string.Formatter().parse(template):
+        if name:
+            fields.append(name)
+    return fields
+
+
+def check_model(model: Model, cat: Catalog, schemas: dict[str, dict[str, str]]) -> list[Problem]:
+    """Every problem with one model, found by binding it (not running it) on empty inputs."""
+    from collide.engine import Sandbox, duckdb_problem
+
+    spec = model.spec
+    problems: list[Problem] = []
+    if any(ds not in schemas for ds in spec.inputs):
+        return problems  # reported by the catalog cross-check
+    inputs = {ds: schemas[ds] for ds in spec.inputs}
+    with Sandbox(inputs, threads=1) as box:
+        if model.kind == "sql":
+            shape, found = check_sql(model.sql, spec.inputs, model.body_display, list(spec.params))
+            if found:
+                return found
+            params = {p: spec.params.get(p) for p in shape.params}
+            try:
+                described = box.describe(model.sql.strip().rstrip(";"), params)
+            except Exception as exc:  # DuckDB binder/parser errors are user mistakes here
+                return [duckdb_problem(exc, model.body_display,
+                                       "Check table and column names against the inputs")]
+            outputs = [c for c, _ in described]
+            types = dict(described)
+        else:
+            try:
+                frame = _rule_output(model, {ds: _empty_frame(s) for ds, s in inputs.items()},
+                                     dict(spec.params))
+                schema = frame.collect_schema()
+            except CollideError as exc:
+                return exc.problems
+            except Exception as exc:
+                return [Problem(model.body_display, None, f"polars rule failed on empty inputs: "
+                                f"{type(exc).__name__}: {exc}", "Fix the rule function")]
+            outputs = list(schema.names())
+            types = {}
+        if spec.subject.id not in outputs:
+            problems.append(_out_problem(model, ("subject", "id"), "subject id", spec.subject.id,
+                                         outputs))
+        if spec.subject.name and spec.subject.name not in outputs:
+            problems.append(_out_problem(model, ("subject", "name"), "subject name",
+                                         spec.subject.name, outputs))
+        try:
+            fields = reason_fields(spec.reason)
+        except ValueError as exc:
+            problems.append(Problem(model.display, model.line("reason"),
+                                    f"reason template is malformed ({exc})",
+                                    "Use {column} for values; write {{ and }} for braces"))
+            fields = []
+        for name in fields:
+            if name not in outputs:
+                problems.append(_out_problem(model, ("reason",), "reason placeholder", name,
+                                             outputs))
+        bad = check_expression(spec.score)
+        if bad:
+            problems.append(Problem(model.display, model.line("score"), f"score {bad}",
+                                    "Write e.g. score: total_paid"))
+        elif model.kind == "sql" and not problems:
+            try:
+                box.describe(_scored_sql(model), params)
+            except Exception as exc:
+                p = duckdb_problem(exc, model.display)
+                problems.append(Problem(model.display, model.line("score"),
+                                        f"score expression: {p.message}",
+                                        "Use only the model's output columns in score"))
+        for i, ev in enumerate(spec.evidence):
+            for dcol, ocol in ev.on.items():
+                if ocol not in outputs:
+                    problems.append(_out_problem(model, ("evidence", i, "on", dcol),
+                                                 "evidence column", ocol, outputs))
+            if types and ev.dataset in inputs and not problems:
+                cols = ", ".join(f'"{c}" {t}' for c, t in types.items())
+                box.con.execute(f"CREATE OR REPLACE TEMP TABLE __hits_{i} ({cols})")
+                try:
+                    box.describe(_evidence_sql(f"__hits_{i}", ev.dataset, ev.on,
+                                               spec.subject.id, 1), {})
+                except Exception as exc:
+                    p = duckdb_problem(exc, model.display)
+                    problems.append(Problem(model.display, model.line("evidence", i),
+                                            f"evidence join on {ev.dataset}: {p.message}",
+                                            "Join columns must have comparable types"))
+    problems.extend(_check_tests(model, schemas, outputs))
+    return problems
+
+
+def _check_tests(model: Model, schemas: dict[str, dict[str, str]], outputs: list[str]):
+    spec = model.spec
+    for t, test in enumerate(spec.tests):
+        for ds, rows in test.given.items():
+            if ds not in spec.inputs:
+                yield Problem(model.display, model.line("tests", t, "given", ds),
+                              f'test "{test.name}" gives rows for "{ds}", not an input',
+                              did_you_mean(ds, spec.inputs) or "Use one of the inputs")
+                continue
+            for r, row in enumerate(rows):
+                if not isinstance(row, dict):
+                    yield Problem(model.display, model.line("tests", t, "given", ds, r),
+                                  f'test "{test.name}": each given row must be a mapping',
+                                  "Write rows as {column: value, …}")
+                    continue
+                for col in row:
+                    if col not in schemas.get(ds, {}):
+                        yield Problem(model.display, model.line("tests", t, "given", ds, r),
+                                      f'test "{test.name}": "{col}" is not a column of "{ds}"',
+                                      did_you_mean(col, schemas.get(ds, {})))
+        for e, exp_row in enumerate(test.expect):
+            for col in exp_row:
+                if col not in outputs:
+                    yield _out_problem(model, ("tests", t, "expect", e), "expected column",
+                                       col, outputs)
+        for key in test.params:
+            if key not in spec.params:
+                yield Problem(model.display, model.line("tests", t, "params"),
+                              f'test "{test.name}" sets unknown param "{key}"',
+                              did_you_mean(key, spec.params) or "Declare it under params:")
+
+
+# --------------------------------------------------------------------------- execute
+
+
+@dataclass
+class ModelOutput:
+    model_id: str
+    version: str
+    rows: list[dict[str, Any]]
+    columns: list[str]
+    evidence: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # subject → rows
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def _scored_sql(model: Model) -> str:
+    body = model.sql.strip().rstrip(";")
+    return f"SELECT *, ({model.spec.score}) AS {SCORE_COL} FROM ({body}\n) AS __model"
+
+
+def _evidence_sql(hits: str, dataset: str, on: dict[str, str], subject: str, limit: int) -> str:
+    cond = " AND ".join(f'd."{dcol}" = h."{ocol}"' for dcol, ocol in on.items())
+    return (
+        f'SELECT CAST(h."{subject}" AS VARCHAR) AS {SUBJECT_COL}, d.* FROM {hits} h '
+        f'JOIN "{dataset}" d ON {cond} '
+        f'QUALIFY row_number() OVER (PARTITION BY h."{subject}" '
+        f"ORDER BY d._source_file, d._source_row) <= {int(limit)}"
+    )
+
+
+def _empty_frame(schema: dict[str, str]):
+    import duckdb
+
+    cols = ", ".join(f'NULL::{t} AS "{c}"' for c, t in schema.items())
+    con = duckdb.connect()
+    try:
+        import polars as pl
+
+        from collide.engine import fetch_arrow
+
+        return pl.from_arrow(fetch_arrow(con, f"SELECT {cols} LIMIT 0")).lazy()
+    finally:
+        con.close()
+
+
+def _rule_output(model: Model, frames: dict, params: dict[str, Any]):
+    """Call `rule(inputs, params)` from the model's .py file, loaded by path (not by name)."""
+    import polars as pl
+
+    assert model.rule_path is not None
+    mod_name = f"collide_rule_{model.id}"
+    spec = importlib.util.spec_from_file_location(mod_name, model.rule_path)
+    module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    try:
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+    except Exception as exc:
+        raise CollideError(Problem(model.body_display, getattr(exc, "lineno", None),
+                                   f"polars rule cannot be loaded: {type(exc).__name__}: {exc}",
+                                   "Fix the Python file")) from None
+    fn = getattr(module, "rule", None)
+    if not callable(fn):
+        raise CollideError(Problem(model.body_display, None, "no function rule(inputs, params)",
+                                   "Define def rule(inputs, params) -> polars.LazyFrame"))
+    out = fn(frames, params)
+    if isinstance(out, pl.DataFrame):
+        out = out.lazy()
+    if not isinstance(out, pl.LazyFrame):
+        raise CollideError(Problem(model.body_display, None,
+                                   f"rule() returned {type(out).__name__}, not a LazyFrame",
+                                   "Return a polars LazyFrame"))
+    return out
+
+
+def execute_model(
+    model: Model,
+    inputs: dict[str, Any],
+    params: dict[str, Any],
+    *,
+    max_evidence_rows: int = 200,
+    threads: int | None = None,
+) -> ModelOutput:
+    """Run one model on its inputs (parquet paths or Arrow tables) → output rows + evidence."""
+    from collide.engine import Sandbox, duckdb_problem, params_for
+
+    t0 = time.perf_counter()
+    spec = model.spec
+    notes: list[str] = []
+    with Sandbox({ds: inputs[ds] for ds in spec.inputs}, threads=threads) as box:
+        if model.kind == "sql":
+            shape, problems = check_sql(model.sql, spec.inputs, model.body_display,
+                                        list(spec.params))
+            if problems:
+                raise CollideError(problems)
+            try:
+                table = box.arrow(_scored_sql(model), params_for(shape.params, params))
+            except CollideError:
+                raise
+            except Exception as exc:
+                raise CollideError(duckdb_problem(exc, model.body_display,
+                                                  "Run `collide check` to find the cause")) from None
+        else:
+            import polars as pl
+
+            frames = {
+                ds: (pl.scan_parquet(src) if isinstance(src, Path) else pl.from_arrow(src).lazy())
+                for ds, src in ((d, inputs[d]) for d in spec.inputs)
+            }
+            result = _rule_output(model, frames, params).collect().to_arrow()
+            box.register("__rule_out", result)
+            try:
+                table = box.arrow(f"SELECT *, ({spec.score}) AS {SCORE_COL} FROM __rule_out")
+            except Exception as exc:
+                raise CollideError(duckdb_problem(exc, model.display)) from None
+        box.register("__raw_hits", table)
+        subj = spec.subject.id
+        total, nulls, dups = box.con.execute(
+            f'SELECT count(*), count(*) FILTER (WHERE "{subj}" IS NULL), '
+            f'count(*) - count(DISTINCT "{subj}") FROM __raw_hits'
+        ).fetchone()
+        if nulls:
+            notes.append(f"{nulls} output rows without a subject id were dropped")
+        if dups - max(nulls - 1, 0) > 0 and total:
+            notes.append(
+                f"{dups - max(nulls - 1, 0)} duplicate subject rows; the highest-scoring row kept"
+            )
+        hits = box.arrow(
+            f'SELECT * FROM __raw_hits WHERE "{subj}" IS NOT NULL '
+            f'QUALIFY row_number() OVER (PARTITION BY "{subj}" ORDER BY {SCORE_COL} DESC NULLS '
+            f'LAST, CAST("{subj}" AS VARCHAR)) = 1 ORDER BY CAST("{subj}" AS VARCHAR)'
+        )
+        box.register("__hits", hits)
+        evidence: dict[str, list[dict[str, Any]]] = {}
+        for ev in spec.evidence:
+            rows = box.arrow(
+                _evidence_sql("__hits", ev.dataset, ev.on, subj, max_evidence_rows)
+            ).to_pylist()
+            for row in rows:
+                key = row.pop(SUBJECT_COL)
+                row["_dataset"] = ev.dataset
+                evidence.setdefault(key, []).append(row)
+        out_rows = hits.to_pylist()
+    return ModelOutput(
+        model_id=model.id,
+        version=model.version,
+        rows=out_rows,
+        columns=[c for c in hits.column_names if c != SCORE_COL],
+        evidence=evidence,
+        notes=notes,
+        seconds=time.perf_counter() - t0,
+    )

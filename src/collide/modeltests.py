@@ -1,0 +1,77 @@
+"""`collide test`: each model's `tests:` block — given rows in, expected subjects out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from collide.clues import display
+
+
+@dataclass
+class TestOutcome:
+    model_id: str
+    name: str
+    passed: bool
+    message: str = ""
+    line: int | None = None
+    display: str = ""
+
+
+def _typed_table(rows: list[dict[str, Any]], schema: dict[str, str]):
+    """Given rows → an Arrow table with the dataset's column types (absent columns NULL)."""
+    import duckdb
+    import pyarrow as pa
+
+    raw = pa.table({c: pa.array([None if r.get(c) is None else str(r.get(c)) for r in rows],
+                                pa.string()) for c in schema})
+    con = duckdb.connect()
+    try:
+        con.register("__given", raw)
+        cols = ", ".join(f'TRY_CAST("{c}" AS {t}) AS "{c}"' if t != "VARCHAR" else f'"{c}"'
+                         for c, t in schema.items())
+        from collide.engine import fetch_arrow
+
+        return fetch_arrow(con, f"SELECT {cols} FROM __given")
+    finally:
+        con.close()
+
+
+def run_model_tests(project: Any, models: list) -> list[TestOutcome]:
+    from collide.errors import CollideError
+    from collide.models import execute_model, input_schemas, resolve_params
+
+    schemas = input_schemas(project.catalog, {})
+    outcomes = []
+    for model in models:
+        for t, test in enumerate(model.spec.tests):
+            line = model.line("tests", t)
+            try:
+                inputs = {ds: _typed_table(test.given.get(ds, []), schemas[ds])
+                          for ds in model.spec.inputs}
+                params = resolve_params(model, test.params, where=model.display)
+                out = execute_model(model, inputs, params, max_evidence_rows=5, threads=1)
+            except CollideError as exc:
+                outcomes.append(TestOutcome(model.id, test.name, False, str(exc), line,
+                                            model.display))
+                continue
+            keys = sorted({k for e in test.expect for k in e}) or [model.spec.subject.id]
+            expected = {tuple(display(e.get(k)) for k in keys) for e in test.expect}
+            actual = {tuple(display(r.get(k)) for k in keys) for r in out.rows}
+            if expected == actual:
+                outcomes.append(TestOutcome(model.id, test.name, True, "", line, model.display))
+            else:
+                missing = sorted(expected - actual)
+                extra = sorted(actual - expected)
+                parts = []
+                if missing:
+                    parts.append("expected but not found: " + _fmt(keys, missing))
+                if extra:
+                    parts.append("found but not expected: " + _fmt(keys, extra))
+                outcomes.append(TestOutcome(model.id, test.name, False, "; ".join(parts), line,
+                                            model.display))
+    return outcomes
+
+
+def _fmt(keys: list[str], rows: list[tuple]) -> str:
+    return ", ".join("{" + ", ".join(f"{k}={v}" for k, v in zip(keys, r)) + "}" for r in rows)

@@ -1,0 +1,262 @@
+"""Typed specs for everything a data team writes: collide.yaml, connectors, models.
+
+Every spec forbids unknown keys, so a typo is an error at its line, not a silent no-op.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ID_RE = re.compile(r"^[a-z0-9_]+$")
+COLUMN_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+SemanticType = Literal[
+    "string",
+    "int",
+    "decimal",
+    "money",
+    "date",
+    "datetime",
+    "bool",
+    "cn_id",
+    "cn_uscc",
+    "person_name",
+    "org_name",
+    "phone",
+    "address",
+    "area_code",
+]
+
+# DuckDB type of each semantic type once normalised (what model SQL sees).
+DUCKDB_TYPES: dict[str, str] = {
+    "string": "VARCHAR",
+    "int": "BIGINT",
+    "decimal": "DOUBLE",
+    "money": "DECIMAL(18,2)",
+    "date": "DATE",
+    "datetime": "TIMESTAMP",
+    "bool": "BOOLEAN",
+    "cn_id": "VARCHAR",
+    "cn_uscc": "VARCHAR",
+    "person_name": "VARCHAR",
+    "org_name": "VARCHAR",
+    "phone": "VARCHAR",
+    "address": "VARCHAR",
+    "area_code": "VARCHAR",
+}
+
+# Semantic types that also produce a matching key column `<name>_key`.
+KEYED_TYPES = {"org_name", "address"}
+
+PROVENANCE_COLUMNS: dict[str, str] = {
+    "_source_file": "VARCHAR",
+    "_source_sheet": "VARCHAR",
+    "_source_row": "BIGINT",
+    "_snapshot_id": "VARCHAR",
+    "_issues": "VARCHAR",
+}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+def _check_id(value: str, what: str) -> str:
+    if not ID_RE.match(value):
+        raise ValueError(f'{what} "{value}" may only use lowercase letters, digits and "_"')
+    return value
+
+
+# --------------------------------------------------------------------------- project
+
+
+class PathsConfig(Strict):
+    models: str = "models"
+    connectors: str = "connectors"
+    expectations: str = "expectations"
+    snapshots: str = "output/snapshots"
+    store: str = "output/collide.duckdb"
+    runs: str = "runs"
+
+
+class ExportConfig(Strict):
+    mask_ids: bool = True
+    xlsx: bool = True
+    max_evidence_rows: int = Field(200, ge=1)
+
+
+class ScheduleConfig(Strict):
+    cron: str = "0 2 * * *"
+    timezone: str = "Asia/Shanghai"
+    deployment: str = "collide-nightly"
+
+
+class ProjectConfig(Strict):
+    name: str = "collide project"
+    timezone: str = "Asia/Shanghai"
+    paths: PathsConfig = PathsConfig()
+    export: ExportConfig = ExportConfig()
+    schedule: ScheduleConfig = ScheduleConfig()
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- connectors
+
+
+class SourceSpec(Strict):
+    type: Literal["csv", "excel", "parquet", "postgres", "mysql"]
+    path: str | list[str] | None = None
+    encoding: str = "auto"
+    delimiter: str | None = None
+    sheet: str | int | list[str | int] | None = None
+    header_row: int | None = Field(None, ge=1)
+    dsn_env: str | None = None
+    table: str | None = None
+    query: str | None = None
+    batch_rows: int = Field(100_000, ge=1000)
+
+    @model_validator(mode="after")
+    def _by_type(self) -> SourceSpec:
+        if self.type in ("csv", "excel", "parquet"):
+            if not self.path:
+                raise ValueError(f"a {self.type} source needs `path` (a file or glob)")
+        else:
+            if not self.dsn_env:
+                raise ValueError(
+                    f"a {self.type} source needs `dsn_env`: the name of an environment variable "
+                    "holding the connection string (never a password in YAML)"
+                )
+            if bool(self.table) == bool(self.query):
+                raise ValueError(f"a {self.type} source needs exactly one of `table` or `query`")
+        return self
+
+    @property
+    def paths(self) -> list[str]:
+        if self.path is None:
+            return []
+        return [self.path] if isinstance(self.path, str) else list(self.path)
+
+
+class ColumnSpec(Strict):
+    from_: list[str] = Field(alias="from")
+    type: SemanticType = "string"
+    required: bool = False
+    description: str | None = None
+
+    @field_validator("from_", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
+
+
+class ConnectorSpec(Strict):
+    id: str
+    title: str
+    agency: str = ""
+    description: str = ""
+    source: SourceSpec
+    columns: dict[str, ColumnSpec]
+    keys: list[str] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return _check_id(v, "dataset id")
+
+    @field_validator("columns")
+    @classmethod
+    def _columns(cls, v: dict[str, ColumnSpec]) -> dict[str, ColumnSpec]:
+        for name in v:
+            if not COLUMN_RE.match(name):
+                raise ValueError(f'column name "{name}" must be snake_case ([a-z0-9_])')
+        return v
+
+    @model_validator(mode="after")
+    def _keys(self) -> ConnectorSpec:
+        for k in self.keys:
+            if k not in self.columns:
+                from collide.errors import did_you_mean
+
+                raise ValueError(f'key "{k}" is not a column. {did_you_mean(k, self.columns)}')
+        return self
+
+    def schema(self) -> dict[str, str]:
+        """Column → DuckDB type of the snapshot this connector produces."""
+        out: dict[str, str] = {}
+        for name, col in self.columns.items():
+            out[name] = DUCKDB_TYPES[col.type]
+            if col.type in KEYED_TYPES:
+                out[f"{name}_key"] = "VARCHAR"
+        out.update(PROVENANCE_COLUMNS)
+        return out
+
+
+# --------------------------------------------------------------------------- models
+
+SubjectType = Literal["person", "organisation", "project", "parcel", "account", "other"]
+
+SUBJECT_TYPE_LABELS: dict[str, str] = {
+    "person": "自然人",
+    "organisation": "单位",
+    "project": "项目",
+    "parcel": "地块",
+    "account": "户号",
+    "other": "其他",
+}
+
+SEVERITY_WEIGHT: dict[str, float] = {"low": 1.0, "medium": 2.0, "high": 3.0}
+
+
+class SubjectSpec(Strict):
+    type: SubjectType
+    id: str
+    name: str | None = None
+
+
+class EvidenceSpec(Strict):
+    dataset: str
+    on: dict[str, str] = Field(description="dataset column → model output column")
+    label: str | None = None
+
+
+class ModelTestSpec(Strict):
+    name: str
+    given: dict[str, list[dict[str, Any]]]
+    expect: list[dict[str, Any]]
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ModelSpec(Strict):
+    id: str
+    title: str
+    domain: str
+    description: str
+    legal_basis: str = ""
+    severity: Literal["low", "medium", "high"]
+    inputs: list[str] = Field(min_length=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+    subject: SubjectSpec
+    score: str
+    reason: str
+    evidence: list[EvidenceSpec] = Field(default_factory=list)
+    tests: list[ModelTestSpec] = Field(default_factory=list)
+    enabled: bool = True
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return _check_id(v, "model id")
+
+    @field_validator("params")
+    @classmethod
+    def _params(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for name, value in v.items():
+            if not COLUMN_RE.match(name):
+                raise ValueError(f'param name "{name}" must be snake_case')
+            if not isinstance(value, (int, float, str, bool)) and value is not None:
+                raise ValueError(f'param "{name}" must be a number, text or true/false')
+        return v
