@@ -96,6 +96,9 @@ class Catalog:
     connectors: dict[str, Connector] = field(default_factory=dict)
     models: dict[str, Model] = field(default_factory=dict)
     problems: Problems = field(default_factory=Problems)
+    # Files that exist but failed to load: already reported, so links to them are not errors.
+    broken_connectors: set[str] = field(default_factory=set)
+    broken_models: set[str] = field(default_factory=set)
 
     def rel(self, path: Path) -> str:
         try:
@@ -145,9 +148,11 @@ def _load_connectors(cat: Catalog) -> None:
             doc = load_yaml(path, display)
         except CollideError as exc:
             cat.problems.extend(exc.problems)
+            cat.broken_connectors.add(path.stem)
             continue
         spec = _validate(ConnectorSpec, doc, display, cat.problems)
         if spec is None:
+            cat.broken_connectors.add(path.stem)
             continue
         if spec.id != path.stem:
             cat.problems.add(
@@ -238,7 +243,7 @@ def _cross_check(cat: Catalog) -> None:
     for model in cat.models.values():
         spec = model.spec
         for i, ds in enumerate(spec.inputs):
-            if ds not in cat.connectors:
+            if ds not in cat.connectors and ds not in cat.broken_connectors:
                 cat.problems.add(
                     model.display,
                     model.line("inputs", i),

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any, Union
 
-from collide.errors import Problem
+from collide.errors import Problem, did_you_mean
 
 InputData = Union[Path, "pa.Table", dict]  # noqa: F821  (parquet file, Arrow table, or schema)
 
@@ -91,6 +91,13 @@ def fetch_arrow(con: Any, sql: str, params: dict[str, Any] | None = None) -> pa.
     return rel.arrow()
 
 
+def one(result: Any) -> tuple | None:
+    """First row of a result, reading it to the end (DuckDB 2 refuses new work on a connection
+    while a result is only partly fetched)."""
+    rows = result.fetchall()
+    return rows[0] if rows else None
+
+
 _LINE_RE = re.compile(r"LINE (\d+):")
 
 
@@ -102,10 +109,26 @@ def duckdb_problem(exc: Exception, display: str, fix: str = "", line_offset: int
     lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
     main = lines[0] if lines else text
     main = re.sub(r"^[A-Za-z ]*Error: ", "", main)
+    where = line if line and line > 0 else None
+    col = re.match(r'Referenced column "([^"]+)" not found', main)
+    if col:
+        cands = re.findall(r'"([^"]+)"', " ".join(ln for ln in lines if ln.startswith("Candidate")))
+        hint = did_you_mean(col.group(1), [c.split(".")[-1] for c in cands])
+        return Problem(display, where, f'unknown column "{col.group(1)}"',
+                       (hint + " " if hint.startswith("Did") else "") + fix)
+    fn = re.match(r'(?:Scalar|Table|Aggregate) Function with name "?([\w]+)"? does not exist', main)
+    if fn:
+        from collide.functions import FUNCTIONS
+
+        m = re.search(r'Did you mean "([^"]+)"', text)
+        ours = did_you_mean(fn.group(1), [f[0] for f in FUNCTIONS])
+        hint = ours if ours.startswith("Did") else (f'Did you mean "{m.group(1)}"?' if m else "")
+        return Problem(display, where, f'unknown function "{fn.group(1)}"',
+                       (hint + " " if hint else "") + "See the function list in the README")
     extra = [ln for ln in lines[1:] if ln.startswith("Candidate") or ln.startswith("Did you mean")]
     if extra:
         main += " " + " ".join(extra)
-    return Problem(display, line if line and line > 0 else None, main.rstrip("!. "), fix)
+    return Problem(display, where, main.rstrip("!. "), fix)
 
 
 def params_for(sql_params: list[str], values: dict[str, Any]) -> dict[str, Any]:

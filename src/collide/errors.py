@@ -28,7 +28,7 @@ class Problem:
         text = self.message.rstrip(".")
         if self.fix:
             text += ". " + self.fix.rstrip(".")
-        return where + text + "."
+        return where + text + ("" if text.endswith(("?", "!")) else ".")
 
 
 class CollideError(Exception):

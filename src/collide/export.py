@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from collide.clues import EXCLUDED, GONE, display
+from collide.engine import one
 from collide.specs import SUBJECT_TYPE_LABELS
 
 CSV_COLUMNS = [
@@ -111,7 +112,7 @@ def export_run(project: Any, con: Any, run_id: str, dest: Path, *, mask: bool = 
                quality: dict[str, Any] | None = None) -> Path:
     """Write all files of a run into `dest` (built in a temp folder, then swapped in)."""
     summary = json.loads(
-        con.execute("SELECT summary FROM runs WHERE run_id = ?", [run_id]).fetchone()[0]
+        one(con.execute("SELECT summary FROM runs WHERE run_id = ?", [run_id]))[0]
     )
     rows = run_clue_rows(con, run_id)
     specs = project.catalog.models
@@ -229,7 +230,9 @@ PROV_LABELS = {"_source_file": "来源文件", "_source_sheet": "工作表", "_s
 
 def write_evidence(folder: Path, r: dict[str, Any], evidence: list[tuple[str, dict]],
                    snapshots: dict[str, str], mask: bool) -> None:
-    m = (lambda v: _masked(display(v), mask))
+    def m(v: Any) -> Any:
+        return _masked(v, mask)
+
     payload = {
         "线索编号": r["clue_id"], "模型": r["model_id"], "模型名称": r["title"],
         "模型版本": r["model_version"], "领域": r["domain"], "法律依据": r["legal_basis"],
@@ -332,8 +335,8 @@ def render_report(summary: dict[str, Any], rows: list[dict[str, Any]],
              "|---|---|---|---|---|---|---|---|"]
     for ds, d in summary["datasets"].items():
         lines.append(f"| {ds} | {STATUS_ZH.get(d['status'], d['status'])} | "
-                     f"{d.get('snapshot_id') or ''} | {d.get('rows_read') or ''} | "
-                     f"{d.get('rows_loaded') or ''} | {d.get('rows_rejected') or ''} | "
+                     f"{d.get('snapshot_id') or ''} | {_n(d.get('rows_read'))} | "
+                     f"{_n(d.get('rows_loaded'))} | {_n(d.get('rows_rejected'))} | "
                      f"{d.get('quality') or ''} | {_md(d.get('message'))} |")
     lines += ["", "## 模型", "", "| 模型 | 状态 | 命中 | 耗时(秒) | 说明 |", "|---|---|---|---|---|"]
     for mid, m in summary["models"].items():
@@ -354,6 +357,10 @@ def render_report(summary: dict[str, Any], rows: list[dict[str, Any]],
                                  f"{_md(json.dumps(fr, ensure_ascii=False, default=str))}")
             lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def _n(value: Any) -> str:
+    return "" if value is None else str(value)
 
 
 def _md(text: Any) -> str:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from collide.catalog import Catalog, Model
+from collide.engine import one
 from collide.errors import CollideError, Problem, did_you_mean
 from collide.sandbox import check_expression, check_sql
 
@@ -106,14 +107,15 @@ def check_model(model: Model, cat: Catalog, schemas: dict[str, dict[str, str]]) 
 
     spec = model.spec
     problems: list[Problem] = []
+    if model.kind == "sql":
+        shape, found = check_sql(model.sql, spec.inputs, model.body_display, list(spec.params))
+        if found:
+            return found
     if any(ds not in schemas for ds in spec.inputs):
-        return problems  # reported by the catalog cross-check
+        return problems  # reported by the catalog cross-check (or the connector's own file)
     inputs = {ds: schemas[ds] for ds in spec.inputs}
     with Sandbox(inputs, threads=1) as box:
         if model.kind == "sql":
-            shape, found = check_sql(model.sql, spec.inputs, model.body_display, list(spec.params))
-            if found:
-                return found
             params = {p: spec.params.get(p) for p in shape.params}
             try:
                 described = box.describe(model.sql.strip().rstrip(";"), params)
@@ -329,10 +331,10 @@ def execute_model(
                 raise CollideError(duckdb_problem(exc, model.display)) from None
         box.register("__raw_hits", table)
         subj = spec.subject.id
-        total, nulls, dups = box.con.execute(
+        total, nulls, dups = one(box.con.execute(
             f'SELECT count(*), count(*) FILTER (WHERE "{subj}" IS NULL), '
             f'count(*) - count(DISTINCT "{subj}") FROM __raw_hits'
-        ).fetchone()
+        ))
         if nulls:
             notes.append(f"{nulls} output rows without a subject id were dropped")
         if dups - max(nulls - 1, 0) > 0 and total:

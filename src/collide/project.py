@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from collide.catalog import Catalog, Model, find_project_root, load_catalog
+from collide.engine import one
 from collide.errors import CollideError, Problem, did_you_mean
 
 Progress = Callable[[str, int, "int | None"], None]
@@ -192,9 +193,9 @@ class Project:
         suite = self.expectations_dir / f"{ds}.yaml"
         previous = None
         with self.store.connect(read_only=True) as con:
-            row = con.execute(
+            row = one(con.execute(
                 "SELECT snapshot_id FROM snapshots WHERE dataset_id = ? AND snapshot_id <> ? "
-                "ORDER BY created_at DESC LIMIT 1", [ds, snap.snapshot_id]).fetchone()
+                "ORDER BY created_at DESC LIMIT 1", [ds, snap.snapshot_id]))
         if row:
             try:
                 previous = load_snapshot(self.snapshots_dir, ds, row[0])
@@ -255,7 +256,7 @@ class Project:
             if rid is None:
                 raise CollideError(Problem(None, None, "no run has been recorded yet",
                                            "Run `collide run` first"))
-            exists = con.execute("SELECT 1 FROM runs WHERE run_id = ?", [rid]).fetchone()
+            exists = one(con.execute("SELECT 1 FROM runs WHERE run_id = ?", [rid]))
             if not exists:
                 known = [r[0] for r in con.execute("SELECT run_id FROM runs").fetchall()]
                 raise CollideError(Problem(None, None, f'unknown run "{rid}"',

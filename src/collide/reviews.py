@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from collide.clues import EXCLUDED, PENDING, REVIEW_STATES
+from collide.engine import one
 from collide.errors import CollideError, Problem, Problems
 from collide.store import now
 
@@ -54,11 +55,11 @@ def import_reviews(project: Any, con: Any, path: Path) -> dict[str, int]:
     con.execute("BEGIN TRANSACTION")
     try:
         for lineno, cid, decision, note in decisions:
-            row = con.execute(
+            row = one(con.execute(
                 "SELECT c.review_status, c.review_note, s.evidence_hash FROM clues c "
                 "LEFT JOIN (SELECT clue_id, evidence_hash FROM sightings WHERE clue_id = ? "
                 "AND lifecycle <> '已消失' ORDER BY run_id DESC LIMIT 1) s USING (clue_id) "
-                "WHERE c.clue_id = ?", [cid, cid]).fetchone()
+                "WHERE c.clue_id = ?", [cid, cid]))
             if row is None:
                 problems.add(str(path), lineno, f"unknown clue {cid}",
                              "Import a CSV exported by this project")

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from collide.engine import one
 from collide.errors import CollideError, Problem
 
 MIGRATIONS: list[str] = [
@@ -62,7 +63,7 @@ MIGRATIONS: list[str] = [
         clue_id VARCHAR, reviewed_at TIMESTAMP, decision VARCHAR, note VARCHAR,
         source VARCHAR, evidence_hash VARCHAR
     );
-    CREATE TABLE audit_log (at TIMESTAMP, action VARCHAR, detail VARCHAR);
+    CREATE TABLE audit_log (logged_at TIMESTAMP, action VARCHAR, detail VARCHAR);
     """,
 ]
 
@@ -156,7 +157,7 @@ class Store:
         con.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER, applied_at TIMESTAMP)"
         )
-        done = con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0]
+        done = one(con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations"))[0]
         for version, sql in enumerate(MIGRATIONS, 1):
             if version <= done:
                 continue
@@ -184,12 +185,12 @@ class Store:
 
     def last_active(self, con: Any, model_id: str) -> tuple[str | None, dict[str, dict]]:
         """The last committed run that ran `model_id`, and its active (not gone) clues."""
-        row = con.execute(
+        row = one(con.execute(
             "SELECT rm.run_id FROM run_models rm JOIN runs r USING (run_id) "
             "WHERE rm.model_id = ? AND rm.status = 'ok' ORDER BY r.started_at DESC, r.run_id DESC "
             "LIMIT 1",
             [model_id],
-        ).fetchone()
+        ))
         if not row:
             return None, {}
         rows = con.execute(
@@ -203,17 +204,17 @@ class Store:
         return row[0], {r[0]: dict(zip(keys, r)) for r in rows}
 
     def latest_run(self, con: Any) -> str | None:
-        row = con.execute(
+        row = one(con.execute(
             "SELECT run_id FROM runs ORDER BY started_at DESC, run_id DESC LIMIT 1"
-        ).fetchone()
+        ))
         return row[0] if row else None
 
     def previous_row_count(self, con: Any, dataset_id: str, snapshot_id: str) -> int | None:
-        row = con.execute(
+        row = one(con.execute(
             "SELECT rows_loaded FROM snapshots WHERE dataset_id = ? AND snapshot_id <> ? "
             "ORDER BY created_at DESC LIMIT 1",
             [dataset_id, snapshot_id],
-        ).fetchone()
+        ))
         return row[0] if row else None
 
     def audit(self, con: Any, action: str, detail: dict[str, Any]) -> None:

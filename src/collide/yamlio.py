@@ -6,6 +6,7 @@ user-written spec reports mistakes at the line where they are.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,8 +114,18 @@ def pydantic_problems(
     exc: Any, doc: LocatedYaml, display: str, model_cls: Any = None
 ) -> Iterator[Problem]:
     """One Problem per pydantic error, located at the offending key's line."""
-    for err in exc.errors():
+    errors = exc.errors()
+    # A typo'd key shows up twice: as an unknown key and as a missing one. Report it once.
+    typos = {
+        (tuple(e["loc"][:-1]), str(e["loc"][-1])) for e in errors if e["type"] == "extra_forbidden"
+    }
+    for err in errors:
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        if err["type"] == "missing" and any(
+            parent == loc[:-1] and difflib.get_close_matches(str(loc[-1]), [key], 1, 0.6)
+            for parent, key in typos
+        ):
+            continue
         line = doc.line_of(loc)
         dotted = ".".join(str(p) for p in loc) or "(top level)"
         kind = err["type"]

@@ -1,0 +1,132 @@
+"""`collide check` reports every authoring mistake at once, each at its file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import write_project
+from pension_project import PENSION_FILES
+
+MISTAKES = {
+    # 1 unknown key (typo) in a model
+    "models/pension_after_death.yaml": PENSION_FILES["models/pension_after_death.yaml"].replace(
+        "        title: 死亡人员违规领取养老金", "        titel: 死亡人员违规领取养老金"),
+    # 2 SQL syntax error
+    "models/food_ban_holder.sql": PENSION_FILES["models/food_ban_holder.sql"].replace(
+        "GROUP BY c.id_number", "GROUP BY BY c.id_number"),
+    # 3 unknown column
+    "models/unknown_column.yaml": """
+        id: unknown_column
+        title: 未知字段
+        domain: 测试
+        description: 测试。
+        severity: low
+        inputs: [deaths]
+        subject: {type: person, id: id_number}
+        score: "1"
+        reason: x
+    """,
+    "models/unknown_column.sql": "SELECT id_number,\n       person_nme\nFROM deaths\n",
+    # 4 param used but not declared
+    "models/undeclared_param.yaml": """
+        id: undeclared_param
+        title: 参数未声明
+        domain: 测试
+        description: 测试。
+        severity: low
+        inputs: [payments]
+        params: {min_amount: 0}
+        subject: {type: person, id: id_number}
+        score: "1"
+        reason: x
+    """,
+    "models/undeclared_param.sql": "SELECT id_number\nFROM payments\nWHERE amount > $min_amout\n",
+    "models/unknown_input.yaml": """
+        id: unknown_input
+        title: 未知数据集
+        domain: 测试
+        description: 测试。
+        severity: low
+        inputs: [deaths, paymnts]
+        subject: {type: person, id: id_number}
+        score: "1"
+        reason: x
+    """,
+    "models/unknown_input.sql": "SELECT id_number FROM deaths\n",
+    # 5 subject column not produced, 6 reason placeholder not produced
+    "models/wrong_outputs.yaml": """
+        id: wrong_outputs
+        title: 错误输出
+        domain: 测试
+        description: 测试。
+        severity: low
+        inputs: [deaths]
+        subject: {type: person, id: id_no}
+        score: "1"
+        reason: "{person_nam}"
+    """,
+    "models/wrong_outputs.sql": "SELECT id_number, person_name FROM deaths\n",
+    # 8 YAML without SQL
+    "models/no_sql.yaml": """
+        id: no_sql
+        title: 无SQL
+        domain: 测试
+        description: 测试。
+        severity: low
+        inputs: [deaths]
+        subject: {type: person, id: id_number}
+        score: "1"
+        reason: x
+    """,
+    # 9 SQL without YAML
+    "models/orphan.sql": "SELECT 1\n",
+    # 10 duplicate key in a connector
+    "connectors/convictions.yaml": PENSION_FILES["connectors/convictions.yaml"].replace(
+        "        agency: 法院", "        agency: 法院\n        agency: 中级法院"),
+    # 11 undeclared table read by a model
+    "models/reads_undeclared.yaml": """
+        id: reads_undeclared
+        title: 读取未声明数据
+        domain: 测试
+        description: 测试。
+        severity: low
+        inputs: [deaths]
+        subject: {type: person, id: id_number}
+        score: "1"
+        reason: x
+    """,
+    "models/reads_undeclared.sql": "SELECT d.id_number\nFROM deaths d\nJOIN payments p USING (id_number)\n",
+    # 12 wrong semantic type in a connector
+    "connectors/licences.yaml": PENSION_FILES["connectors/licences.yaml"].replace(
+        "type: org_name", "type: company"),
+}
+
+
+def test_check_reports_all_mistakes_at_once(tmp_path: Path, cli) -> None:
+    root = write_project(tmp_path / "p", {**PENSION_FILES, **MISTAKES})
+    code, out, err = cli("check", "--project", str(root))
+    assert code == 1
+    lines = [ln for ln in out.splitlines() if ln.strip()]
+    expected = [
+        'connectors/convictions.yaml:4: duplicate key "agency". Keep one of the two entries.',
+        'connectors/licences.yaml:7: columns.org_name.type: Input should be',
+        'models/orphan.sql: SQL file without a model file orphan.yaml.',
+        'models/no_sql.yaml: model file without its SQL no_sql.sql.',
+        'models/pension_after_death.yaml:2: unknown key "titel". Did you mean "title"?',
+        'models/unknown_input.yaml:6: unknown dataset "paymnts" in inputs. Did you mean "payments"?',
+        'models/food_ban_holder.sql:5: SQL syntax error: ',
+        'models/unknown_column.sql:2: unknown column "person_nme". Did you mean "person_name"? '
+        'Check table and column names against the inputs.',
+        'models/undeclared_param.sql:3: param $min_amout is used but not declared. '
+        'Did you mean "min_amount"?',
+        'models/reads_undeclared.sql:3: table "payments" is not a declared input of this model. '
+        'Add it to `inputs:` in the YAML or read a declared input.',
+        'models/wrong_outputs.yaml:7: subject id "id_no" is not a column the model produces.',
+        'models/wrong_outputs.yaml:9: reason placeholder "person_nam" is not a column the model '
+        'produces. Did you mean "person_name"?',
+    ]
+    for want in expected:
+        assert any(ln.startswith(want) for ln in lines), f"missing: {want}\n---\n{out}"
+    assert len(lines) == len(expected) + 1, out  # nothing reported twice, no cascades
+    assert "Traceback" not in out + err
+    assert lines[-1].endswith("problems found.")

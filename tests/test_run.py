@@ -1,0 +1,179 @@
+"""End to end through the CLI on a small hand-written project: what a prosecutor gets."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import write_project
+from pension_project import PENSION_FILES
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return write_project(tmp_path / "p", PENSION_FILES)
+
+
+def read_clues(path: Path) -> list[dict[str, str]]:
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "clues CSV must start with a UTF-8 BOM"
+    return list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+
+
+def latest_run_dir(project: Path) -> Path:
+    runs = sorted(p for p in (project / "runs").iterdir() if not p.name.startswith("."))
+    return runs[-1]
+
+
+def test_run_produces_ranked_clues_evidence_and_lifecycle(project: Path, cli) -> None:
+    code, out, err = cli("run", "--project", str(project))
+    assert code == 0, out + err
+    run_dir = latest_run_dir(project)
+    assert f"Hit list: {run_dir / 'clues.csv'}" in out.replace("\n", "") or "clues.csv" in out
+    rows = read_clues(run_dir / "clues.csv")
+    assert list(rows[0])[:4] == ["排名", "线索编号", "模型", "模型名称"]
+    by_model = {r["模型"]: r for r in rows if r["对象名称"] != "王五"}
+    assert set(by_model) == {"pension_after_death", "food_ban_holder", "no_drain_permit"}
+    # two pension (张三, 王五), one food ban (张三), three licences without a drainage permit
+    assert len(rows) == 6
+    assert [int(r["排名"]) for r in rows] == [1, 2, 3, 4, 5, 6]
+    risks = [float(r["风险分"]) for r in rows]
+    assert risks == sorted(risks, reverse=True)
+    pension = by_model["pension_after_death"]
+    assert pension["对象证件号"] == "110105********002X"
+    assert pension["线索说明"] == "张三于2024-03-01死亡，此后仍发放养老金2笔，合计2400元"
+    assert pension["状态"] == "新增" and pension["审查结论"] == "待审查"
+    assert pension["对象类型"] == "自然人"
+    # 张三 is hit by two models: each of his clues gets the multi-model bonus.
+    assert pension["命中模型数"] == "2"
+    assert float(pension["风险分"]) == pytest.approx(125.0)
+    for r in rows:
+        assert (run_dir / r["证据文件"]).exists()
+        assert (run_dir / r["证据文件"]).with_suffix(".json").exists()
+    assert (run_dir / "clues_pension_after_death.csv").exists()
+    assert (run_dir / "clues.xlsx").exists()
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["models"]["pension_after_death"]["hits"] == 2
+    assert manifest["datasets"]["payments"]["rows_loaded"] == 4
+
+    sheet = json.loads((run_dir / pension["证据文件"]).with_suffix(".json").read_text("utf-8"))
+    sources = {(e["数据集"], e["行"]["_source_row"]) for e in sheet["证据"]}
+    assert sources == {("deaths", 2), ("payments", 2), ("payments", 3)}
+    assert all(e["行"]["_source_file"] == "data/payments.csv" for e in sheet["证据"]
+               if e["数据集"] == "payments")
+    html = (run_dir / pension["证据文件"]).read_text(encoding="utf-8")
+    assert "线索核查单" in html and "11010519491231002X" not in html
+
+    code, out, err = cli("run", "--project", str(project))
+    assert code == 0, out + err
+    second = read_clues(latest_run_dir(project) / "clues.csv")
+    assert {r["线索编号"] for r in second} == {r["线索编号"] for r in rows}
+    assert {r["状态"] for r in second} == {"持续"}
+
+
+def test_gone_clue_is_reported_for_follow_up(project: Path, cli) -> None:
+    assert cli("run", "--project", str(project))[0] == 0
+    data = project / "data" / "licences.csv"
+    lines = data.read_text(encoding="utf-8").splitlines()
+    data.write_text("\n".join(line if "JY1101050003" not in line else line + "PS-2024-09"
+                              for line in lines) + "\n", encoding="utf-8")
+    assert cli("run", "--project", str(project))[0] == 0
+    rows = read_clues(latest_run_dir(project) / "clues.csv")
+    gone = [r for r in rows if r["状态"] == "已消失"]
+    assert [r["对象名称"] for r in gone] == ["临川区李记面馆"]
+    assert gone[0]["排名"] == ""
+
+
+def test_excluded_clue_stays_out_until_evidence_changes(project: Path, cli) -> None:
+    assert cli("run", "--project", str(project))[0] == 0
+    first = latest_run_dir(project) / "clues.csv"
+    rows = read_clues(first)
+    target = next(r for r in rows if r["模型"] == "food_ban_holder")
+    target["审查结论"], target["审查意见"] = "排除", "冒名登记"
+    reviewed = project / "reviewed.csv"
+    with open(reviewed, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    code, out, err = cli("review", "import", str(reviewed), "--project", str(project))
+    assert code == 0, err
+    assert "1 reviews recorded" in out
+    assert cli("run", "--project", str(project))[0] == 0
+    again = read_clues(latest_run_dir(project) / "clues.csv")
+    assert target["线索编号"] not in {r["线索编号"] for r in again}
+    # New evidence: 张三 now represents a second food business → back on the list.
+    lic = project / "data" / "licences.csv"
+    lic.write_text(lic.read_text(encoding="utf-8")
+                   + "JY1101050009,临川区张记小吃,11010519491231002X,PS-1\n", encoding="utf-8")
+    assert cli("run", "--project", str(project))[0] == 0
+    back = {r["线索编号"]: r for r in read_clues(latest_run_dir(project) / "clues.csv")}
+    assert back[target["线索编号"]]["审查结论"] == "待审查"
+    assert "冒名登记" in back[target["线索编号"]]["审查意见"]
+
+
+def test_csv_cells_cannot_run_formulas(project: Path, cli) -> None:
+    assert cli("run", "--project", str(project))[0] == 0
+    rows = read_clues(latest_run_dir(project) / "clues.csv")
+    names = [r["对象名称"] for r in rows if r["模型"] == "no_drain_permit"]
+    assert "'=HYPERLINK（\"http://x\"）" in names
+    assert all(not n.startswith("=") for n in names)
+    assert "临川区张记餐馆（个体）" in names
+
+
+def test_unmasked_export_is_audited(project: Path, cli) -> None:
+    assert cli("run", "--project", str(project))[0] == 0
+    code, out, err = cli("export", "--no-mask", "--format", "csv", "--project", str(project))
+    assert code == 0, err
+    run_dir = latest_run_dir(project)
+    rows = read_clues(run_dir / "unmasked" / "clues.csv")
+    assert "\t11010519491231002X" in {r["对象证件号"] for r in rows} or \
+        "11010519491231002X" in {r["对象证件号"].strip() for r in rows}
+    assert read_clues(run_dir / "clues.csv")[0]["对象证件号"].count("*") == 8
+    con = duckdb.connect(str(project / "output" / "collide.duckdb"), read_only=True)
+    actions = [r[0] for r in con.execute("SELECT action FROM audit_log").fetchall()]
+    con.close()
+    assert "export_unmasked" in actions
+
+
+def test_xlsx_keeps_ids_as_text(project: Path, cli) -> None:
+    import openpyxl
+
+    assert cli("run", "--project", str(project))[0] == 0
+    assert cli("export", "--no-mask", "--format", "xlsx", "--project", str(project))[0] == 0
+    wb = openpyxl.load_workbook(latest_run_dir(project) / "unmasked" / "clues.xlsx")
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    col = header.index("对象证件号")
+    ids = [row[col].value for row in ws.iter_rows(min_row=2)]
+    assert "11010519491231002X" in ids and all(isinstance(v, str) for v in ids)
+    assert ws.cell(row=2, column=header.index("风险分") + 1).data_type == "n"
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
+def test_spreadsheet_program_keeps_18_digit_ids_as_text(tmp_path: Path) -> None:
+    """LibreOffice opens our CSV: an all-digit 18-character ID must not become 1.10105E+17."""
+    import openpyxl
+
+    from collide.export import write_csv
+
+    rows = [{"rank": 1, "clue_id": "XS0000000001", "subject_id": "110105195001010012",
+             "reason": "=1+1", "subject_name": "+cmd", "review_note": "@SUM(A1)"}]
+    out = tmp_path / "c.csv"
+    write_csv(out, rows, mask=False)
+    proc = subprocess.run(
+        ["soffice", "--headless", "--convert-to", "xlsx", "--infilter=CSV:44,34,76,1",
+         "--outdir", str(tmp_path), str(out)], capture_output=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr
+    ws = openpyxl.load_workbook(tmp_path / "c.xlsx").active
+    header = [c.value for c in ws[1]]
+    cell = ws.cell(row=2, column=header.index("对象证件号") + 1).value
+    assert isinstance(cell, str) and cell.strip() == "110105195001010012"
+    for zh in ("线索说明", "对象名称", "审查意见"):
+        value = ws.cell(row=2, column=header.index(zh) + 1).value
+        assert isinstance(value, str) and value.startswith("'"), (zh, value)
