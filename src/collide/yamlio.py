@@ -132,7 +132,9 @@ def pydantic_problems(
         if kind == "extra_forbidden":
             allowed = _allowed_keys(model_cls, loc[:-1]) if model_cls else []
             hint = did_you_mean(str(loc[-1]), allowed) if allowed else ""
-            yield Problem(display, line, f'unknown key "{dotted}"', hint or "Remove it")
+            if not hint.startswith("Did"):
+                hint = "Remove it" + (f"; allowed keys: {', '.join(allowed)}" if allowed else "")
+            yield Problem(display, line, f'unknown key "{dotted}"', hint)
         elif kind == "missing":
             yield Problem(display, line, f'missing required key "{dotted}"', "Add it")
         else:

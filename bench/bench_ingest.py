@@ -1,0 +1,167 @@
+"""Ingest throughput vs DuckDB's own CSV → Parquet, and peak memory.
+
+    python bench/bench_ingest.py [--rows 5000000] [--dir /tmp/collide-bench-ingest]
+
+Generates a UTF-8 CSV of agency-like rows (ID, name, date, money, organisation) and its GBK twin,
+then times `COPY (SELECT * FROM read_csv(...)) TO 'x.parquet'` in DuckDB against
+`collide.ingest.ingest_dataset` on the same files. Each run is a fresh subprocess so its peak
+RSS (ru_maxrss) is its own. Prints a Markdown block for bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CONNECTOR = """\
+id: bench
+title: bench
+source:
+  type: csv
+  path: data/{name}
+columns:
+  id_number: {{from: 身份证号, type: cn_id, required: true}}
+  person_name: {{from: 姓名, type: person_name}}
+  death_date: {{from: 死亡日期, type: date}}
+  amount: {{from: 金额, type: money}}
+  company: {{from: 单位名称, type: org_name}}
+keys: [id_number]
+"""
+
+
+def generate(path: Path, rows: int) -> None:
+    import polars as pl
+
+    i = pl.int_range(0, rows, eager=True)
+    body = (
+        pl.lit("110105")
+        + (19500101 + (i % 500) * 100 + i % 28).cast(pl.Utf8)
+        + (i % 1000).cast(pl.Utf8).str.zfill(3)
+    )
+    df = pl.DataFrame({"i": i}).with_columns(
+        body.alias("body"),
+        (pl.lit("张") + (i % 9973).cast(pl.Utf8)).alias("姓名"),
+        (pl.lit("2023/") + (i % 12 + 1).cast(pl.Utf8) + "/" + (i % 28 + 1).cast(pl.Utf8)).alias(
+            "死亡日期"
+        ),
+        ((i % 100000) / 100).cast(pl.Utf8).alias("金额"),
+        (pl.lit("北京某某") + (i % 5000).cast(pl.Utf8) + "有限公司（分公司）").alias("单位名称"),
+    )
+    # a valid check character, computed the GB 11643 way, so the file is realistic
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(df["body"].str.slice(k, 1).cast(pl.Int64) * w for k, w in enumerate(weights))
+    check = (total % 11).replace_strict(list(range(11)), list("10X98765432"), return_dtype=pl.Utf8)
+    df = df.with_columns((pl.col("body") + check).alias("身份证号"))
+    df.select("姓名", "身份证号", "死亡日期", "金额", "单位名称").write_csv(path)
+
+
+def to_gbk(src: Path, dst: Path) -> None:
+    with src.open("r", encoding="utf-8") as fin, dst.open("w", encoding="gbk") as fout:
+        shutil.copyfileobj(fin, fout, 8 << 20)
+
+
+STRINGS = CONNECTOR.replace("cn_id", "string").replace("person_name", "string")
+STRINGS = STRINGS.replace("type: date", "type: string").replace("type: money", "type: string")
+STRINGS = STRINGS.replace("org_name", "string")
+
+
+def child(mode: str, work: Path, name: str) -> None:
+    started = time.perf_counter()
+    if mode == "duckdb":
+        import duckdb
+
+        con = duckdb.connect()
+        out = work / "duck.parquet"
+        con.execute(
+            f"COPY (SELECT * FROM read_csv('{work / 'data' / name}')) TO '{out}' "
+            "(FORMAT parquet, COMPRESSION zstd)"
+        )
+        rows = con.execute(f"SELECT count(*) FROM '{out}'").fetchone()[0]
+    else:
+        from collide.catalog import load_catalog
+        from collide.ingest import ingest_dataset
+
+        (work / "connectors" / "bench.yaml").write_text(
+            CONNECTOR.format(name=name), encoding="utf-8"
+        )
+        snaps = work / "snapshots"
+        shutil.rmtree(snaps, ignore_errors=True)
+        conn = load_catalog(work).connectors["bench"]
+        rep = ingest_dataset(conn, work, snaps)
+        rows = rep.rows_loaded
+        assert rep.rows_read == rep.rows_loaded + rep.rows_rejected
+    seconds = time.perf_counter() - started
+    # VmHWM starts afresh at exec; ru_maxrss would carry the parent's peak over
+    status = Path("/proc/self/status").read_text()
+    hwm = [ln for ln in status.splitlines() if ln.startswith("VmHWM")]
+    rss = int(hwm[0].split()[1]) / 1024 if hwm else 0.0
+    print(json.dumps({"seconds": seconds, "rows": rows, "rss_mb": rss}))
+
+
+def run(mode: str, work: Path, name: str) -> dict:
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", mode, "--dir", str(work), "--name", name],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=5_000_000)
+    ap.add_argument("--dir", default="/tmp/collide-bench-ingest")
+    ap.add_argument("--child")
+    ap.add_argument("--name")
+    args = ap.parse_args()
+    work = Path(args.dir)
+    if args.child:
+        child(args.child, work, args.name)
+        return
+    (work / "data").mkdir(parents=True, exist_ok=True)
+    (work / "connectors").mkdir(exist_ok=True)
+    (work / "collide.yaml").write_text("name: bench\n", encoding="utf-8")
+    utf8, gbk = work / "data" / "utf8.csv", work / "data" / "gbk.csv"
+    if not utf8.exists():
+        generate(utf8, args.rows)
+    if not gbk.exists():
+        to_gbk(utf8, gbk)
+    size = utf8.stat().st_size / 1e6
+    duck = run("duckdb", work, "utf8.csv")
+    ours = run("collide", work, "utf8.csv")
+    ours_gbk = run("collide", work, "gbk.csv")
+    strings = run("strings", work, "utf8.csv")
+    load = os.getloadavg()[0]
+    print(
+        f"## ingest ({time.strftime('%Y-%m-%d')}, {platform.machine()}, "
+        f"{os.cpu_count()} cores, load avg {load:.1f} at end)\n"
+    )
+    print(
+        f"{args.rows:,} rows, {size:.0f} MB UTF-8 CSV; 5 columns incl. cn_id, date, money, "
+        "org_name.\n"
+    )
+    print("| run | seconds | MB/s | peak RSS MB | ratio vs DuckDB |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for label, r in (
+        ("DuckDB read_csv → parquet", duck),
+        ("collide ingest UTF-8", ours),
+        ("collide ingest GBK", ours_gbk),
+        ("collide ingest UTF-8, every column `string`", strings),
+    ):
+        ratio = duck["seconds"] / r["seconds"]
+        print(
+            f"| {label} | {r['seconds']:.1f} | {size / r['seconds']:.0f} | "
+            f"{r['rss_mb']:.0f} | {ratio:.2f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

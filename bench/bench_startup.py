@@ -1,0 +1,126 @@
+"""Start-up time of the CLI, and what running the nightly steps as a Prefect flow costs.
+
+    /work/venv/bin/python bench/bench_startup.py [--project PATH] [--repeat N]
+
+Measures (wall clock, median of N):
+  1. `collide --help`, `collide run --help` as subprocesses, next to `python -c "import prefect"`
+     (what every command would pay if the CLI imported Prefect).
+  2. On a copy of the project (default: the bundled sample project at the repo root):
+     `collide run --keep-going` as a subprocess; `Project.run()` in-process; the `nightly` flow
+     in-process against an already running temporary Prefect server; and how long starting that
+     temporary server takes (what a clerk would wait for if `collide run` needed Prefect).
+Prints a Markdown table to paste into bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+PROJECT_PARTS = ("collide.yaml", "connectors", "models", "expectations", "flows", "sample_data")
+
+
+def timed(fn, repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def run(*cmd: str, cwd: Path | None = None) -> None:
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
+    if proc.returncode not in (0, 1):  # 1 = partial run, still a full run's work
+        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}:\n{proc.stderr[-2000:]}")
+
+
+def copy_project(src: Path, dest: Path) -> Path:
+    dest.mkdir(parents=True)
+    for part in PROJECT_PARTS:
+        p = src / part
+        if p.is_dir():
+            shutil.copytree(p, dest / part)
+        elif p.is_file():
+            shutil.copy(p, dest / part)
+    return dest
+
+
+def row(label: str, times: list[float]) -> str:
+    return (
+        f"| {label} | {statistics.median(times):.3f} | {min(times):.3f} | {max(times):.3f} "
+        f"| {len(times)} |"
+    )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--project", type=Path, default=REPO)
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args()
+    n = args.repeat
+    collide = str(BIN / "collide")
+    rows = ["| what | median s | min s | max s | runs |", "| --- | ---: | ---: | ---: | ---: |"]
+
+    rows.append(row("`collide --help`", timed(lambda: run(collide, "--help"), n)))
+    rows.append(row("`collide run --help`", timed(lambda: run(collide, "run", "--help"), n)))
+    rows.append(
+        row(
+            "`python -c 'import prefect'` (for comparison)",
+            timed(lambda: run(sys.executable, "-c", "import prefect"), n),
+        )
+    )
+
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    os.environ.setdefault("COLLIDE_INGEST_RETRY_DELAY", "0")
+    with tempfile.TemporaryDirectory(prefix="collide-bench-") as tmp:
+        proj = copy_project(args.project, Path(tmp) / "project")
+        run(collide, "run", "--keep-going", "--project", str(proj))  # warm-up: first snapshots
+        rows.append(
+            row(
+                "`collide run --keep-going` (subprocess, whole command)",
+                timed(lambda: run(collide, "run", "--keep-going", "--project", str(proj)), n),
+            )
+        )
+
+        from collide.project import Project
+
+        project = Project.load(proj)
+        rows.append(
+            row(
+                "`Project.run(keep_going=True)` in-process (what `collide run` does)",
+                timed(lambda: project.run(keep_going=True), n),
+            )
+        )
+
+        from prefect.flows import load_flow_from_entrypoint
+        from prefect.testing.utilities import prefect_test_harness
+
+        t0 = time.perf_counter()
+        with prefect_test_harness(server_startup_timeout=120):
+            server = time.perf_counter() - t0
+            nightly = load_flow_from_entrypoint(f"{proj / 'flows' / 'nightly.py'}:nightly")
+            nightly(str(proj))  # warm-up: flow registration, first task runs
+            flow_times = timed(lambda: nightly(str(proj)), n)
+        rows.append(row("`nightly` flow in-process, server already up", flow_times))
+        rows.append(row("starting a temporary Prefect server (`prefect_test_harness`)", [server]))
+
+    print(
+        f"{time.strftime('%Y-%m-%d')} · {platform.node()} · {os.cpu_count()} cores (shared) · "
+        f"Python {platform.python_version()} · {platform.platform()}\n"
+    )
+    print("\n".join(rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,716 @@
+"""Semantic types: how a raw agency cell becomes a clean, comparable value.
+
+Agency extracts are messy in known ways (see DOMAIN.md): full-width digits, lowercase `x` in IDs,
+Excel-mangled IDs, a dozen date spellings, money with units, company names with mixed brackets.
+Each semantic type is a set of polars expressions, so normalising ten million rows is a vectorised
+pass with no Python per cell. The same expressions back the SQL functions in `functions.py`.
+
+A value is never silently "fixed": an ID with a bad checksum is kept and reported (it is a finding
+about the agency's data); a value that cannot be trusted (an ID with its last digits lost by Excel)
+becomes null, is marked fatal, and says why.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import polars as pl
+
+SEMANTIC_TYPES: tuple[str, ...] = (
+    "string",
+    "int",
+    "decimal",
+    "money",
+    "date",
+    "datetime",
+    "bool",
+    "cn_id",
+    "cn_uscc",
+    "person_name",
+    "org_name",
+    "phone",
+    "address",
+    "area_code",
+)
+
+__all__ = [
+    "SEMANTIC_TYPES",
+    "SemanticExprs",
+    "address_key",
+    "column_exprs",
+    "id_birth",
+    "id_gender",
+    "id_norm",
+    "id_valid",
+    "mask_id",
+    "mask_id_expr",
+    "mask_id_text",
+    "org_key",
+    "org_name_norm",
+    "person_name_norm",
+    "to_halfwidth",
+    "uscc_norm",
+    "uscc_valid",
+]
+
+# --------------------------------------------------------------------------- text basics
+
+# U+FF01..U+FF5E are the full-width forms of ASCII 0x21..0x7E; U+3000 is the ideographic space.
+_FULL = [chr(c) for c in range(0xFF01, 0xFF5F)] + ["\u3000"]
+_HALF = [chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)] + [" "]
+
+# Written in agency files to mean "nothing here"; compared after half-width + lowercase.
+_PLACEHOLDERS = frozenset(
+    {
+        "/", "\\", "-", "--", "—", "——", "─", "长期", "无", "暂无", "不详", "未知", "空",
+        "null", "none", "nan", "n/a", "na", "#n/a",
+    }
+)  # fmt: skip
+
+_HAN = r"\p{Han}"
+
+
+def to_halfwidth(e: pl.Expr) -> pl.Expr:
+    """Full-width ASCII (全角 `１２３ＡＢＣ（）`) to half-width, in one Aho-Corasick pass."""
+    return e.str.replace_many(_FULL, _HALF)
+
+
+Stage = dict[str, pl.Expr]
+F = pl.field
+
+# Each type is a list of stages; a stage adds fields to a struct and may read the fields earlier
+# stages made (`pl.field`). This keeps the expression tree linear: an ID checksum reads the
+# 17-digit body once instead of rebuilding it inside every branch that needs it.
+_TEXT: list[Stage] = [
+    {"t0": F("raw").str.replace_all(r"[\u200B-\u200D\u2060\uFEFF]", "").str.strip_chars()},
+    {"t": pl.when(F("t0").str.len_bytes() > 0).then(F("t0"))},  # empty cell: null, no issue
+    {"h": to_halfwidth(F("t"))},
+]
+
+
+def _run(raw: pl.Expr, stages: list[Stage]) -> pl.Expr:
+    """Evaluate the stages on one column as text (numbers from parquet/DBs are cast first)."""
+    e = pl.struct(raw.cast(pl.Utf8).alias("raw"))
+    for stage in stages:
+        e = e.struct.with_fields(**stage)
+    return e
+
+
+def _collapse_spaces(e: pl.Expr, has_han: pl.Expr) -> pl.Expr:
+    """Chinese text loses its spaces (`北京 某某 公司` is noise); Latin text keeps one per run."""
+    return e.str.replace_all(r"\s+", pl.when(has_han).then(pl.lit("")).otherwise(pl.lit(" ")))
+
+
+_T = TypeVar("_T", pl.Series, pl.Expr)
+
+
+def _on(s: _T, stages: list[Stage], out: str = "value") -> _T:
+    """Run stages on a Series (returns a Series) or an Expr (returns an Expr), keep field `out`."""
+    if isinstance(s, pl.Expr):
+        return _run(s, _TEXT + stages).struct.field(out)
+    name = s.name
+    expr = _run(pl.col("_v"), _TEXT + stages).struct.field(out)
+    return s.rename("_v").to_frame().select(expr).to_series().rename(name)
+
+
+# --------------------------------------------------------------------------- resident ID (GB 11643)
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_MANGLED_FIX = "unrecoverable; ask the agency for the file with IDs as text"
+
+
+def _id_check_char(body17: pl.Expr) -> pl.Expr:
+    """ISO 7064 MOD 11-2 check character of the first 17 digits (null when not all digits)."""
+    total = sum(
+        body17.str.slice(i, 1).cast(pl.Int64, strict=False) * w for i, w in enumerate(_ID_WEIGHTS)
+    )
+    return pl.lit("10X98765432").str.slice(total % 11, 1)
+
+
+_ID: list[Stage] = [
+    {"s": F("h").str.replace_all(r"\s+", "").str.to_uppercase()},
+    {
+        "sci": F("s").str.contains(r"^[0-9]+(\.[0-9]*)?E[+-]?[0-9]+$"),
+        "floaty": F("s").str.contains(r"^[0-9]{18}\.0*$"),
+        "plain": F("s").str.contains(r"^[0-9]{18}$"),
+        "legacy": F("s").str.contains(r"^[0-9]{15}$"),
+        "shaped": F("s").str.contains(r"^[0-9]{17}[0-9X]$"),
+        "n": F("s").str.len_chars(),
+    },
+    {
+        "body": pl.when(F("legacy"))
+        .then(F("s").str.slice(0, 6) + "19" + F("s").str.slice(6, 9))
+        .when(F("floaty") | F("shaped"))
+        .then(F("s").str.slice(0, 17))
+    },
+    {"check": _id_check_char(F("body"))},
+    {
+        "norm": pl.when(F("legacy"))
+        .then(F("body") + F("check"))
+        .otherwise(F("body") + F("s").str.slice(17, 1))
+    },
+    {
+        "check_ok": F("norm").str.slice(17, 1) == F("check"),
+        "birth_ok": F("norm")
+        .str.slice(6, 8)
+        .str.to_date("%Y%m%d", strict=False)
+        .is_between(pl.lit(_dt.date(1880, 1, 1)), pl.lit(_dt.date.today()))
+        .fill_null(False),
+    },
+    # Excel keeps 15 significant digits: an 18-digit ID typed as a number ends in "000" (or shows
+    # as 1.10101E+17). Such a value cannot be repaired, only reported.
+    {
+        "mangled": F("sci")
+        | ((F("floaty") | (F("plain") & F("norm").str.ends_with("000"))) & ~F("check_ok"))
+    },
+    {
+        "value": pl.when(~F("mangled")).then(F("norm")),
+        "valid": pl.when(F("t").is_not_null()).then(
+            (F("norm").is_not_null() & ~F("mangled") & F("birth_ok") & F("check_ok")).fill_null(
+                False
+            )
+        ),
+        "issue": pl.when(F("sci"))
+        .then(pl.format('ID mangled by Excel (scientific notation) "{}", ' + _MANGLED_FIX, F("t")))
+        .when(F("mangled"))
+        .then(
+            pl.format('ID mangled by Excel (last digits lost as 000) "{}", ' + _MANGLED_FIX, F("t"))
+        )
+        .when(F("norm").is_null() & ~F("n").is_in([15, 18]))
+        .then(pl.format('invalid ID length {} (expected 18 characters) "{}"', F("n"), F("t")))
+        .when(F("norm").is_null())
+        .then(pl.format('invalid characters in ID "{}"', F("t")))
+        .when(~F("birth_ok"))
+        .then(pl.format('invalid birth date in ID "{}"', F("norm")))
+        .when(~F("check_ok"))
+        .then(pl.format('invalid ID checksum "{}"', F("norm")))
+        .when(F("legacy"))
+        .then(pl.format('legacy 15-digit ID "{}" upgraded to 18 digits', F("t"))),
+    },
+]
+
+_ID_EXTRA: list[Stage] = [
+    {
+        "birth": F("value").str.slice(6, 8).str.to_date("%Y%m%d", strict=False),
+        "gender_digit": F("value").str.slice(16, 1).cast(pl.Int64, strict=False),
+    },
+    {
+        "gender": pl.when(F("gender_digit") % 2 == 1)
+        .then(pl.lit("男"))
+        .when(F("gender_digit") % 2 == 0)
+        .then(pl.lit("女"))
+    },
+]
+
+
+def id_norm(s: _T) -> _T:
+    """Normalised 18-character ID (kept even with a bad checksum), null when unusable."""
+    return _on(s, _ID)
+
+
+def id_valid(s: _T) -> _T:
+    """True when the ID has a real shape, birth date and checksum (15-digit legacy IDs count)."""
+    return _on(s, _ID, "valid")
+
+
+def id_birth(s: _T) -> _T:
+    """Birth date from an ID (null when the ID is unusable or the date is impossible)."""
+    return _on(s, _ID + _ID_EXTRA, "birth")
+
+
+def id_gender(s: _T) -> _T:
+    """'男' / '女' from the parity of the 17th digit (odd = male, GB 11643)."""
+    return _on(s, _ID + _ID_EXTRA, "gender")
+
+
+# --------------------------------------------------------------------------- USCC (GB 32100)
+
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+
+_USCC: list[Stage] = [
+    {"s": F("h").str.replace_all(r"\s+", "").str.to_uppercase()},
+    {
+        "shaped": F("s").str.contains(r"^[0-9A-HJ-NPQRTUWXY]{18}$"),
+        "legacy_reg": F("s").str.contains(r"^[0-9]{15}$"),
+        "legacy_org": F("s").str.contains(r"^[0-9A-Z]{8}-?[0-9X]$"),
+        "total": sum(
+            F("s").str.slice(i, 1).replace_strict(_USCC_VALUE, default=None, return_dtype=pl.Int64)
+            * w
+            for i, w in enumerate(_USCC_WEIGHTS)
+        ),
+    },
+    {
+        "check_ok": (
+            F("s").str.slice(17, 1)
+            == pl.lit(_USCC_ALPHABET).str.slice((31 - F("total") % 31) % 31, 1)
+        ).fill_null(False)
+    },
+    {
+        "value": pl.when(F("shaped") | F("legacy_reg"))
+        .then(F("s"))
+        .when(F("legacy_org"))
+        .then(F("s").str.replace("-", "", literal=True)),
+        "valid": pl.when(F("t").is_not_null()).then(F("shaped") & F("check_ok")),
+    },
+    {
+        "issue": pl.when(F("shaped") & ~F("check_ok"))
+        .then(pl.format('invalid USCC checksum "{}"', F("value")))
+        .when(F("legacy_reg"))
+        .then(pl.format('legacy identifier: 15-digit business registration number "{}"', F("t")))
+        .when(F("legacy_org"))
+        .then(pl.format('legacy identifier: 9-character organisation code "{}"', F("t")))
+        .when(~F("shaped"))
+        .then(
+            pl.format('invalid USCC "{}" (expected 18 characters from 0-9A-HJ-NPQRTUWXY)', F("t"))
+        )
+    },
+]
+
+
+def uscc_norm(s: _T) -> _T:
+    """Normalised USCC (bad checksum and legacy codes kept), null when the shape is wrong."""
+    return _on(s, _USCC)
+
+
+def uscc_valid(s: _T) -> _T:
+    """True for an 18-character USCC with a correct MOD 31 check character."""
+    return _on(s, _USCC, "valid")
+
+
+# --------------------------------------------------------------------------- dates
+
+_DATE_SEP = r"^(?<y>\d{4})\s*[-/.年]\s*(?<m>\d{1,2})\s*[-/.月]\s*(?<d>\d{1,2})\s*日?"
+_TIME = (
+    r"(?:\s*T?\s*(?<H>\d{1,2})\s*[:时点]\s*(?<M>\d{1,2})\s*分?"
+    r"(?:\s*:?\s*(?<S>\d{1,2})(?:\.(?<f>\d{1,9}))?\s*秒?)?)?\s*$"
+)
+_DATE_COMPACT = r"^(?<y>\d{4})(?<m>\d{2})(?<d>\d{2})(?:(?<H>\d{2})(?<M>\d{2})(?<S>\d{2})?)?$"
+_EXCEL_EPOCH = _dt.datetime(1899, 12, 30)  # 1900 date system, after Excel's 1900-02-29 bug
+
+
+def _date_stages(with_time: bool) -> list[Stage]:
+    label = "datetime" if with_time else "date"
+    if with_time:
+        text = pl.concat_str(
+            [
+                F("y"), pl.lit("-"), F("m").str.zfill(2), pl.lit("-"), F("d").str.zfill(2),
+                pl.lit(" "), F("H").fill_null("0").str.zfill(2),
+                pl.lit(":"), F("M").fill_null("0").str.zfill(2),
+                pl.lit(":"), F("S").fill_null("0").str.zfill(2),
+                pl.lit("."), (F("f").fill_null("") + "000000").str.slice(0, 6),
+            ]
+        )  # fmt: skip
+        parsed = text.str.to_datetime("%Y-%m-%d %H:%M:%S%.6f", time_unit="us", strict=False)
+        from_serial = pl.lit(_EXCEL_EPOCH).dt.cast_time_unit("us") + pl.duration(
+            microseconds=(F("serial") * 86_400_000_000).round(0).cast(pl.Int64)
+        )
+    else:
+        text = pl.concat_str(
+            [F("y"), pl.lit("-"), F("m").str.zfill(2), pl.lit("-"), F("d").str.zfill(2)]
+        )
+        parsed = text.str.to_date("%Y-%m-%d", strict=False)
+        from_serial = pl.lit(_EXCEL_EPOCH.date()) + pl.duration(
+            days=F("serial").floor().cast(pl.Int64)
+        )
+    return [
+        {
+            "a": F("h").str.extract_groups(_DATE_SEP + _TIME),
+            "b": F("h").str.extract_groups(_DATE_COMPACT),
+            "num": pl.when(F("h").str.contains(r"^\d{5}(\.\d+)?$")).then(
+                F("h").cast(pl.Float64, strict=False)
+            ),
+        },
+        {
+            **{
+                k: pl.coalesce(F("a").struct.field(k), F("b").struct.field(k))
+                for k in ("y", "m", "d", "H", "M", "S")
+            },
+            "f": F("a").struct.field("f"),
+            # Excel serial day numbers; the range (1954..2119) keeps other 5-digit numbers out.
+            "serial": pl.when(F("num").is_between(20000, 80000, closed="left")).then(F("num")),
+        },
+        {"value": pl.coalesce(parsed, from_serial)},
+        {
+            "issue": pl.when(F("value").is_null()).then(
+                pl.format(f'unparseable {label} "{{}}"', F("t"))
+            )
+        },
+    ]
+
+
+# --------------------------------------------------------------------------- numbers
+
+_MONEY_RE = r"^(?<sign>[-+]?)(?<num>\d+(?:\.\d*)?|\.\d+)(?<unit>万|亿)?元?$"
+
+_MONEY: list[Stage] = [
+    {"u": F("h").str.replace_all(r"(?i)[\s,¥￥]|RMB|CNY|人民币", "")},
+    {"paren": F("u").str.contains(r"^\(.*\)$")},  # accountants' negative: (12.50)
+    {
+        "g": pl.when(F("paren"))
+        .then(F("u").str.strip_chars("()"))
+        .otherwise(F("u"))
+        .str.extract_groups(_MONEY_RE)
+    },
+    {
+        "num": F("g").struct.field("num").cast(pl.Decimal(38, 6), strict=False),
+        "unit": F("g").struct.field("unit"),
+        "negative": F("paren") | (F("g").struct.field("sign") == "-"),
+    },
+    {
+        "scaled": pl.when(F("unit") == "万")
+        .then(F("num") * 10_000)
+        .when(F("unit") == "亿")
+        .then(F("num") * 100_000_000)
+        .otherwise(F("num"))
+    },
+    {
+        # 四舍五入 (half away from zero) is how Chinese accounts round to the fen.
+        "value": pl.when(F("negative"))
+        .then(-F("scaled"))
+        .otherwise(F("scaled"))
+        .round(2, mode="half_away_from_zero")
+        .cast(pl.Decimal(18, 2), strict=False)
+    },
+    {"issue": pl.when(F("value").is_null()).then(pl.format('unparseable amount "{}"', F("t")))},
+]
+
+_INT: list[Stage] = [
+    {"u": F("h").str.replace_all(r"[\s,]", "")},
+    {
+        "value": pl.when(F("u").str.contains(r"^[-+]?\d+(\.0*)?$")).then(
+            F("u").str.replace(r"\.0*$", "").cast(pl.Int64, strict=False)
+        )
+    },
+    {"issue": pl.when(F("value").is_null()).then(pl.format('not an integer "{}"', F("t")))},
+]
+
+_DECIMAL: list[Stage] = [
+    {"u": F("h").str.replace_all(r"[\s,]", "")},
+    {
+        "value": pl.when(F("u").str.contains(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")).then(
+            F("u").cast(pl.Float64, strict=False)
+        )
+    },
+    {"issue": pl.when(F("value").is_null()).then(pl.format('unparseable number "{}"', F("t")))},
+]
+
+_TRUE = ("是", "y", "yes", "true", "t", "1", "1.0", "√", "✓", "✔", "有", "对")
+_FALSE = ("否", "n", "no", "false", "f", "0", "0.0", "×", "✗", "✘", "无", "错")
+_BOOL_MAP = {**dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False)}
+
+_BOOL: list[Stage] = [
+    {
+        "value": F("h")
+        .str.to_lowercase()
+        .replace_strict(_BOOL_MAP, default=None, return_dtype=pl.Boolean)
+    },
+    {"issue": pl.when(F("value").is_null()).then(pl.format('not a yes/no value "{}"', F("t")))},
+]
+
+# --------------------------------------------------------------------------- names and addresses
+
+_DOTS = ["•", "．", "・", "‧", "∙", "⋅", "･"]
+
+_PERSON: list[Stage] = [
+    {
+        "has_han": F("t").str.contains(_HAN),
+        "h": F("h").str.replace_many(_DOTS, ["·"] * len(_DOTS)),
+    },
+    {
+        # In a Chinese name an ASCII dot is a mistyped middle dot (阿卜杜.买买提); in Latin names
+        # it is not. Chinese names have no spaces; Latin names keep one.
+        "value": pl.when(F("has_han"))
+        .then(F("h").str.replace_all(r"\s+", "").str.replace_all(".", "·", literal=True))
+        .otherwise(F("h").str.replace_all(r"\s+", " "))
+    },
+    {
+        "issue": pl.when(F("value").str.contains(r"\d")).then(
+            pl.format('person name contains digits "{}"', F("t"))
+        )
+    },
+]
+
+
+def person_name_norm(s: _T) -> _T:
+    """Person name: no inner spaces (Chinese), half-width, one middle-dot form `·`."""
+    return _on(s, _PERSON)
+
+
+_ORG: list[Stage] = [
+    {
+        "value": _collapse_spaces(
+            F("h").str.replace_many(["(", ")"], ["（", "）"]), F("h").str.contains(_HAN)
+        )
+    },
+    {
+        # 有限责任公司 and 有限公司 are one legal form written two ways; 股份有限公司 (joint-stock)
+        # is a different form and stays distinct; 分公司 (a branch) is a different organisation.
+        "key": F("value")
+        .str.replace_all("有限责任公司", "有限公司", literal=True)
+        .str.replace_all(r"[\s\p{P}\p{S}]", "")
+        .str.to_uppercase(),
+        "issue": pl.lit(None, dtype=pl.Utf8),
+    },
+]
+
+
+def org_name_norm(s: _T) -> _T:
+    """Organisation name for display: half-width letters/digits, Chinese brackets `（）`."""
+    return _on(s, _ORG)
+
+
+def org_key(s: _T) -> _T:
+    """Matching key for an organisation name: bracket chars, spaces, punctuation and the
+    有限责任公司/有限公司 variant removed, so spelling variants of one company collide."""
+    return _on(s, _ORG, "key")
+
+
+_ADDRESS: list[Stage] = [
+    {"value": _collapse_spaces(F("h"), F("h").str.contains(_HAN))},
+    {
+        # Dashes separate building-unit-room (3-2-301); dropping them would make 3-23-01 equal
+        # 3-2-301, so they stay (unified) in the key.
+        "key": F("value")
+        .str.replace_many(["#"], ["号"])
+        .str.replace_many(["号楼", "幢"], ["栋", "栋"])
+        .str.replace_all(r"[—–‐－~～]", "-")
+        .str.replace_all(r"[\s\p{P}\p{S}&&[^-]]", "")
+        .str.to_uppercase(),
+        "issue": pl.lit(None, dtype=pl.Utf8),
+    },
+]
+
+
+def address_key(s: _T) -> _T:
+    """Matching key for an address: no spaces or punctuation, 号楼/幢 → 栋, `#` → 号."""
+    return _on(s, _ADDRESS, "key")
+
+
+# --------------------------------------------------------------------------- phone, area code
+
+_PHONE: list[Stage] = [
+    {
+        "several": F("h").str.contains(r"\d[^\d]*[/,;、，；][^\d]*\d"),
+        "digits": F("h")
+        .str.extract(r"^([^/,;、，；]*)", 1)
+        .str.replace_all(r"[^0-9]", "")
+        .str.replace(r"^(?:0086|86)(1[3-9]\d{9})$", "$1"),
+    },
+    {
+        "value": pl.when(F("digits").str.len_bytes() > 0).then(F("digits")),
+        # mobile, or 0 + 2-3 digit area code + 7-8 digit number
+        "ok": F("digits").str.contains(r"^1[3-9]\d{9}$|^0[1-9]\d{8,10}$"),
+    },
+    {
+        "issue": pl.when(F("value").is_null())
+        .then(pl.format('no phone number in "{}"', F("t")))
+        .when(F("several"))
+        .then(pl.format('several phone numbers "{}", kept the first', F("t")))
+        .when(F("digits").str.contains(r"^[2-9]\d{6,7}$"))
+        .then(pl.format('landline without area code "{}"', F("t")))
+        .when(~F("ok"))
+        .then(pl.format('invalid phone number "{}"', F("t")))
+    },
+]
+
+_AREA: list[Stage] = [
+    {"u": F("h").str.replace(r"\.0*$", "")},
+    {
+        # The 12-digit statistical division code of a county ends in six zeros.
+        "value": pl.when(F("u").str.contains(r"^\d{6}(0{6})?$")).then(F("u").str.slice(0, 6))
+    },
+    {
+        "issue": pl.when(F("value").is_null()).then(
+            pl.format('invalid area code "{}" (expected 6 digits)', F("t"))
+        )
+    },
+]
+
+_STRING: list[Stage] = [{"value": F("t"), "issue": pl.lit(None, dtype=pl.Utf8)}]
+
+# --------------------------------------------------------------------------- column_exprs
+
+
+@dataclass(frozen=True)
+class SemanticExprs:
+    """Expressions that turn one raw column into its normalised form.
+
+    `value` is aliased to the output name, `issue` to `<name>_issue`, `fatal` to `<name>_fatal`,
+    and `extra` holds `<name>_key` for org_name and address.
+
+    Each of them evaluates the whole parse on its own (polars does not share work between
+    struct stages). `struct` computes everything once, as a struct holding `value`, `issue`,
+    `fatal`, `key` (when keyed) and intermediate fields:
+    `lf.with_columns(e.struct.alias("_s")).select(pl.col("_s").struct.field("value", ...))`.
+    """
+
+    value: pl.Expr
+    issue: pl.Expr
+    fatal: pl.Expr
+    extra: list[pl.Expr] = field(default_factory=list)
+    struct: pl.Expr | None = None
+
+
+_STAGES: dict[str, list[Stage]] = {
+    "string": _STRING,
+    "int": _INT,
+    "decimal": _DECIMAL,
+    "money": _MONEY,
+    "date": _date_stages(with_time=False),
+    "datetime": _date_stages(with_time=True),
+    "bool": _BOOL,
+    "cn_id": _ID,
+    "cn_uscc": _USCC,
+    "person_name": _PERSON,
+    "org_name": _ORG,
+    "phone": _PHONE,
+    "address": _ADDRESS,
+    "area_code": _AREA,
+}
+
+_LABEL = {
+    "bool": "yes/no value",
+    "int": "integer",
+    "decimal": "number",
+    "money": "amount",
+    "date": "date",
+    "datetime": "datetime",
+    "cn_id": "ID",
+    "cn_uscc": "USCC",
+    "person_name": "name",
+    "org_name": "organisation name",
+    "phone": "phone number",
+    "address": "address",
+    "area_code": "area code",
+}
+
+_DTYPE: dict[str, pl.DataType] = {
+    "int": pl.Int64(),
+    "decimal": pl.Float64(),
+    "money": pl.Decimal(18, 2),
+    "date": pl.Date(),
+    "datetime": pl.Datetime("us"),
+    "bool": pl.Boolean(),
+}
+
+_KEYED = ("org_name", "address")
+
+
+def _finish(sem_type: str) -> list[Stage]:
+    """Placeholders, fatal flag and output dtypes, common to every type."""
+    if sem_type == "string":
+        placeholder = pl.lit(False)
+    else:
+        # "长期", "/", "无" mean "nothing here": empty and noted, not an error. For bool, 无 means
+        # "no", so there a placeholder only counts when the value did not parse.
+        placeholder = F("h").str.to_lowercase().is_in(list(_PLACEHOLDERS))
+        if sem_type == "bool":
+            placeholder = placeholder & F("value").is_null()
+    label = _LABEL.get(sem_type, sem_type)
+    note = pl.format(f'placeholder {label} "{{}}" read as empty', F("t"))
+    final: Stage = {
+        "value": pl.when(~F("placeholder")).then(F("value")).cast(_DTYPE.get(sem_type, pl.Utf8())),
+        "issue": pl.when(F("t").is_null())
+        .then(pl.lit(None, dtype=pl.Utf8))
+        .when(F("placeholder"))
+        .then(note)
+        .otherwise(F("issue").cast(pl.Utf8)),
+    }
+    if sem_type in _KEYED:
+        final["key"] = pl.when(~F("placeholder")).then(F("key"))
+    return [
+        {"placeholder": placeholder},
+        final,
+        {
+            "fatal": (F("t").is_not_null() & F("value").is_null() & ~F("placeholder")).fill_null(
+                False
+            )
+        },
+    ]
+
+
+def column_exprs(src: str, name: str, sem_type: str) -> SemanticExprs:
+    """Build the value / issue / fatal / extra expressions for column `src` of type `sem_type`.
+
+    `src` may hold strings or numbers (parquet, databases); it is cast to text first so every
+    source goes through the same rules.
+    """
+    if sem_type not in _STAGES:
+        raise ValueError(f"unknown semantic type {sem_type!r}; expected one of {SEMANTIC_TYPES}")
+    r = _run(pl.col(src), _TEXT + _STAGES[sem_type] + _finish(sem_type))
+    extra = [r.struct.field("key").alias(f"{name}_key")] if sem_type in _KEYED else []
+    return SemanticExprs(
+        value=r.struct.field("value").alias(name),
+        issue=r.struct.field("issue").alias(f"{name}_issue"),
+        fatal=r.struct.field("fatal").alias(f"{name}_fatal"),
+        extra=extra,
+        struct=r,
+    )
+
+
+# --------------------------------------------------------------------------- masking
+
+# ASCII and full-width digits; an ID is not part of a longer run of letters or digits, which
+# keeps USCCs (letters inside) and long account numbers out.
+_D = "[0-9０-９]"
+_ID_IN_TEXT = re.compile(
+    rf"(?<![0-9A-Za-z０-９Ａ-Ｚａ-ｚ])({_D}{{17}}[0-9０-９XxＸｘ]|{_D}{{15}})(?![0-9A-Za-z０-９Ａ-Ｚａ-ｚ])"
+)
+_TO_ASCII = str.maketrans("".join(_FULL), "".join(_HALF))
+
+
+def _masked(v: str) -> str:
+    stars = 8 if len(v) == 18 else 5
+    return v[:6] + "*" * stars + v[-4:]
+
+
+def _plausible_birth(v: str) -> bool:
+    digits = v.translate(_TO_ASCII)
+    ymd = digits[6:14] if len(digits) == 18 else "19" + digits[6:12]
+    try:
+        born = _dt.date(int(ymd[:4]), int(ymd[4:6]), int(ymd[6:8]))
+    except ValueError:
+        return False
+    return _dt.date(1880, 1, 1) <= born <= _dt.date.today() and digits[0] in "12345678"
+
+
+def mask_id_text(text: str) -> str:
+    """Mask every resident ID in free text (reasons, remarks) as `110105********002X`.
+
+    A run of 15/18 digits counts as an ID only when its birth-date part is a real date, so
+    account numbers and USCCs stay readable.
+    """
+    return _ID_IN_TEXT.sub(
+        lambda m: _masked(m.group(1)) if _plausible_birth(m.group(1)) else m.group(1), text
+    )
+
+
+def mask_id(value: str | None) -> str | None:
+    """Mask one ID value (from an ID column, so no birth-date check); other text is unchanged."""
+    if value is None:
+        return None
+    v = value.strip()
+    if re.fullmatch(r"[0-9０-９]{17}[0-9０-９XxＸｘ]|[0-9０-９]{15}", v):
+        return _masked(v)
+    return value
+
+
+def mask_id_expr(e: pl.Expr) -> pl.Expr:
+    """Vectorised `mask_id` for a column (the SQL `mask_id` function)."""
+    v = e.cast(pl.Utf8).str.strip_chars()
+    n = v.str.len_chars()
+    id18 = v.str.contains(r"^[0-9０-９]{17}[0-9０-９XxＸｘ]$")
+    id15 = v.str.contains(r"^[0-9０-９]{15}$")
+    head, tail = v.str.slice(0, 6), v.str.slice(n - 4, 4)
+    return (
+        pl.when(id18)
+        .then(head + "********" + tail)
+        .when(id15)
+        .then(head + "*****" + tail)
+        .otherwise(e.cast(pl.Utf8))
+    )
