@@ -305,9 +305,9 @@ def test_warning_only_failures_give_warn_and_chinese_warnings(project: Path) -> 
     assert report.status == "warn"
     assert report.failures_zh() == []
     assert report.warnings_zh() == [
-        "数据质量提示：身份证号校验有效比例应不低于95%，实际90.0%（无效100个，共1000个）",
-        "数据质量提示：状态应在（正常、注销）之内，实际不符合3.0%（30行，共1000行）",
-        "数据质量提示：死亡日期最新日期应在运行日前45天内（不早于2024-05-16），实际最新为2024-04-30",
+        "身份证号校验有效比例应不低于95%，实际90.0%（无效100个，共1000个）",
+        "状态应在（正常、注销）之内，实际不符合3.0%（30行，共1000行）",
+        "死亡日期最新日期应在运行日前45天内（不早于2024-05-16），实际最新为2024-04-30",
     ]
     fresh = outcome(report, "freshness")
     assert not fresh.success and not fresh.blocking
@@ -325,7 +325,7 @@ def test_dates_in_the_future_are_named(project: Path) -> None:
     report = validate(project, data)
     assert report.status == "warn"
     assert report.warnings_zh() == [
-        "数据质量提示：死亡日期不应晚于运行日2024-06-30，实际1行晚于该日（0.1%）"
+        "死亡日期不应晚于运行日2024-06-30，实际1行晚于该日（0.1%）"
     ]
     future = outcome(report, "not_in_future")
     assert future.failing_rows == [

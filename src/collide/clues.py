@@ -21,7 +21,6 @@ from collide.specs import SEVERITY_WEIGHT
 NEW, ONGOING, GONE = "新增", "持续", "已消失"
 PENDING, CONFIRMED, EXCLUDED, FILED = "待审查", "确认", "排除", "已立案"
 REVIEW_STATES = (PENDING, CONFIRMED, EXCLUDED, FILED)
-PROVENANCE = ("_source_file", "_source_sheet", "_source_row", "_snapshot_id", "_issues", "_dataset")
 
 
 def clue_id(model_id: str, subject_id: str) -> str:
@@ -80,14 +79,11 @@ def render_reason(template: str, row: dict[str, Any]) -> str:
     return _ReasonFormatter().vformat(template, (), row)
 
 
-def evidence_hash(rows: list[dict[str, Any]], output: dict[str, Any]) -> str:
-    """Hash of what a reviewer judged: the source rows (not their provenance), or the output row."""
+def evidence_hash(rows: list[Any], output: dict[str, Any]) -> str:
+    """Hash of what a reviewer judged: the source rows' content (not their provenance), or the
+    output row when the model attaches no evidence."""
     if rows:
-        payload = sorted(
-            json.dumps({k: jsonable(v) for k, v in r.items() if k not in PROVENANCE},
-                       sort_keys=True, ensure_ascii=False)
-            for r in rows
-        )
+        payload = sorted(r.row_hash for r in rows)
     else:
         payload = [json.dumps(jsonable(output), sort_keys=True, ensure_ascii=False)]
     return hashlib.sha256("\n".join(payload).encode()).hexdigest()[:16]
@@ -107,7 +103,7 @@ class Clue:
     score: float | None
     reason: str
     output: dict[str, Any]
-    evidence: list[dict[str, Any]]
+    evidence: list[Any]  # collide.models.EvidenceRow
     evidence_hash: str
     percentile: float = 1.0
     risk: float = 0.0

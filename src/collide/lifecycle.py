@@ -116,8 +116,8 @@ def apply_lifecycle(run: Any, con: Any, clues: list[Clue], summary: dict[str, An
     ]
     insert_rows(con, "sightings", rows, sight_cols)
     ev_rows = [
-        {"run_id": run.run_id, "clue_id": c.clue_id, "seq": i, "dataset": r.get("_dataset"),
-         "row_json": _dumps({k: v for k, v in r.items() if k != "_dataset"})}
+        {"run_id": run.run_id, "clue_id": c.clue_id, "seq": i, "dataset": r.dataset,
+         "row_json": r.row_json}
         for c in clues
         for i, r in enumerate(c.evidence)
     ]

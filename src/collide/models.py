@@ -7,7 +7,7 @@ import string
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from collide.catalog import Catalog, Model
 from collide.engine import one
@@ -220,13 +220,21 @@ def _check_tests(model: Model, schemas: dict[str, dict[str, str]], outputs: list
 # --------------------------------------------------------------------------- execute
 
 
+class EvidenceRow(NamedTuple):
+    """One source row attached to a clue: its dataset, the row as JSON, a hash of its content."""
+
+    dataset: str
+    row_json: str
+    row_hash: str
+
+
 @dataclass
 class ModelOutput:
     model_id: str
     version: str
     rows: list[dict[str, Any]]
     columns: list[str]
-    evidence: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # subject → rows
+    evidence: dict[str, list[EvidenceRow]] = field(default_factory=dict)  # subject → rows
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -236,13 +244,22 @@ def _scored_sql(model: Model) -> str:
     return f"SELECT *, ({model.spec.score}) AS {SCORE_COL} FROM ({body}\n) AS __model"
 
 
-def _evidence_sql(hits: str, dataset: str, on: dict[str, str], subject: str, limit: int) -> str:
+def _evidence_sql(hits: str, dataset: str, on: dict[str, str], subject: str, limit: int,
+                  content_columns: list[str] | None = None) -> str:
+    """Evidence rows per subject, as JSON text plus a hash of their content (not provenance),
+    computed inside DuckDB so that thousands of clues cost no Python loop per row."""
     cond = " AND ".join(f'd."{dcol}" = h."{ocol}"' for dcol, ocol in on.items())
+    if content_columns is None:
+        select = "d.*"
+    else:
+        packed = ", ".join(f'"{c}" := d."{c}"' for c in content_columns) or "x := NULL"
+        select = f"to_json(d) AS row_json, md5(to_json(struct_pack({packed}))) AS row_hash"
     return (
-        f'SELECT CAST(h."{subject}" AS VARCHAR) AS {SUBJECT_COL}, d.* FROM {hits} h '
+        f'SELECT CAST(h."{subject}" AS VARCHAR) AS {SUBJECT_COL}, {select} FROM {hits} h '
         f'JOIN "{dataset}" d ON {cond} '
         f'QUALIFY row_number() OVER (PARTITION BY h."{subject}" '
-        f"ORDER BY d._source_file, d._source_row) <= {int(limit)}"
+        f"ORDER BY d._source_file, d._source_row) <= {int(limit)} "
+        f"ORDER BY {SUBJECT_COL}, d._source_file, d._source_row"
     )
 
 
@@ -347,15 +364,16 @@ def execute_model(
             f'LAST, CAST("{subj}" AS VARCHAR)) = 1 ORDER BY CAST("{subj}" AS VARCHAR)'
         )
         box.register("__hits", hits)
-        evidence: dict[str, list[dict[str, Any]]] = {}
+        evidence: dict[str, list[EvidenceRow]] = {}
         for ev in spec.evidence:
-            rows = box.arrow(
-                _evidence_sql("__hits", ev.dataset, ev.on, subj, max_evidence_rows)
-            ).to_pylist()
-            for row in rows:
-                key = row.pop(SUBJECT_COL)
-                row["_dataset"] = ev.dataset
-                evidence.setdefault(key, []).append(row)
+            cols = [c for c, _ in box.describe(f'SELECT * FROM "{ev.dataset}"', {})
+                    if not c.startswith("_")]
+            found = box.arrow(
+                _evidence_sql("__hits", ev.dataset, ev.on, subj, max_evidence_rows, cols)
+            ).to_pydict()
+            for key, row_json, row_hash in zip(found[SUBJECT_COL], found["row_json"],
+                                               found["row_hash"]):
+                evidence.setdefault(key, []).append(EvidenceRow(ev.dataset, row_json, row_hash))
         out_rows = hits.to_pylist()
     return ModelOutput(
         model_id=model.id,

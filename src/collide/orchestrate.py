@@ -190,6 +190,19 @@ def next_runs(deployment: Any, n: int = 3) -> list[str]:
     return out
 
 
+def pool_of_existing(deployment: Any) -> str | None:
+    """The work pool of a deployment already registered under this name, if any."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            found = client.read_deployment_by_name(f"{deployment.flow_name}/{deployment.name}")
+        except ObjectNotFound:
+            return None
+    return found.work_pool_name
+
+
 @click.command("schedule")
 @click.option(
     "--dry-run", is_flag=True, help="Print the deployment and its next runs; do not serve it."
@@ -220,6 +233,21 @@ def schedule_command(project: Project, dry_run: bool) -> None:
             "stops with this command. To fix this, run `prefect server start` and "
             "`prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api` first.",
             markup=False,
+        )
+    owner = pool_of_existing(deployment) if url else None
+    if owner:
+        raise CollideError(
+            Problem(
+                url,
+                None,
+                f'deployment "{deployment.flow_name}/{deployment.name}" already belongs to work '
+                f'pool "{owner}" (deployed from prefect.yaml); serving it here would take it over '
+                "and its workers would fail to find the flow",
+                "To fix this, use one or the other: keep the workers and stop here, or remove the "
+                f"pool's deployment (`prefect deployment delete {deployment.flow_name}/"
+                f"{deployment.name}`), or give this one another name (schedule.deployment in "
+                "collide.yaml)",
+            )
         )
     if dry_run:
         return

@@ -298,9 +298,11 @@ class Run:
         self.project = project
         self.keep_going = keep_going
         self.run_date = run_date
-        self.started = dt.datetime.now().replace(microsecond=0)
+        now = dt.datetime.now()
+        self.started = now.replace(microsecond=0)
         self.t0 = time.perf_counter()
-        self.run_id = self.started.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+        # Sorts in start order (milliseconds), unique across machines (random suffix).
+        self.run_id = f"{now:%Y%m%d-%H%M%S}-{now.microsecond // 1000:03d}{secrets.token_hex(1)}"
         self.params = params
         self.model_params = {m.id: resolve_params(m, params) for m in models}
         self.models: dict[str, ModelState] = {m.id: ModelState(m.id, m.version) for m in models}
@@ -410,7 +412,8 @@ class Run:
         for ds in model.spec.inputs:
             q = self.datasets[ds].quality
             if q is not None:
-                warnings.extend(f"{ds}: {w}" for w in q.warnings_zh())
+                title = self.project.catalog.connectors[ds].spec.title
+                warnings.extend(f"{title}：{w}" for w in q.warnings_zh())
         st.clues = build_clues(model, out)
         for c in st.clues:
             c.warnings = warnings

@@ -79,7 +79,7 @@ class QualityReport:
     def warnings_zh(self) -> list[str]:
         """Failed warning-level expectations, in Chinese, for the clues built on this dataset."""
         return [
-            f"数据质量提示：{o.description_zh}"
+            o.description_zh
             for o in self.outcomes
             if not o.success and not o.blocking
         ]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import TypeVar
 
 import polars as pl
@@ -70,12 +71,42 @@ _PLACEHOLDERS = frozenset(
     }
 )  # fmt: skip
 
+# A placeholder has at most this many characters, so at most 4 bytes each; lowercasing never
+# makes a text shorter in characters, so longer cells need no lowercasing to be ruled out.
+_PLACEHOLDER_BYTES = 4 * max(len(p) for p in _PLACEHOLDERS)
+
 _HAN = r"\p{Han}"
 
 
 def to_halfwidth(e: pl.Expr) -> pl.Expr:
     """Full-width ASCII (全角 `１２３ＡＢＣ（）`) to half-width, in one Aho-Corasick pass."""
     return e.str.replace_many(_FULL, _HALF)
+
+
+# Fast paths. polars evaluates every branch of a `when/then` on the whole column, so a costly
+# rewrite is made cheap by feeding it only the rows that need it (`_only`: the others become
+# null, which string kernels skip) and taking the untouched value for the rest (`coalesce`).
+# A cheap `contains` decides which rows need the rewrite; the result is the same as rewriting
+# every row, because the rewrite leaves the other rows unchanged.
+
+
+def _only(cond: pl.Expr, e: pl.Expr) -> pl.Expr:
+    """`e` where `cond` holds, else null."""
+    return pl.when(cond).then(e)
+
+
+def _where_needed(e: pl.Expr, needs: str, rewrite: Callable[[pl.Expr], pl.Expr]) -> pl.Expr:
+    """`rewrite(e)`, computed only on rows matching the regex `needs` (it changes no other)."""
+    return pl.coalesce(rewrite(_only(e.str.contains(needs), e)), e)
+
+
+def _fmt(cond: pl.Expr, template: str, *args: pl.Expr) -> pl.Expr:
+    """`pl.format(template, *args)` for a `when(cond)` branch, formatted only where `cond`."""
+    return pl.format(template, *(_only(cond, a) for a in args))
+
+
+_FULL_RE = "[\uFF01-\uFF5E\u3000]"
+_ZW_RE = r"[\u200B-\u200D\u2060\uFEFF]"
 
 
 Stage = dict[str, pl.Expr]
@@ -85,9 +116,12 @@ F = pl.field
 # stages made (`pl.field`). This keeps the expression tree linear: an ID checksum reads the
 # 17-digit body once instead of rebuilding it inside every branch that needs it.
 _TEXT: list[Stage] = [
-    {"t0": F("raw").str.replace_all(r"[\u200B-\u200D\u2060\uFEFF]", "").str.strip_chars()},
+    {
+        "t0": _where_needed(F("raw"), _ZW_RE, lambda e: e.str.replace_all(_ZW_RE, ""))
+        .str.strip_chars()
+    },
     {"t": pl.when(F("t0").str.len_bytes() > 0).then(F("t0"))},  # empty cell: null, no issue
-    {"h": to_halfwidth(F("t"))},
+    {"h": _where_needed(F("t"), _FULL_RE, to_halfwidth)},
 ]
 
 
@@ -101,7 +135,13 @@ def _run(raw: pl.Expr, stages: list[Stage]) -> pl.Expr:
 
 def _collapse_spaces(e: pl.Expr, has_han: pl.Expr) -> pl.Expr:
     """Chinese text loses its spaces (`北京 某某 公司` is noise); Latin text keeps one per run."""
-    return e.str.replace_all(r"\s+", pl.when(has_han).then(pl.lit("")).otherwise(pl.lit(" ")))
+    return _where_needed(
+        e,
+        r"\s",
+        lambda x: x.str.replace_all(
+            r"\s+", pl.when(has_han).then(pl.lit("")).otherwise(pl.lit(" "))
+        ),
+    )
 
 
 _T = TypeVar("_T", pl.Series, pl.Expr)
@@ -130,35 +170,73 @@ def _id_check_char(body17: pl.Expr) -> pl.Expr:
     return pl.lit("10X98765432").str.slice(total % 11, 1)
 
 
+def _id_check_int(body: pl.Expr) -> pl.Expr:
+    """The check character of a 17-digit body given as an integer, by integer arithmetic
+    (one string→int parse per value instead of 17 one-character slices)."""
+    total = sum(((body // 10 ** (16 - i)) % 10) * w for i, w in enumerate(_ID_WEIGHTS))
+    return (total % 11).replace_strict(
+        list(range(11)), list("10X98765432"), default=None, return_dtype=pl.Utf8
+    )
+
+
+def _real_yyyymmdd(ymd: pl.Expr, low: int, high: int) -> pl.Expr:
+    """An 8-digit integer yyyymmdd is a real calendar date within [low, high] (as yyyymmdd)."""
+    y, m, d = ymd // 10_000, ymd // 100 % 100, ymd % 100
+    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+    days = (
+        pl.when(m == 2)
+        .then(pl.when(leap).then(29).otherwise(28))
+        .when(m.is_in([4, 6, 9, 11]))
+        .then(30)
+        .otherwise(31)
+    )
+    return ymd.is_between(low, high) & m.is_between(1, 12) & d.is_between(1, days)
+
+
+_TODAY = _dt.date.today()
+_SHAPED_ID = r"^[0-9]{17}[0-9X]$"
+
+# Most IDs already have the 18-character shape: for them only the checksum and birth date are
+# computed (on integers). The regexes for Excel-mangled, 15-digit and odd values run only on the
+# rest (`r`, null for shaped rows).
 _ID: list[Stage] = [
-    {"s": F("h").str.replace_all(r"\s+", "").str.to_uppercase()},
     {
-        "sci": F("s").str.contains(r"^[0-9]+(\.[0-9]*)?E[+-]?[0-9]+$"),
-        "floaty": F("s").str.contains(r"^[0-9]{18}\.0*$"),
-        "plain": F("s").str.contains(r"^[0-9]{18}$"),
-        "legacy": F("s").str.contains(r"^[0-9]{15}$"),
-        "shaped": F("s").str.contains(r"^[0-9]{17}[0-9X]$"),
-        "n": F("s").str.len_chars(),
+        "s": _where_needed(
+            F("h"), r"[^0-9X]", lambda e: e.str.replace_all(r"\s+", "").str.to_uppercase()
+        )
+    },
+    {"shaped": F("s").str.contains(_SHAPED_ID), "n": F("s").str.len_chars()},
+    {"r": _only(~F("shaped"), F("s"))},
+    {
+        "sci": pl.when(F("shaped"))
+        .then(False)
+        .otherwise(F("r").str.contains(r"^[0-9]+(\.[0-9]*)?E[+-]?[0-9]+$")),
+        "floaty": pl.when(F("shaped")).then(False).otherwise(F("r").str.contains(r"^[0-9]{18}\.0*$")),
+        "plain": F("shaped") & ~F("s").str.ends_with("X"),
+        "legacy": pl.when(F("shaped")).then(False).otherwise(F("r").str.contains(r"^[0-9]{15}$")),
     },
     {
         "body": pl.when(F("legacy"))
-        .then(F("s").str.slice(0, 6) + "19" + F("s").str.slice(6, 9))
+        .then(F("r").str.slice(0, 6) + "19" + F("r").str.slice(6, 9))
         .when(F("floaty") | F("shaped"))
         .then(F("s").str.slice(0, 17))
     },
-    {"check": _id_check_char(F("body"))},
+    {"b": F("body").cast(pl.Int64, strict=False)},  # 17 ASCII digits when not null
+    {"check": _id_check_int(F("b"))},
     {
-        "norm": pl.when(F("legacy"))
+        "norm": pl.when(F("shaped"))
+        .then(F("s"))
+        .when(F("legacy"))
         .then(F("body") + F("check"))
-        .otherwise(F("body") + F("s").str.slice(17, 1))
+        .otherwise(_only(~F("shaped"), F("body")) + F("r").str.slice(17, 1))
     },
     {
         "check_ok": F("norm").str.slice(17, 1) == F("check"),
-        "birth_ok": F("norm")
-        .str.slice(6, 8)
-        .str.to_date("%Y%m%d", strict=False)
-        .is_between(pl.lit(_dt.date(1880, 1, 1)), pl.lit(_dt.date.today()))
-        .fill_null(False),
+        "birth_ok": _real_yyyymmdd(
+            F("b") // 1000 % 100_000_000,
+            18800101,
+            _TODAY.year * 10_000 + _TODAY.month * 100 + _TODAY.day,
+        ).fill_null(False),
     },
     # Excel keeps 15 significant digits: an 18-digit ID typed as a number ends in "000" (or shows
     # as 1.10101E+17). Such a value cannot be repaired, only reported.
@@ -166,6 +244,7 @@ _ID: list[Stage] = [
         "mangled": F("sci")
         | ((F("floaty") | (F("plain") & F("norm").str.ends_with("000"))) & ~F("check_ok"))
     },
+    {"bad_n": F("norm").is_null() & ~F("n").is_in([15, 18])},
     {
         "value": pl.when(~F("mangled")).then(F("norm")),
         "valid": pl.when(F("t").is_not_null()).then(
@@ -174,21 +253,32 @@ _ID: list[Stage] = [
             )
         ),
         "issue": pl.when(F("sci"))
-        .then(pl.format('ID mangled by Excel (scientific notation) "{}", ' + _MANGLED_FIX, F("t")))
+        .then(_fmt(F("sci"), 'ID mangled by Excel (scientific notation) "{}", ' + _MANGLED_FIX, F("t")))
         .when(F("mangled"))
         .then(
-            pl.format('ID mangled by Excel (last digits lost as 000) "{}", ' + _MANGLED_FIX, F("t"))
+            _fmt(
+                F("mangled"),
+                'ID mangled by Excel (last digits lost as 000) "{}", ' + _MANGLED_FIX,
+                F("t"),
+            )
         )
-        .when(F("norm").is_null() & ~F("n").is_in([15, 18]))
-        .then(pl.format('invalid ID length {} (expected 18 characters) "{}"', F("n"), F("t")))
+        .when(F("bad_n"))
+        .then(
+            _fmt(
+                F("bad_n"),
+                'invalid ID length {} (expected 18 characters) "{}"',
+                F("n"),
+                F("t"),
+            )
+        )
         .when(F("norm").is_null())
-        .then(pl.format('invalid characters in ID "{}"', F("t")))
+        .then(_fmt(F("norm").is_null(), 'invalid characters in ID "{}"', F("t")))
         .when(~F("birth_ok"))
-        .then(pl.format('invalid birth date in ID "{}"', F("norm")))
+        .then(_fmt(~F("birth_ok"), 'invalid birth date in ID "{}"', F("norm")))
         .when(~F("check_ok"))
-        .then(pl.format('invalid ID checksum "{}"', F("norm")))
+        .then(_fmt(~F("check_ok"), 'invalid ID checksum "{}"', F("norm")))
         .when(F("legacy"))
-        .then(pl.format('legacy 15-digit ID "{}" upgraded to 18 digits', F("t"))),
+        .then(_fmt(F("legacy"), 'legacy 15-digit ID "{}" upgraded to 18 digits', F("t"))),
     },
 ]
 
@@ -259,14 +349,26 @@ _USCC: list[Stage] = [
     },
     {
         "issue": pl.when(F("shaped") & ~F("check_ok"))
-        .then(pl.format('invalid USCC checksum "{}"', F("value")))
+        .then(_fmt(F("shaped") & ~F("check_ok"), 'invalid USCC checksum "{}"', F("value")))
         .when(F("legacy_reg"))
-        .then(pl.format('legacy identifier: 15-digit business registration number "{}"', F("t")))
+        .then(
+            _fmt(
+                F("legacy_reg"),
+                'legacy identifier: 15-digit business registration number "{}"',
+                F("t"),
+            )
+        )
         .when(F("legacy_org"))
-        .then(pl.format('legacy identifier: 9-character organisation code "{}"', F("t")))
+        .then(
+            _fmt(F("legacy_org"), 'legacy identifier: 9-character organisation code "{}"', F("t"))
+        )
         .when(~F("shaped"))
         .then(
-            pl.format('invalid USCC "{}" (expected 18 characters from 0-9A-HJ-NPQRTUWXY)', F("t"))
+            _fmt(
+                ~F("shaped"),
+                'invalid USCC "{}" (expected 18 characters from 0-9A-HJ-NPQRTUWXY)',
+                F("t"),
+            )
         )
     },
 ]
@@ -290,6 +392,7 @@ _TIME = (
     r"(?:\s*:?\s*(?<S>\d{1,2})(?:\.(?<f>\d{1,9}))?\s*秒?)?)?\s*$"
 )
 _DATE_COMPACT = r"^(?<y>\d{4})(?<m>\d{2})(?<d>\d{2})(?:(?<H>\d{2})(?<M>\d{2})(?<S>\d{2})?)?$"
+_DATE_PLAIN = r"^[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}$"
 _EXCEL_EPOCH = _dt.datetime(1899, 12, 30)  # 1900 date system, after Excel's 1900-02-29 bug
 
 
@@ -317,12 +420,23 @@ def _date_stages(with_time: bool) -> list[Stage]:
         from_serial = pl.lit(_EXCEL_EPOCH.date()) + pl.duration(
             days=F("serial").floor().cast(pl.Int64)
         )
+    # The common spelling `2023-05-01` / `2023/5/1` / `2023.5.1` is parsed directly; the
+    # capture-group regexes (the costly part) run only on the other cells (`hs`).
+    fast_value = (
+        _only(F("fast"), F("h"))
+        .str.replace_many(["/", "."], ["-", "-"])
+        .str.to_date("%Y-%m-%d", strict=False)
+    )
+    if with_time:
+        fast_value = fast_value.cast(pl.Datetime("us"))
     return [
+        {"fast": F("h").str.contains(_DATE_PLAIN)},
+        {"hs": _only(~F("fast"), F("h"))},
         {
-            "a": F("h").str.extract_groups(_DATE_SEP + _TIME),
-            "b": F("h").str.extract_groups(_DATE_COMPACT),
-            "num": pl.when(F("h").str.contains(r"^\d{5}(\.\d+)?$")).then(
-                F("h").cast(pl.Float64, strict=False)
+            "a": F("hs").str.extract_groups(_DATE_SEP + _TIME),
+            "b": F("hs").str.extract_groups(_DATE_COMPACT),
+            "num": pl.when(F("hs").str.contains(r"^\d{5}(\.\d+)?$")).then(
+                F("hs").cast(pl.Float64, strict=False)
             ),
         },
         {
@@ -334,10 +448,9 @@ def _date_stages(with_time: bool) -> list[Stage]:
             # Excel serial day numbers; the range (1954..2119) keeps other 5-digit numbers out.
             "serial": pl.when(F("num").is_between(20000, 80000, closed="left")).then(F("num")),
         },
-        {"value": pl.coalesce(parsed, from_serial)},
+        {"value": pl.when(F("fast")).then(fast_value).otherwise(pl.coalesce(parsed, from_serial))},
         {
-            "issue": pl.when(F("value").is_null()).then(
-                pl.format(f'unparseable {label} "{{}}"', F("t"))
+            "issue": pl.when(F("value").is_null()).then(_fmt(F("value").is_null(), f'unparseable {label} "{{}}"', F("t"))
             )
         },
     ]
@@ -347,8 +460,14 @@ def _date_stages(with_time: bool) -> list[Stage]:
 
 _MONEY_RE = r"^(?<sign>[-+]?)(?<num>\d+(?:\.\d*)?|\.\d+)(?<unit>万|亿)?元?$"
 
+# A plain amount (`1234.5`, `-12.50`) is cast directly; units, separators and brackets go
+# through the full parse (on `hs`, null for plain amounts).
+_MONEY_PLAIN = r"^-?[0-9]{1,24}(\.[0-9]{1,6})?$"
+
 _MONEY: list[Stage] = [
-    {"u": F("h").str.replace_all(r"(?i)[\s,¥￥]|RMB|CNY|人民币", "")},
+    {"fast": F("h").str.contains(_MONEY_PLAIN)},
+    {"hs": _only(~F("fast"), F("h"))},
+    {"u": F("hs").str.replace_all(r"(?i)[\s,¥￥]|RMB|CNY|人民币", "")},
     {"paren": F("u").str.contains(r"^\(.*\)$")},  # accountants' negative: (12.50)
     {
         "g": pl.when(F("paren"))
@@ -357,15 +476,21 @@ _MONEY: list[Stage] = [
         .str.extract_groups(_MONEY_RE)
     },
     {
-        "num": F("g").struct.field("num").cast(pl.Decimal(38, 6), strict=False),
+        "num": pl.when(F("fast"))
+        .then(_only(F("fast"), F("h")).str.strip_prefix("-"))
+        .otherwise(F("g").struct.field("num"))
+        .cast(pl.Decimal(38, 6), strict=False),
         "unit": F("g").struct.field("unit"),
-        "negative": F("paren") | (F("g").struct.field("sign") == "-"),
+        "negative": pl.when(F("fast"))
+        .then(F("h").str.starts_with("-"))
+        .otherwise(F("paren") | (F("g").struct.field("sign") == "-")),
     },
     {
+        # multiplied only where the unit says so (a long plain amount must not overflow here)
         "scaled": pl.when(F("unit") == "万")
-        .then(F("num") * 10_000)
+        .then(_only(F("unit") == "万", F("num")) * 10_000)
         .when(F("unit") == "亿")
-        .then(F("num") * 100_000_000)
+        .then(_only(F("unit") == "亿", F("num")) * 100_000_000)
         .otherwise(F("num"))
     },
     {
@@ -376,7 +501,7 @@ _MONEY: list[Stage] = [
         .round(2, mode="half_away_from_zero")
         .cast(pl.Decimal(18, 2), strict=False)
     },
-    {"issue": pl.when(F("value").is_null()).then(pl.format('unparseable amount "{}"', F("t")))},
+    {"issue": pl.when(F("value").is_null()).then(_fmt(F("value").is_null(), 'unparseable amount "{}"', F("t")))},
 ]
 
 _INT: list[Stage] = [
@@ -386,7 +511,7 @@ _INT: list[Stage] = [
             F("u").str.replace(r"\.0*$", "").cast(pl.Int64, strict=False)
         )
     },
-    {"issue": pl.when(F("value").is_null()).then(pl.format('not an integer "{}"', F("t")))},
+    {"issue": pl.when(F("value").is_null()).then(_fmt(F("value").is_null(), 'not an integer "{}"', F("t")))},
 ]
 
 _DECIMAL: list[Stage] = [
@@ -396,7 +521,7 @@ _DECIMAL: list[Stage] = [
             F("u").cast(pl.Float64, strict=False)
         )
     },
-    {"issue": pl.when(F("value").is_null()).then(pl.format('unparseable number "{}"', F("t")))},
+    {"issue": pl.when(F("value").is_null()).then(_fmt(F("value").is_null(), 'unparseable number "{}"', F("t")))},
 ]
 
 _TRUE = ("是", "y", "yes", "true", "t", "1", "1.0", "√", "✓", "✔", "有", "对")
@@ -409,7 +534,7 @@ _BOOL: list[Stage] = [
         .str.to_lowercase()
         .replace_strict(_BOOL_MAP, default=None, return_dtype=pl.Boolean)
     },
-    {"issue": pl.when(F("value").is_null()).then(pl.format('not a yes/no value "{}"', F("t")))},
+    {"issue": pl.when(F("value").is_null()).then(_fmt(F("value").is_null(), 'not a yes/no value "{}"', F("t")))},
 ]
 
 # --------------------------------------------------------------------------- names and addresses
@@ -425,12 +550,16 @@ _PERSON: list[Stage] = [
         # In a Chinese name an ASCII dot is a mistyped middle dot (阿卜杜.买买提); in Latin names
         # it is not. Chinese names have no spaces; Latin names keep one.
         "value": pl.when(F("has_han"))
-        .then(F("h").str.replace_all(r"\s+", "").str.replace_all(".", "·", literal=True))
-        .otherwise(F("h").str.replace_all(r"\s+", " "))
+        .then(
+            _where_needed(F("h"), r"\s", lambda e: e.str.replace_all(r"\s+", "")).str.replace_all(
+                ".", "·", literal=True
+            )
+        )
+        .otherwise(_where_needed(F("h"), r"\s", lambda e: e.str.replace_all(r"\s+", " ")))
     },
     {
         "issue": pl.when(F("value").str.contains(r"\d")).then(
-            pl.format('person name contains digits "{}"', F("t"))
+            _fmt(F("value").str.contains(r"\d"), 'person name contains digits "{}"', F("t"))
         )
     },
 ]
@@ -441,6 +570,13 @@ def person_name_norm(s: _T) -> _T:
     return _on(s, _PERSON)
 
 
+# Punctuation is dropped from matching keys. The common marks go in one Aho-Corasick pass (each
+# is in `_PUNCT_RE`); the regex then runs only on the keys that still hold some. Only letters
+# outside ASCII upper case and Han can change when upper-cased.
+_PUNCT_RE = r"[\s\p{P}\p{S}]"
+_COMMON_PUNCT = list("（）()【】[]《》<>「」『』“”‘’\"'·.,，、。-—_/\\&+:：;；") + [" ", "\u3000"]
+_MAY_CHANGE_CASE = r"[^\x00-\x60\x7B-\x7F\p{Han}]"
+
 _ORG: list[Stage] = [
     {
         "value": _collapse_spaces(
@@ -450,10 +586,19 @@ _ORG: list[Stage] = [
     {
         # 有限责任公司 and 有限公司 are one legal form written two ways; 股份有限公司 (joint-stock)
         # is a different form and stays distinct; 分公司 (a branch) is a different organisation.
-        "key": F("value")
-        .str.replace_all("有限责任公司", "有限公司", literal=True)
-        .str.replace_all(r"[\s\p{P}\p{S}]", "")
-        .str.to_uppercase(),
+        "key": _where_needed(
+            _where_needed(
+                _where_needed(
+                    F("value"),
+                    "有限责任公司",
+                    lambda e: e.str.replace_all("有限责任公司", "有限公司", literal=True),
+                ).str.replace_many(_COMMON_PUNCT, [""] * len(_COMMON_PUNCT)),
+                _PUNCT_RE,
+                lambda e: e.str.replace_all(_PUNCT_RE, ""),
+            ),
+            _MAY_CHANGE_CASE,
+            lambda e: e.str.to_uppercase(),
+        ),
         "issue": pl.lit(None, dtype=pl.Utf8),
     },
 ]
@@ -505,16 +650,17 @@ _PHONE: list[Stage] = [
         "value": pl.when(F("digits").str.len_bytes() > 0).then(F("digits")),
         # mobile, or 0 + 2-3 digit area code + 7-8 digit number
         "ok": F("digits").str.contains(r"^1[3-9]\d{9}$|^0[1-9]\d{8,10}$"),
+        "landline": F("digits").str.contains(r"^[2-9]\d{6,7}$"),
     },
     {
         "issue": pl.when(F("value").is_null())
-        .then(pl.format('no phone number in "{}"', F("t")))
+        .then(_fmt(F("value").is_null(), 'no phone number in "{}"', F("t")))
         .when(F("several"))
-        .then(pl.format('several phone numbers "{}", kept the first', F("t")))
-        .when(F("digits").str.contains(r"^[2-9]\d{6,7}$"))
-        .then(pl.format('landline without area code "{}"', F("t")))
+        .then(_fmt(F("several"), 'several phone numbers "{}", kept the first', F("t")))
+        .when(F("landline"))
+        .then(_fmt(F("landline"), 'landline without area code "{}"', F("t")))
         .when(~F("ok"))
-        .then(pl.format('invalid phone number "{}"', F("t")))
+        .then(_fmt(~F("ok"), 'invalid phone number "{}"', F("t")))
     },
 ]
 
@@ -525,8 +671,7 @@ _AREA: list[Stage] = [
         "value": pl.when(F("u").str.contains(r"^\d{6}(0{6})?$")).then(F("u").str.slice(0, 6))
     },
     {
-        "issue": pl.when(F("value").is_null()).then(
-            pl.format('invalid area code "{}" (expected 6 digits)', F("t"))
+        "issue": pl.when(F("value").is_null()).then(_fmt(F("value").is_null(), 'invalid area code "{}" (expected 6 digits)', F("t"))
         )
     },
 ]
@@ -608,11 +753,15 @@ def _finish(sem_type: str) -> list[Stage]:
     else:
         # "长期", "/", "无" mean "nothing here": empty and noted, not an error. For bool, 无 means
         # "no", so there a placeholder only counts when the value did not parse.
-        placeholder = F("h").str.to_lowercase().is_in(list(_PLACEHOLDERS))
+        short = _only(F("h").str.len_bytes() <= _PLACEHOLDER_BYTES, F("h"))
+        placeholder = _only(
+            F("h").is_not_null(),
+            short.str.to_lowercase().is_in(list(_PLACEHOLDERS)).fill_null(False),
+        )
         if sem_type == "bool":
             placeholder = placeholder & F("value").is_null()
     label = _LABEL.get(sem_type, sem_type)
-    note = pl.format(f'placeholder {label} "{{}}" read as empty', F("t"))
+    note = _fmt(F("placeholder"), f'placeholder {label} "{{}}" read as empty', F("t"))
     final: Stage = {
         "value": pl.when(~F("placeholder")).then(F("value")).cast(_DTYPE.get(sem_type, pl.Utf8())),
         "issue": pl.when(F("t").is_null())
