@@ -364,9 +364,11 @@ def gen_water(w: World, n_bills: int) -> pl.DataFrame:
             bills(no, usage, RES if rate == "居民生活" else NONRES)
         return name, u_, addr, no
 
+    streak = "water_zero_use_streak"  # the polars-rule model: runs of zero-use months per account
     zero12 = [30.0] * 12 + [0.0] * 12
-    name, u_, addr, _ = biz_with_account(0, False, "2016-03-08", usage=zero12)
+    name, u_, addr, no = biz_with_account(0, False, "2016-03-08", usage=zero12)
     w.gt(model, u_, name, "hit", "经营中的餐饮企业近12个月用水量为0")
+    w.gt(streak, no, name, "hit", "非居民户号连续12个月零用水")
     # bracket / suffix variant in the water company's file
     trade, scope = TRADES[2]
     name = w.org_name(trade)
@@ -383,6 +385,8 @@ def gen_water(w: World, n_bills: int) -> pl.DataFrame:
         dt.date(2017, 10, 1),
     )
     bills(no, [55.0] * 16 + [0.0] * 8, NONRES)
+    w.gt(streak, no, wname.replace("（", "(").replace("）", ")"), "hit",
+         "非居民户号连续8个月零用水")
     w.gt(
         model, u_, name, "hit", "水务户名为“有限责任公司(临川店)”变体、地址全角数字；近8个月零用水"
     )
@@ -401,16 +405,20 @@ def gen_water(w: World, n_bills: int) -> pl.DataFrame:
     name, u_, addr, _ = biz_with_account(4, False, "2018-01-20", rate="居民生活", usage=[80.0] * 24)
     w.gt(model, u_, name, "hit", "酒店按居民生活水价计费")
     # zero for 6 months exactly
-    name, u_, addr, _ = biz_with_account(3, False, "2014-11-11", usage=[40.0] * 18 + [0.0] * 6)
+    name, u_, addr, no = biz_with_account(3, False, "2014-11-11", usage=[40.0] * 18 + [0.0] * 6)
     w.gt(model, u_, name, "hit", "食品加工企业连续6个月零用水（恰达阈值）")
+    w.gt(streak, no, name, "hit", "连续6个月零用水（恰达阈值）")
     # decoys
-    name, u_, addr, _ = biz_with_account(0, True, "2016-05-05", usage=[30.0] * 19 + [0.0] * 5)
+    name, u_, addr, no = biz_with_account(0, True, "2016-05-05", usage=[30.0] * 19 + [0.0] * 5)
     w.gt(model, u_, name, "no-hit", "零用水仅5个月，未达6个月")
-    name, u_, addr, _ = biz_with_account(1, True, "2015-05-05", usage=[0.0] * 24, status="注销",
-                                         cancelled="2022-12-30")  # fmt: skip
+    w.gt(streak, no, name, "no-hit", "连续零用水仅5个月，未达6个月")
+    name, u_, addr, no = biz_with_account(1, True, "2015-05-05", usage=[0.0] * 24, status="注销",
+                                          cancelled="2022-12-30")  # fmt: skip
     w.gt(model, u_, name, "no-hit", "营业执照已注销，不在经营")
-    name, u_, addr, _ = biz_with_account(5, True, "2024-09-01", usage=[1.0] * 20 + [0.0] * 4)
+    w.gt(streak, no, name, "hit", "执照已注销但水务户号未销户，连续24个月零用水（户号口径）")
+    name, u_, addr, no = biz_with_account(5, True, "2024-09-01", usage=[1.0] * 20 + [0.0] * 4)
     w.gt(model, u_, name, "no-hit", "2024年9月才成立，成立后的零用水月份不足6个月")
+    w.gt(streak, no, name, "no-hit", "连续零用水仅4个月")
     # similar name, different address: the zero-use account belongs to someone else
     trade, scope = TRADES[0]
     name = w.org_name(trade, True)
@@ -423,15 +431,31 @@ def gen_water(w: World, n_bills: int) -> pl.DataFrame:
     no = account(name, "", other_addr, "非居民", dt.date(2016, 7, 1))
     bills(no, [0.0] * 24, NONRES)
     w.gt(model, u_, name, "no-hit", "同名零用水户号位于另一地址，不是同一经营场所；本店用水正常")
+    w.gt(streak, no, name, "hit", "另一地址的同名非居民户号连续24个月零用水")
     # same address, different name (e.g. the landlord's shop)
     trade, scope = TRADES[10]
     name = w.org_name(trade)
     u_ = w.uscc("91")
     addr, *_ = w.address()
     licence(name, u_, addr, trade, scope, "2013-02-02")
-    no = account(w.org_name("纺织"), "", addr, "非居民", dt.date(2013, 3, 1))
+    holder = w.org_name("纺织")
+    no = account(holder, "", addr, "非居民", dt.date(2013, 3, 1))
     bills(no, [0.0] * 24, NONRES)
     w.gt(model, u_, name, "no-hit", "同一地址的零用水户号是另一家企业，名称不相似，不能关联")
+    w.gt(streak, no, holder, "hit", "非居民户号连续24个月零用水")
+    # decoys of the streak model alone
+    holder, _ = w.person()
+    no = account(holder, "", w.home(), "居民生活", dt.date(2010, 1, 1))
+    bills(no, [3.0] * 12 + [0.0] * 12, RES)
+    w.gt(streak, no, holder, "no-hit", "居民生活用水户，不在本模型范围")
+    holder = w.org_name("商贸")
+    no = account(holder, "", w.address()[0], "非居民", dt.date(2011, 1, 1), status="已销户")
+    bills(no, [20.0] * 12 + [0.0] * 12, NONRES)
+    w.gt(streak, no, holder, "no-hit", "户号已销户")
+    holder = w.org_name("五金")
+    no = account(holder, "", w.address()[0], "非居民", dt.date(2011, 1, 1))
+    bills(no, [20.0] * 12 + [0.0] * 5 + [8.0] + [0.0] * 5 + [9.0], NONRES)
+    w.gt(streak, no, holder, "no-hit", "零用水被一个有用水的月份隔断，最长连续5个月")
 
     # ---- background: licensed businesses with normal use, persons, private units
     n_accounts = max(n_bills // 24, 200)

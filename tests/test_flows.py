@@ -293,3 +293,28 @@ def test_no_notification_block_means_no_notification(monkeypatch) -> None:
 
     monkeypatch.delenv("COLLIDE_NOTIFY_BLOCK", raising=False)
     assert notify("s", "b") is False
+
+
+def test_schedule_refuses_to_take_over_a_work_pool_deployment(
+    prefect_api, project, cli, monkeypatch
+) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+
+    from collide.orchestrate import build_deployment
+    from collide.project import Project
+
+    (project / "collide.yaml").write_text("schedule: {deployment: pooled}\n", encoding="utf-8")
+    monkeypatch.chdir(project)
+    with get_client(sync_client=True) as client:
+        client.create_work_pool(WorkPoolCreate(name="collide-test", type="process"))
+    pooled = build_deployment(Project.load(project))
+    pooled.work_pool_name = "collide-test"
+    pooled.apply()
+
+    code, _out, err = cli("schedule", "--dry-run", "--project", str(project))
+    assert code == 1
+    assert (
+        'deployment "nightly/pooled" already belongs to work pool "collide-test" (deployed '
+        "from prefect.yaml); serving it here would take it over"
+    ) in err

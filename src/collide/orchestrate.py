@@ -192,14 +192,28 @@ def next_runs(deployment: Any, n: int = 3) -> list[str]:
 
 def pool_of_existing(deployment: Any) -> str | None:
     """The work pool of a deployment already registered under this name, if any."""
+    import httpx
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
 
-    with get_client(sync_client=True) as client:
-        try:
+    try:
+        with get_client(sync_client=True) as client:
             found = client.read_deployment_by_name(f"{deployment.flow_name}/{deployment.name}")
-        except ObjectNotFound:
-            return None
+    except ObjectNotFound:
+        return None
+    except httpx.TransportError as exc:
+        from prefect.settings import get_current_settings
+
+        url = str(get_current_settings().api.url)
+        raise CollideError(
+            Problem(
+                url,
+                None,
+                f"no Prefect server answers ({exc})",
+                "To fix this, start it with `prefect server start`, or point PREFECT_API_URL at "
+                "the one you use",
+            )
+        ) from None
     return found.work_pool_name
 
 

@@ -255,7 +255,13 @@ class _Writer:
                     extras.append(pl.lit(None, pl.Utf8).alias(f"{name}_key"))
                 continue
             se = column_exprs(f"__c{j}", name, col.type)
-            value, issue, fatal = se.value, se.issue, se.fatal
+            # One pass per column: the struct holds value, issue, fatal (and key); the separate
+            # expressions would each evaluate the whole parse again.
+            assert se.struct is not None
+            sname = f"__s_{name}"
+            field_of = pl.col(sname).struct.field
+            value, issue, fatal = field_of("value"), field_of("issue"), field_of("fatal")
+            extra = [field_of("key").alias(f"{name}_key")] if se.extra else []
             if j in table.numeric_flags:
                 num = pl.col(f"__num{j}")
                 value = pl.when(~num).then(value)
@@ -273,12 +279,13 @@ class _Writer:
                 fatal = fatal | num
             group = [
                 value.cast(dtype).alias(name),
-                *se.extra,
+                *extra,
                 issue.alias(f"__iss_{name}"),
                 fatal.alias(f"__fat_{name}"),
             ]
             # Excel number flags live in other columns: such a column is computed row by row
-            per_col.append((None if j in table.numeric_flags else f"__c{j}", group))
+            src = None if j in table.numeric_flags else f"__c{j}"
+            per_col.append((src, se.struct.alias(sname), group))
         failed = {
             name: pl.col(name).is_null() | pl.col(f"__fat_{name}")
             for name in spec.columns
@@ -428,20 +435,25 @@ def _apply(raw: pl.DataFrame, plan: dict[str, Any]) -> pl.DataFrame:
     """
     import polars as pl
 
-    direct: list[pl.Expr] = list(plan["values"])
+    structs: list[pl.Expr] = []  # evaluated on every row of the batch
+    fields: list[pl.Expr] = list(plan["values"])  # read out of those structs
+    temp: list[str] = []
     df = raw
-    for src, exprs in plan["per_col"]:
-        if src is None:
-            direct.extend(exprs)
-            continue
-        uniq = raw.select(pl.col(src).unique())
-        if uniq.height * 2 > raw.height:
-            direct.extend(exprs)
-            continue
-        df = df.join(
-            uniq.with_columns(exprs), on=src, how="left", nulls_equal=True, maintain_order="left"
-        )
-    return df.with_columns(direct) if direct else df
+    for src, struct, exprs in plan["per_col"]:
+        if src is not None:
+            uniq = raw.select(pl.col(src).unique())
+            if uniq.height * 2 <= raw.height:
+                normalised = uniq.with_columns(struct).select(pl.col(src), *exprs)
+                df = df.join(
+                    normalised, on=src, how="left", nulls_equal=True, maintain_order="left"
+                )
+                continue
+        structs.append(struct)
+        fields.extend(exprs)
+        temp.append(struct.meta.output_name())
+    if structs:
+        df = df.with_columns(structs)
+    return df.with_columns(fields).drop(temp)
 
 
 def _concat_parquet(parts: list[Path], target: Path, schema: Any) -> None:

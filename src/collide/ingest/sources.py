@@ -598,6 +598,14 @@ class ExcelSource(FileSource):
         )
         data_text = [data[f"__c{j}"] for j in range(n)]
         flags = self._numeric_ids(book, sheet, cols, header, data.height, data_text)
+        if any(any(m) for m in flags.values()):
+            # fastexcel reads a text cell holding an exactly representable 18-digit number the
+            # same way as a number cell; ask the workbook which cells really are numbers.
+            numbers = _numeric_cell_texts(info.path, sheet)
+            flags = {
+                j: [bool(m) and t in numbers for m, t in zip(mask, data_text[j].to_list())]
+                for j, mask in flags.items()
+            }
         for j, mask in flags.items():
             data = data.with_columns(pl.Series(f"__num{j}", mask, dtype=pl.Boolean))
         return RawTable(
@@ -640,6 +648,40 @@ class ExcelSource(FileSource):
             as_text = f.cast(pl.Int64, strict=False).cast(pl.String)
             out[j] = ((as_text == text).fill_null(False) & whole.fill_null(False)).to_list()
         return out
+
+
+def _numeric_cell_texts(path: Path, sheet: str) -> set[str]:
+    """Digits of every number cell of 15+ digits in a sheet (as Excel would have lost them)."""
+    out: set[str] = set()
+
+    def add(value: Any) -> None:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) >= 1e15:
+            out.add(str(int(value)))
+
+    if path.suffix.lower() == ".xls":
+        import xlrd
+
+        book = xlrd.open_workbook(str(path), on_demand=True)
+        try:
+            ws = book.sheet_by_name(sheet)
+            for r in range(ws.nrows):
+                for c, kind in enumerate(ws.row_types(r)):
+                    if kind == xlrd.XL_CELL_NUMBER:
+                        add(ws.cell_value(r, c))
+        finally:
+            book.release_resources()
+        return out
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        for row in wb[sheet].iter_rows():
+            for cell in row:
+                if getattr(cell, "data_type", None) == "n":
+                    add(cell.value)
+    finally:
+        wb.close()
+    return out
 
 
 # --------------------------------------------------------------------------- Parquet
