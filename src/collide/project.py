@@ -333,6 +333,7 @@ class Run:
         from collide.ingest import ingest_dataset
 
         st = self.datasets[ds]
+        st.status, st.message = "pending", ""  # a retry starts afresh
         try:
             rep = ingest_dataset(self.project._connector(ds), self.project.root,
                                  self.project.snapshots_dir, progress=progress)
