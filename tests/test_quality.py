@@ -354,6 +354,7 @@ def test_without_a_suite_the_default_checks_columns_and_keys(project: Path) -> N
     assert report.suite is None
     assert [(o.expectation, o.blocking, o.success) for o in report.outcomes] == [
         ("required_columns", True, True),
+        ("rejected_share", True, True),
         ("expect_column_values_to_not_be_null", True, False),
     ]
     assert report.status == "fail"

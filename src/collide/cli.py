@@ -212,12 +212,16 @@ def _print_run(project: Any, result: Any) -> None:
     for col in ("model", "status", "hits", "seconds", "note"):
         table.add_column(col)
     for mid, st in result.models.items():
-        note = st.message or "; ".join(st.notes)
+        note = "see below" if st.message else "; ".join(st.notes)
         table.add_row(mid, st.status, str(st.hits), f"{st.seconds:.2f}", note)
     con.print(table)
+    # Reasons in full, one per line: a table cell would cut them.
+    for mid, st in result.models.items():
+        if st.message:
+            con.print(f"model {mid} {st.status}: {st.message}", markup=False)
     for ds, st in result.datasets.items():
         if st.status != "ok":
-            con.print(f"dataset {ds}: {st.status}: {st.message}", markup=False)
+            con.print(f"dataset {ds} {st.status}: {st.message}", markup=False)
     con.print(f"{result.clues} clues ({result.new} new, {result.ongoing} ongoing, "
               f"{result.gone} gone) in {result.seconds:.1f}s; status {result.status}.",
               markup=False)

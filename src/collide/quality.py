@@ -117,6 +117,7 @@ COLLIDE_TYPES: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "not_in_future": (frozenset({"column", "mostly"}), frozenset({"column"})),
     "valid_id_rate": (frozenset({"column", "mostly", "kind"}), frozenset({"column"})),
     "required_columns": (frozenset({"columns"}), frozenset()),
+    "rejected_share": (frozenset({"max_share"}), frozenset()),
 }
 # keys of a suite entry that are collide's, not the expectation's
 ENTRY_KEYS = ("type", "blocking", "description")
@@ -152,7 +153,10 @@ class Suite:
 def default_suite(connector: Connector) -> Suite:
     """What runs when a dataset has no suite file: its columns exist and its keys are filled."""
     spec = connector.spec
-    entries = [SuiteEntry(0, "required_columns", {}, True, "", 0)]
+    entries = [
+        SuiteEntry(0, "required_columns", {}, True, "", 0),
+        SuiteEntry(1, "rejected_share", {"max_share": 0.2}, True, "", 0),
+    ]
     for k in spec.keys:
         entries.append(
             SuiteEntry(
@@ -319,6 +323,7 @@ def _check_collide_args(
             )
             ok = False
 
+    number("max_share", 0, 1)
     number("min_ratio", 0, None)
     number("max_ratio", 0, None)
     number("mostly", 0, 1)
@@ -690,7 +695,7 @@ def validate_dataset(
                 f"Run `collide ingest {connector.spec.id}` again",
             )
         )
-    plans, derived = _plan(suite, connector, previous, run_date)
+    plans, derived = _plan(suite, connector, previous, run_date, snapshot)
     session = _Session(data_path, derived)
     try:
         results = _run_gx(session, plans)
@@ -699,7 +704,11 @@ def validate_dataset(
             res = results.get(plan.entry.index)
             outcome = _outcome(plan, res, connector)
             if not outcome.success and res is not None and not _errored(res):
-                outcome.failing_rows = _samples(session, plan)
+                outcome.failing_rows = (
+                    _reject_samples(session, snapshot)
+                    if plan.entry.type == "rejected_share"
+                    else _samples(session, plan)
+                )
             outcomes.append(outcome)
     finally:
         session.close()
@@ -739,7 +748,11 @@ def _rows(snapshot: Any) -> int:
 
 
 def _plan(
-    suite: Suite, connector: Connector, previous: Any | None, run_date: dt.date
+    suite: Suite,
+    connector: Connector,
+    previous: Any | None,
+    run_date: dt.date,
+    snapshot: Any = None,
 ) -> tuple[list[_Planned], dict[str, str]]:
     """Translate suite entries into GX expectations, with run-time bounds for collide's checks."""
     schema = connector.spec.schema()
@@ -799,6 +812,16 @@ def _plan(
             plans.append(
                 _Planned(e, "expect_column_values_to_be_in_set", kw, {"kind": kind, "flag": flag})
             )
+        elif e.type == "rejected_share":
+            # Rows rejected at ingest (a required or key value missing or unusable) never reach
+            # the snapshot, so a column check cannot see them: bound the loaded rows instead.
+            man = getattr(snapshot, "manifest", None) or {}
+            read = int(man.get("rows_read") or 0)
+            max_share = a.get("max_share", 0.05)
+            kw = {"min_value": math.ceil(read * (1 - max_share))}
+            ctx = {"rows_read": read, "rows_rejected": int(man.get("rows_rejected") or 0),
+                   "max_share": max_share}
+            plans.append(_Planned(e, "expect_table_row_count_to_be_between", kw, ctx))
         elif e.type == "required_columns":
             cols = a.get("columns") or list(connector.spec.columns)
             plans.append(
@@ -932,6 +955,13 @@ def _words(plan: _Planned, r: dict, success: bool, connector: Connector) -> tupl
                 f"{lead}行数应不少于上期的{_pct(ctx['min_ratio'] * 100)}（上期{prev}行，{bound}），"
                 f"实际{rows}行（为上期的{ratio}）"
             ),
+        )
+    if e.type == "rejected_share":
+        read, rej, share = ctx["rows_read"], ctx["rows_rejected"], ctx["max_share"]
+        pct = rej / read * 100 if read else 0.0
+        return (
+            f"{rej} of {read} rows rejected at ingest ({_pct(pct)}; allowed {_pct(share * 100)})",
+            f"{lead}入库时被拒收的行应不超过{_pct(share * 100)}，实际拒收{rej}行（{_pct(pct)}，共读入{read}行）",
         )
     if e.type == "freshness":
         latest = r.get("observed_value")
@@ -1105,6 +1135,19 @@ def _condition(plan: _Planned) -> tuple[str, list[Any]] | None:
             params.append(kw["max_value"])
         return (f"{c} IS NOT NULL AND ({' OR '.join(parts)})", params) if parts else None
     return None
+
+
+def _reject_samples(session: _Session, snapshot: Any) -> list[dict]:
+    """The first rejected rows with where they are and why, to send back to the agency."""
+    path = getattr(snapshot, "rejects_path", None)
+    if path is None or not Path(path).is_file():
+        return []
+    rows = session.con.execute(
+        "SELECT _source_file, _source_row, _reason FROM read_parquet(?) "
+        f"ORDER BY _source_file, _source_row LIMIT {SAMPLE_ROWS}",
+        [str(path)],
+    ).fetchall()
+    return [{"_source_file": f, "_source_row": r, "reason": why} for f, r, why in rows]
 
 
 def _samples(session: _Session, plan: _Planned) -> list[dict]:

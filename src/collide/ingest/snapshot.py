@@ -16,7 +16,8 @@ import os
 import shutil
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,15 @@ if TYPE_CHECKING:
 Progress = Callable[[str, int, "int | None"], None]
 
 TOTALS_RE = r"^\s*(合\s*计|总\s*计|小\s*计)"
+_WORKERS = 2  # batches normalised at once (polars also parallelises inside each)
+_IN_FLIGHT = 3  # batches read but not yet written
+# Dictionary pages only for the provenance columns (one value per file): for agency columns,
+# mostly distinct, building a dictionary per row group costs more time than plain pages with
+# zstd, and the file comes out larger, not smaller.
+_PARQUET_OPTIONS: dict[str, Any] = {
+    "compression": "zstd",
+    "use_dictionary": ["_source_file", "_source_sheet", "_snapshot_id"],
+}
 REJECT_COLUMNS = ["_source_file", "_source_sheet", "_source_row", "_reason", "_raw"]
 
 
@@ -219,13 +229,37 @@ class _Writer:
         import pyarrow.parquet as pq
 
         stats = _Stats()
-        data_w = pq.ParquetWriter(paths[0], self.data_arrow, compression="zstd")
-        rej_w = pq.ParquetWriter(paths[1], self.rej_arrow, compression="zstd")
+        data_w = pq.ParquetWriter(paths[0], self.data_arrow, **_PARQUET_OPTIONS)
+        rej_w = pq.ParquetWriter(paths[1], self.rej_arrow, **_PARQUET_OPTIONS)
+        # A small pipeline: while batch k is written (pyarrow) and batch k+2 is read, batch k+1
+        # is normalised in a worker thread. polars and pyarrow release the GIL, so on 2 cores
+        # reading, normalising and writing overlap instead of taking turns. Batches are written
+        # in order, and at most `_IN_FLIGHT` are held at once, so memory stays bounded.
+        pending: deque[Future] = deque()
+
+        def emit(done: Future) -> None:
+            part, ok, rej = done.result()
+            if ok is not None:
+                data_w.write_table(ok)
+            if rej is not None:
+                rej_w.write_table(rej)
+            stats.merge(part)
+            self.progress(f"loaded {table.file}", stats.rows_read, None)
+
         try:
             if mapping is not None:
                 plan = self._plan(table, mapping)
-                for raw in batches:
-                    self._batch(raw, table, plan, stats, data_w, rej_w)
+                with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
+                    try:
+                        for raw in batches:
+                            pending.append(pool.submit(self._batch, raw, table, plan))
+                            while len(pending) >= _IN_FLIGHT or (pending and pending[0].done()):
+                                emit(pending.popleft())
+                        while pending:
+                            emit(pending.popleft())
+                    finally:
+                        for f in pending:
+                            f.cancel()
         finally:
             data_w.close()
             rej_w.close()
@@ -305,16 +339,14 @@ class _Writer:
         }
 
     def _batch(
-        self,
-        raw: pl.DataFrame,
-        table: RawTable,
-        plan: dict[str, Any],
-        stats: _Stats,
-        data_w: Any,
-        rej_w: Any,
-    ) -> None:
+        self, raw: pl.DataFrame, table: RawTable, plan: dict[str, Any]
+    ) -> tuple[_Stats, Any, Any]:
+        """Normalise one raw batch: its accounts and the Arrow tables of loaded and rejected
+        rows (None when there are none). Runs in a worker thread; writes nothing."""
         import polars as pl
 
+        stats = _Stats()
+        ok_table = rej_table = None
         ncols = len(table.header.names)
         cells = [pl.col(f"__c{j}") for j in range(ncols)]
         blank = (
@@ -334,7 +366,7 @@ class _Writer:
             stats.totals += int(raw["__total"].sum())
             raw = raw.filter(~pl.col("__total"))
         if raw.height == 0:
-            return
+            return stats, None, None
         stats.rows_read += raw.height
         df = _apply(raw, plan)
         reason_parts = [pl.format("{}: {}", pl.lit(n), r) for n, r in plan["reasons"].items()]
@@ -371,9 +403,7 @@ class _Writer:
                 pl.lit(self.snapshot_id, pl.Utf8).alias("_snapshot_id"),
                 pl.col("_issues").cast(pl.Utf8),
             )
-            data_w.write_table(
-                out.to_arrow(compat_level=pl.CompatLevel.oldest()).cast(self.data_arrow)
-            )
+            ok_table = out.to_arrow(compat_level=pl.CompatLevel.oldest()).cast(self.data_arrow)
         if rej.height:
             names = table.header.names
             raw_json = pl.struct(
@@ -386,10 +416,8 @@ class _Writer:
                 pl.col("__reason").alias("_reason"),
                 raw_json.alias("_raw"),
             )
-            rej_w.write_table(
-                out.to_arrow(compat_level=pl.CompatLevel.oldest()).cast(self.rej_arrow)
-            )
-        self.progress(f"loaded {table.file}", stats.rows_read, None)
+            rej_table = out.to_arrow(compat_level=pl.CompatLevel.oldest()).cast(self.rej_arrow)
+        return stats, ok_table, rej_table
 
     @staticmethod
     def _count(ok: pl.DataFrame, rej: pl.DataFrame, plan: dict[str, Any], stats: _Stats) -> None:
@@ -398,7 +426,14 @@ class _Writer:
         for n in plan["names"]:
             col = f"__iss_{n}"
             if ok.height and ok[col].null_count() < ok.height:
-                counts = ok.select(_kind(pl.col(col)).alias("k")).drop_nulls()["k"].value_counts()
+                # issues repeat (they quote the value): reduce each distinct text once
+                counts = (
+                    ok[col]
+                    .drop_nulls()
+                    .value_counts(name="c")
+                    .group_by(_kind(pl.col(col)).alias("k"))
+                    .agg(pl.col("c").sum())
+                )
                 for k, c in counts.iter_rows():
                     stats.issues[f"{n}: {k}"] += c
         if not rej.height:
@@ -462,7 +497,7 @@ def _concat_parquet(parts: list[Path], target: Path, schema: Any) -> None:
     if len(parts) == 1:
         os.replace(parts[0], target)
         return
-    with pq.ParquetWriter(target, schema, compression="zstd") as w:
+    with pq.ParquetWriter(target, schema, **_PARQUET_OPTIONS) as w:
         for p in parts:
             f = pq.ParquetFile(p)
             for i in range(f.num_row_groups):
