@@ -48,7 +48,7 @@ CASES = [
                      .replace("severity: low", "severity: low\n        owner: 张检")}, [],
      'models/no_drain_permit.yaml:6: unknown key "owner". Remove it; allowed keys: id, title, '
      "domain, description, legal_basis, severity, inputs, params, subject, score, reason, "
-     "evidence, tests, enabled, tags."),
+     "evidence, labels, tests, enabled, tags."),
     ("SQL syntax error", {"models/no_drain_permit.sql": "SELECT licence_no\nFROM licences\n"
                           "WHERE WHERE waste_contract IS NULL\n"}, [],
      "models/no_drain_permit.sql:3: SQL syntax error:"),

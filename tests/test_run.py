@@ -177,3 +177,55 @@ def test_spreadsheet_program_keeps_18_digit_ids_as_text(tmp_path: Path) -> None:
     for zh in ("线索说明", "对象名称", "审查意见"):
         value = ws.cell(row=2, column=header.index(zh) + 1).value
         assert isinstance(value, str) and value.startswith("'"), (zh, value)
+
+
+def test_crash_during_commit_leaves_previous_state(project: Path, cli, monkeypatch) -> None:
+    """A run that dies while writing the store leaves the last good run as it was."""
+    assert cli("run", "--project", str(project))[0] == 0
+    store = project / "output" / "collide.duckdb"
+
+    def counts() -> tuple[int, int, int]:
+        con = duckdb.connect(str(store), read_only=True)
+        try:
+            return tuple(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+                         for t in ("runs", "sightings", "evidence"))
+        finally:
+            con.close()
+
+    before = counts()
+    runs_before = sorted(p.name for p in (project / "runs").iterdir())
+    import collide.lifecycle
+
+    real = collide.lifecycle.insert_rows
+
+    def dying(con, table, rows, columns):
+        if table == "evidence":
+            raise OSError("disk full")
+        return real(con, table, rows, columns)
+
+    monkeypatch.setattr(collide.lifecycle, "insert_rows", dying)
+    code, out, err = cli("run", "--project", str(project))
+    assert code == 2 and "internal error: OSError: disk full" in err
+    assert counts() == before
+    assert sorted(p.name for p in (project / "runs").iterdir()) == runs_before
+    monkeypatch.setattr(collide.lifecycle, "insert_rows", real)
+    code, out, err = cli("run", "--project", str(project))
+    assert code == 0, out + err
+    rows = read_clues(latest_run_dir(project) / "clues.csv")
+    assert {r["状态"] for r in rows} == {"持续"}  # the failed run left no trace
+
+
+def test_evidence_sheet_speaks_chinese_and_keeps_money_exact(project: Path, cli) -> None:
+    assert cli("run", "--project", str(project))[0] == 0
+    run_dir = latest_run_dir(project)
+    row = next(r for r in read_clues(run_dir / "clues.csv") if r["对象名称"] == "张三"
+               and r["模型"] == "pension_after_death")
+    html = (run_dir / row["证据文件"]).read_text(encoding="utf-8")
+    assert "<th>死亡日期</th>" in html and "<th>身份证号</th>" in html  # agency headers
+    assert "养老金发放（payments）" in html  # dataset title
+    assert "<td>1200</td>" in html
+    sheet = json.loads((run_dir / row["证据文件"]).with_suffix(".json").read_text("utf-8"))
+    amounts = [e["行"]["amount"] for e in sheet["证据"] if e["数据集"] == "payments"]
+    assert amounts == ["1200.00", "1200.00"]  # DECIMAL(18,2) kept exact, as text
+    assert list(sheet["模型输出"]) == ["id_number", "person_name", "death_date", "payments",
+                                   "total_paid"]

@@ -11,10 +11,11 @@ import html
 import json
 import re
 import shutil
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from collide.clues import EXCLUDED, GONE, display
+from collide.clues import EXCLUDED, GONE, display, jsonable
 from collide.engine import one
 from collide.specs import SUBJECT_TYPE_LABELS
 
@@ -145,7 +146,8 @@ def export_run(project: Any, con: Any, run_id: str, dest: Path, *, mask: bool = 
     for r in rows:
         if r["lifecycle"] == GONE:
             continue
-        write_evidence(evidence_dir, r, ev.get(r["clue_id"], []), snapshots, mask)
+        write_evidence(evidence_dir, r, ev.get(r["clue_id"], []), snapshots, mask,
+                       sheet_labels(project, r["model_id"]))
     (tmp / "manifest.json").write_text(
         json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     if quality is None and (dest / "quality.json").exists():
@@ -220,7 +222,8 @@ def _evidence_by_clue(con: Any, run_id: str) -> dict[str, list[tuple[str, dict]]
         "SELECT clue_id, dataset, row_json FROM evidence WHERE run_id = ? ORDER BY clue_id, seq",
         [run_id],
     ).fetchall():
-        out.setdefault(clue, []).append((dataset, json.loads(row_json)))
+        # Decimals stay decimals (money reads 2380.50, not 2380.5).
+        out.setdefault(clue, []).append((dataset, json.loads(row_json, parse_float=Decimal)))
     return out
 
 
@@ -228,8 +231,25 @@ PROV_LABELS = {"_source_file": "来源文件", "_source_sheet": "工作表", "_s
                "_snapshot_id": "快照", "_issues": "数据问题"}
 
 
+def sheet_labels(project: Any, model_id: str) -> dict[str, Any]:
+    """Chinese headings for the evidence sheet: dataset titles, agency headers, output labels."""
+    cat = project.catalog
+    datasets = {ds: c.spec.title for ds, c in cat.connectors.items()}
+    columns = {ds: {name: col.from_[0] for name, col in c.spec.columns.items()}
+               for ds, c in cat.connectors.items()}
+    output: dict[str, str] = {}
+    model = cat.models.get(model_id)
+    if model is not None:
+        for ds in model.spec.inputs:
+            for name, zh in columns.get(ds, {}).items():
+                output.setdefault(name, zh)
+        output.update(model.spec.labels)
+    return {"datasets": datasets, "columns": columns, "output": output}
+
+
 def write_evidence(folder: Path, r: dict[str, Any], evidence: list[tuple[str, dict]],
-                   snapshots: dict[str, str], mask: bool) -> None:
+                   snapshots: dict[str, str], mask: bool,
+                   labels: dict[str, Any] | None = None) -> None:
     def m(v: Any) -> Any:
         return _masked(v, mask)
 
@@ -245,9 +265,9 @@ def write_evidence(folder: Path, r: dict[str, Any], evidence: list[tuple[str, di
         "已脱敏": mask,
     }
     (folder / f"{r['clue_id']}.json").write_text(
-        json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
+        json.dumps(jsonable(payload), ensure_ascii=False, indent=2), encoding="utf-8")
     (folder / f"{r['clue_id']}.html").write_text(
-        render_sheet(payload, evidence, snapshots, mask), encoding="utf-8")
+        render_sheet(payload, evidence, snapshots, mask, labels), encoding="utf-8")
 
 
 _CSS = """
@@ -261,13 +281,18 @@ h2{font-size:15px;border-left:4px solid #2f5d8a;padding-left:6px;margin-top:20px
 .reason{font-size:14px;line-height:1.6;padding:8px;border:1px solid #999;background:#fafafa}
 .warn{color:#a33}
 .sign td{height:40px}
-@media print{body{margin:10mm}h2{page-break-after:avoid}table{page-break-inside:auto}}
+table.ev td,table.ev th{font-size:11px;word-break:break-all}
+@page{size:A4 landscape;margin:10mm}
+@media print{body{margin:0}h2{page-break-after:avoid}table{page-break-inside:auto}}
 """
 
 
 def render_sheet(p: dict[str, Any], evidence: list[tuple[str, dict]],
-                 snapshots: dict[str, str], mask: bool) -> str:
+                 snapshots: dict[str, str], mask: bool,
+                 labels: dict[str, Any] | None = None) -> str:
     e = html.escape
+    labels = labels or {"datasets": {}, "columns": {}, "output": {}}
+    out_label = labels["output"]
     m = (lambda v: e(str(_masked(display(v), mask))))
     head = [("线索编号", p["线索编号"]), ("模型", f"{p['模型名称']}（{p['模型']}，版本 {p['模型版本']}）"),
             ("领域", p["领域"]), ("法律依据", p["法律依据"]), ("风险分 / 排名",
@@ -287,7 +312,8 @@ def render_sheet(p: dict[str, Any], evidence: list[tuple[str, dict]],
         parts += ["<h2>数据质量提示</h2><ul class='warn'>",
                   *[f"<li>{e(w)}</li>" for w in p["数据质量提示"]], "</ul>"]
     parts += ["<h2>模型输出</h2><table>",
-              *[f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in p["模型输出"].items()],
+              *[f"<tr><th>{e(out_label.get(k, k))}</th><td>{e(display(v))}</td></tr>"
+                for k, v in p["模型输出"].items()],
               "</table>"]
     by_ds: dict[str, list[dict]] = {}
     for ds, row in evidence:
@@ -296,11 +322,17 @@ def render_sheet(p: dict[str, Any], evidence: list[tuple[str, dict]],
     if not by_ds:
         parts.append("<p>（本模型未配置证据数据集）</p>")
     for ds, rows in by_ds.items():
-        cols = [c for c in rows[0] if c not in PROV_LABELS]
+        heads = labels["columns"].get(ds, {})
+        # `<name>_key` columns are matching keys derived at ingest, not what the agency sent.
+        cols = [c for c in rows[0] if c not in PROV_LABELS
+                and not (c.endswith("_key") and c[:-4] in rows[0])]
         prov = [c for c in PROV_LABELS if c in rows[0]]
-        parts.append(f"<h3>{e(ds)} <small>快照 {e(str(snapshots.get(ds) or ''))}，"
-                     f"共 {len(rows)} 行</small></h3><table><tr>")
-        parts += [f"<th>{e(c)}</th>" for c in cols] + [f"<th>{PROV_LABELS[c]}</th>" for c in prov]
+        title = labels["datasets"].get(ds)
+        parts.append(f"<h3>{e(title + '（' + ds + '）' if title else ds)} "
+                     f"<small>快照 {e(str(snapshots.get(ds) or ''))}，"
+                     f"共 {len(rows)} 行</small></h3><table class='ev'><tr>")
+        parts += [f"<th>{e(heads.get(c, c))}</th>" for c in cols]
+        parts += [f"<th>{PROV_LABELS[c]}</th>" for c in prov]
         parts.append("</tr>")
         for row in rows:
             parts.append("<tr>" + "".join(f"<td>{m(row.get(c))}</td>" for c in cols + prov)

@@ -13,7 +13,8 @@ from collide.store import insert_rows, now
 
 
 def _dumps(obj: Any) -> str:
-    return json.dumps(jsonable(obj), ensure_ascii=False, sort_keys=True)
+    # Key order kept: an output row reads in the order the model's SELECT lists its columns.
+    return json.dumps(jsonable(obj), ensure_ascii=False)
 
 
 def apply_lifecycle(run: Any, con: Any, clues: list[Clue], summary: dict[str, Any]) -> int:

@@ -165,6 +165,10 @@ def check_model(model: Model, cat: Catalog, schemas: dict[str, dict[str, str]]) 
                 problems.append(Problem(model.display, model.line("score"),
                                         f"score expression: {p.message}",
                                         "Use only the model's output columns in score"))
+        for col in spec.labels:
+            if col not in outputs:
+                problems.append(_out_problem(model, ("labels", col), "labelled column", col,
+                                             outputs))
         for i, ev in enumerate(spec.evidence):
             for dcol, ocol in ev.on.items():
                 if ocol not in outputs:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 import polars as pl
@@ -105,7 +105,7 @@ def _fmt(cond: pl.Expr, template: str, *args: pl.Expr) -> pl.Expr:
     return pl.format(template, *(_only(cond, a) for a in args))
 
 
-_FULL_RE = "[\uFF01-\uFF5E\u3000]"
+_FULL_RE = "[\uff01-\uff5e\u3000]"
 _ZW_RE = r"[\u200B-\u200D\u2060\uFEFF]"
 
 
@@ -117,8 +117,9 @@ F = pl.field
 # 17-digit body once instead of rebuilding it inside every branch that needs it.
 _TEXT: list[Stage] = [
     {
-        "t0": _where_needed(F("raw"), _ZW_RE, lambda e: e.str.replace_all(_ZW_RE, ""))
-        .str.strip_chars()
+        "t0": _where_needed(
+            F("raw"), _ZW_RE, lambda e: e.str.replace_all(_ZW_RE, "")
+        ).str.strip_chars()
     },
     {"t": pl.when(F("t0").str.len_bytes() > 0).then(F("t0"))},  # empty cell: null, no issue
     {"h": _where_needed(F("t"), _FULL_RE, to_halfwidth)},
@@ -211,7 +212,9 @@ _ID: list[Stage] = [
         "sci": pl.when(F("shaped"))
         .then(False)
         .otherwise(F("r").str.contains(r"^[0-9]+(\.[0-9]*)?E[+-]?[0-9]+$")),
-        "floaty": pl.when(F("shaped")).then(False).otherwise(F("r").str.contains(r"^[0-9]{18}\.0*$")),
+        "floaty": pl.when(F("shaped"))
+        .then(False)
+        .otherwise(F("r").str.contains(r"^[0-9]{18}\.0*$")),
         "plain": F("shaped") & ~F("s").str.ends_with("X"),
         "legacy": pl.when(F("shaped")).then(False).otherwise(F("r").str.contains(r"^[0-9]{15}$")),
     },
@@ -253,7 +256,11 @@ _ID: list[Stage] = [
             )
         ),
         "issue": pl.when(F("sci"))
-        .then(_fmt(F("sci"), 'ID mangled by Excel (scientific notation) "{}", ' + _MANGLED_FIX, F("t")))
+        .then(
+            _fmt(
+                F("sci"), 'ID mangled by Excel (scientific notation) "{}", ' + _MANGLED_FIX, F("t")
+            )
+        )
         .when(F("mangled"))
         .then(
             _fmt(
@@ -450,7 +457,8 @@ def _date_stages(with_time: bool) -> list[Stage]:
         },
         {"value": pl.when(F("fast")).then(fast_value).otherwise(pl.coalesce(parsed, from_serial))},
         {
-            "issue": pl.when(F("value").is_null()).then(_fmt(F("value").is_null(), f'unparseable {label} "{{}}"', F("t"))
+            "issue": pl.when(F("value").is_null()).then(
+                _fmt(F("value").is_null(), f'unparseable {label} "{{}}"', F("t"))
             )
         },
     ]
@@ -501,7 +509,11 @@ _MONEY: list[Stage] = [
         .round(2, mode="half_away_from_zero")
         .cast(pl.Decimal(18, 2), strict=False)
     },
-    {"issue": pl.when(F("value").is_null()).then(_fmt(F("value").is_null(), 'unparseable amount "{}"', F("t")))},
+    {
+        "issue": pl.when(F("value").is_null()).then(
+            _fmt(F("value").is_null(), 'unparseable amount "{}"', F("t"))
+        )
+    },
 ]
 
 _INT: list[Stage] = [
@@ -511,7 +523,11 @@ _INT: list[Stage] = [
             F("u").str.replace(r"\.0*$", "").cast(pl.Int64, strict=False)
         )
     },
-    {"issue": pl.when(F("value").is_null()).then(_fmt(F("value").is_null(), 'not an integer "{}"', F("t")))},
+    {
+        "issue": pl.when(F("value").is_null()).then(
+            _fmt(F("value").is_null(), 'not an integer "{}"', F("t"))
+        )
+    },
 ]
 
 _DECIMAL: list[Stage] = [
@@ -521,7 +537,11 @@ _DECIMAL: list[Stage] = [
             F("u").cast(pl.Float64, strict=False)
         )
     },
-    {"issue": pl.when(F("value").is_null()).then(_fmt(F("value").is_null(), 'unparseable number "{}"', F("t")))},
+    {
+        "issue": pl.when(F("value").is_null()).then(
+            _fmt(F("value").is_null(), 'unparseable number "{}"', F("t"))
+        )
+    },
 ]
 
 _TRUE = ("是", "y", "yes", "true", "t", "1", "1.0", "√", "✓", "✔", "有", "对")
@@ -534,7 +554,11 @@ _BOOL: list[Stage] = [
         .str.to_lowercase()
         .replace_strict(_BOOL_MAP, default=None, return_dtype=pl.Boolean)
     },
-    {"issue": pl.when(F("value").is_null()).then(_fmt(F("value").is_null(), 'not a yes/no value "{}"', F("t")))},
+    {
+        "issue": pl.when(F("value").is_null()).then(
+            _fmt(F("value").is_null(), 'not a yes/no value "{}"', F("t"))
+        )
+    },
 ]
 
 # --------------------------------------------------------------------------- names and addresses
@@ -671,7 +695,8 @@ _AREA: list[Stage] = [
         "value": pl.when(F("u").str.contains(r"^\d{6}(0{6})?$")).then(F("u").str.slice(0, 6))
     },
     {
-        "issue": pl.when(F("value").is_null()).then(_fmt(F("value").is_null(), 'invalid area code "{}" (expected 6 digits)', F("t"))
+        "issue": pl.when(F("value").is_null()).then(
+            _fmt(F("value").is_null(), 'invalid area code "{}" (expected 6 digits)', F("t"))
         )
     },
 ]

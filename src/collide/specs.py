@@ -242,6 +242,9 @@ class ModelSpec(Strict):
     score: str
     reason: str
     evidence: list[EvidenceSpec] = Field(default_factory=list)
+    # Chinese headings for output columns on the evidence sheet; an output column named like an
+    # input column gets that column's agency header without being listed here.
+    labels: dict[str, str] = Field(default_factory=dict)
     tests: list[ModelTestSpec] = Field(default_factory=list)
     enabled: bool = True
     tags: list[str] = Field(default_factory=list)

@@ -15,10 +15,11 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 from collections import Counter, deque
-from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,7 @@ Progress = Callable[[str, int, "int | None"], None]
 TOTALS_RE = r"^\s*(合\s*计|总\s*计|小\s*计)"
 _WORKERS = 2  # batches normalised at once (polars also parallelises inside each)
 _IN_FLIGHT = 3  # batches read but not yet written
+_MEMO_CAP = 200_000  # distinct raw values remembered per column (see _Memo)
 # Dictionary pages only for the provenance columns (one value per file): for agency columns,
 # mostly distinct, building a dictionary per row group costs more time than plain pages with
 # zstd, and the file comes out larger, not smaller.
@@ -334,6 +336,7 @@ class _Writer:
         return {
             "values": values + extras + issues + fatals,
             "per_col": per_col,
+            "memo": {src: _Memo() for src, _, _ in per_col if src is not None},
             "reasons": reasons,
             "names": list(spec.columns),
         }
@@ -462,11 +465,39 @@ class _Writer:
             _concat_parquet(parts, target, schema)
 
 
+class _Memo:
+    """The normalised form of raw values already seen in one column of one table (at most
+    `_MEMO_CAP` of them), so a value repeated across batches is normalised once per file."""
+
+    def __init__(self) -> None:
+        self.frame: pl.DataFrame | None = None
+        self.lock = threading.Lock()
+
+    def lookup(self, uniq: pl.DataFrame, src: str, struct: pl.Expr, exprs: list) -> pl.DataFrame:
+        """Normalised rows for every raw value in `uniq` (and maybe others): the known ones from
+        the memo, the new ones computed now and remembered while the memo has room."""
+        import polars as pl
+
+        known = self.frame
+        new = uniq if known is None else uniq.join(known, on=src, how="anti", nulls_equal=True)
+        if new.height == 0 and known is not None:
+            return known
+        fresh = new.with_columns(struct).select(pl.col(src), *exprs)
+        table = fresh if known is None else pl.concat([known, fresh])
+        with self.lock:
+            if self.frame is known and table.height <= _MEMO_CAP:
+                self.frame = table
+        return table
+
+
 def _apply(raw: pl.DataFrame, plan: dict[str, Any]) -> pl.DataFrame:
     """Run the semantic expressions, once per distinct raw value where values repeat.
 
     Agency columns repeat a lot (dates, amounts, organisation names), and normalising is the
-    expensive part of ingest; a join back on the raw text costs far less.
+    expensive part of ingest; a join back on the raw text costs far less. Values already
+    normalised in an earlier batch of the same table are taken from its memo. A column that is
+    mostly distinct within the batch (IDs) is normalised row by row: there a join costs more
+    than it saves.
     """
     import polars as pl
 
@@ -478,7 +509,7 @@ def _apply(raw: pl.DataFrame, plan: dict[str, Any]) -> pl.DataFrame:
         if src is not None:
             uniq = raw.select(pl.col(src).unique())
             if uniq.height * 2 <= raw.height:
-                normalised = uniq.with_columns(struct).select(pl.col(src), *exprs)
+                normalised = plan["memo"][src].lookup(uniq, src, struct, exprs)
                 df = df.join(
                     normalised, on=src, how="left", nulls_equal=True, maintain_order="left"
                 )
