@@ -47,24 +47,39 @@ def build(root: Path, rows: int, args_dead: int = 100) -> None:
     rng = random.Random(7)
     people = max(rows // 10, 10)
     ids = make_ids(people, rng)
-    death = [dt.date(2024, 1, 1) + dt.timedelta(days=rng.randrange(365)) if i % args_dead == 0 else None
-             for i in range(people)]
+    death = [
+        dt.date(2024, 1, 1) + dt.timedelta(days=rng.randrange(365)) if i % args_dead == 0 else None
+        for i in range(people)
+    ]
     (root / "data").mkdir(parents=True)
     dead = [i for i in range(people) if death[i] is not None]
-    pq.write_table(pa.table({
-        "身份证号": [ids[i] for i in dead],
-        "姓名": [f"张{i}" for i in dead],
-        "死亡日期": [death[i] for i in dead],
-    }), root / "data" / "deaths.parquet")
+    pq.write_table(
+        pa.table(
+            {
+                "身份证号": [ids[i] for i in dead],
+                "姓名": [f"张{i}" for i in dead],
+                "死亡日期": [death[i] for i in dead],
+            }
+        ),
+        root / "data" / "deaths.parquet",
+    )
     who = [rng.randrange(people) for _ in range(rows)]
-    pq.write_table(pa.table({
-        "身份证号": [ids[i] for i in who],
-        "发放日期": [dt.date(2023, 1, 15) + dt.timedelta(days=30 * rng.randrange(24)) for _ in who],
-        "金额": [round(rng.uniform(800, 4000), 2) for _ in who],
-    }), root / "data" / "payments.parquet")
+    pq.write_table(
+        pa.table(
+            {
+                "身份证号": [ids[i] for i in who],
+                "发放日期": [
+                    dt.date(2023, 1, 15) + dt.timedelta(days=30 * rng.randrange(24)) for _ in who
+                ],
+                "金额": [round(rng.uniform(800, 4000), 2) for _ in who],
+            }
+        ),
+        root / "data" / "payments.parquet",
+    )
     (root / "collide.yaml").write_text("name: bench\nexport: {xlsx: true}\n", encoding="utf-8")
     (root / "connectors").mkdir()
-    (root / "connectors" / "death_registrations.yaml").write_text("""
+    (root / "connectors" / "death_registrations.yaml").write_text(
+        """
 id: death_registrations
 title: 死亡登记
 source: {type: parquet, path: data/deaths.parquet}
@@ -72,8 +87,11 @@ columns:
   id_number: {from: 身份证号, type: cn_id, required: true}
   person_name: {from: 姓名, type: person_name}
   death_date: {from: 死亡日期, type: date, required: true}
-""", encoding="utf-8")
-    (root / "connectors" / "pension_payments.yaml").write_text("""
+""",
+        encoding="utf-8",
+    )
+    (root / "connectors" / "pension_payments.yaml").write_text(
+        """
 id: pension_payments
 title: 养老金发放
 source: {type: parquet, path: data/payments.parquet}
@@ -81,9 +99,12 @@ columns:
   id_number: {from: 身份证号, type: cn_id, required: true}
   paid_on: {from: 发放日期, type: date, required: true}
   amount: {from: 金额, type: money}
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     (root / "models").mkdir()
-    (root / "models" / "pension_after_death.yaml").write_text("""
+    (root / "models" / "pension_after_death.yaml").write_text(
+        """
 id: pension_after_death
 title: 死亡人员违规领取养老金
 domain: 国有财产保护
@@ -97,15 +118,20 @@ reason: "{person_name}于{death_date}死亡，此后仍发放养老金{payments}
 evidence:
   - {dataset: death_registrations, on: {id_number: id_number}}
   - {dataset: pension_payments, on: {id_number: id_number}}
-""", encoding="utf-8")
-    (root / "models" / "pension_after_death.sql").write_text("""
+""",
+        encoding="utf-8",
+    )
+    (root / "models" / "pension_after_death.sql").write_text(
+        """
 SELECT d.id_number, any_value(d.person_name) AS person_name, any_value(d.death_date) AS death_date,
        count(*) AS payments, sum(p.amount) AS total_paid
 FROM death_registrations d
 JOIN pension_payments p ON p.id_number = d.id_number AND p.paid_on > d.death_date
 GROUP BY d.id_number
 HAVING sum(p.amount) > $min_amount
-""", encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
 
 
 def best(fn, repeat: int) -> tuple[float, object]:
@@ -121,8 +147,12 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--repeat", type=int, default=5)
-    ap.add_argument("--dead-every", type=int, default=100,
-                    help="one person in N has a death record (sets how many clues there are)")
+    ap.add_argument(
+        "--dead-every",
+        type=int,
+        default=100,
+        help="one person in N has a death record (sets how many clues there are)",
+    )
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="collide-bench-engine-"))
     try:
@@ -164,15 +194,30 @@ def main() -> None:
         t_noev, _ = best(engine_no_evidence, args.repeat)
         assert n_hand == n_eng, (n_hand, n_eng)
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "collide.cli", "run", "--select",
-                        "pension_after_death", "--no-ingest", "--no-validate",
-                        "--project", str(root)], check=True, capture_output=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "collide.cli",
+                "run",
+                "--select",
+                "pension_after_death",
+                "--no-ingest",
+                "--no-validate",
+                "--project",
+                str(root),
+            ],
+            check=True,
+            capture_output=True,
+        )
         t_cli = time.perf_counter() - t0
         load = os.getloadavg()[0]
-        print(f"rows={args.rows} hits={n_hand} hand={t_hand:.3f}s "
-              f"engine_without_evidence={t_noev:.3f}s ratio={t_noev / t_hand:.2f} "
-              f"engine={t_eng:.3f}s ratio={t_eng / t_hand:.2f} cli={t_cli:.2f}s load={load:.1f} "
-              f"cpus={os.cpu_count()} {platform.machine()} duckdb={duckdb.__version__}")
+        print(
+            f"rows={args.rows} hits={n_hand} hand={t_hand:.3f}s "
+            f"engine_without_evidence={t_noev:.3f}s ratio={t_noev / t_hand:.2f} "
+            f"engine={t_eng:.3f}s ratio={t_eng / t_hand:.2f} cli={t_cli:.2f}s load={load:.1f} "
+            f"cpus={os.cpu_count()} {platform.machine()} duckdb={duckdb.__version__}"
+        )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -27,10 +27,9 @@ def rule(inputs: dict[str, pl.LazyFrame], params: dict) -> pl.LazyFrame:
         .sort("account_no", "month")
         .with_columns(
             # a new run starts when usage is not zero, or a month is missing in between
-            run=(
-                (~pl.col("zero"))
-                | (pl.col("month").diff().over("account_no").fill_null(1) != 1)
-            ).cum_sum().over("account_no")
+            run=((~pl.col("zero")) | (pl.col("month").diff().over("account_no").fill_null(1) != 1))
+            .cum_sum()
+            .over("account_no")
         )
     )
     runs = (

@@ -10,10 +10,12 @@ from pension_project import PENSION_FILES
 MISTAKES = {
     # 1 unknown key (typo) in a model
     "models/pension_after_death.yaml": PENSION_FILES["models/pension_after_death.yaml"].replace(
-        "        title: 死亡人员违规领取养老金", "        titel: 死亡人员违规领取养老金"),
+        "        title: 死亡人员违规领取养老金", "        titel: 死亡人员违规领取养老金"
+    ),
     # 2 SQL syntax error
     "models/food_ban_holder.sql": PENSION_FILES["models/food_ban_holder.sql"].replace(
-        "GROUP BY c.id_number", "GROUP BY BY c.id_number"),
+        "GROUP BY c.id_number", "GROUP BY BY c.id_number"
+    ),
     # 3 unknown column
     "models/unknown_column.yaml": """
         id: unknown_column
@@ -82,7 +84,8 @@ MISTAKES = {
     "models/orphan.sql": "SELECT 1\n",
     # 10 duplicate key in a connector
     "connectors/convictions.yaml": PENSION_FILES["connectors/convictions.yaml"].replace(
-        "        agency: 法院", "        agency: 法院\n        agency: 中级法院"),
+        "        agency: 法院", "        agency: 法院\n        agency: 中级法院"
+    ),
     # 11 undeclared table read by a model
     "models/reads_undeclared.yaml": """
         id: reads_undeclared
@@ -98,7 +101,8 @@ MISTAKES = {
     "models/reads_undeclared.sql": "SELECT d.id_number\nFROM deaths d\nJOIN payments p USING (id_number)\n",
     # 12 wrong semantic type in a connector
     "connectors/licences.yaml": PENSION_FILES["connectors/licences.yaml"].replace(
-        "type: org_name", "type: company"),
+        "type: org_name", "type: company"
+    ),
 }
 
 
@@ -109,18 +113,18 @@ def test_check_reports_all_mistakes_at_once(tmp_path: Path, cli) -> None:
     lines = [ln for ln in out.splitlines() if ln.strip()]
     expected = [
         'connectors/convictions.yaml:4: duplicate key "agency". Keep one of the two entries.',
-        'connectors/licences.yaml:7: columns.org_name.type: Input should be',
-        'models/orphan.sql: SQL file without a model file orphan.yaml.',
-        'models/no_sql.yaml: model file without its SQL no_sql.sql.',
+        "connectors/licences.yaml:7: columns.org_name.type: Input should be",
+        "models/orphan.sql: SQL file without a model file orphan.yaml.",
+        "models/no_sql.yaml: model file without its SQL no_sql.sql.",
         'models/pension_after_death.yaml:2: unknown key "titel". Did you mean "title"?',
         'models/unknown_input.yaml:6: unknown dataset "paymnts" in inputs. Did you mean "payments"?',
-        'models/food_ban_holder.sql:5: SQL syntax error: ',
+        "models/food_ban_holder.sql:5: SQL syntax error: ",
         'models/unknown_column.sql:2: unknown column "person_nme". Did you mean "person_name"? '
-        'Check table and column names against the inputs.',
-        'models/undeclared_param.sql:3: param $min_amout is used but not declared. '
+        "Check table and column names against the inputs.",
+        "models/undeclared_param.sql:3: param $min_amout is used but not declared. "
         'Did you mean "min_amount"?',
         'models/reads_undeclared.sql:3: table "payments" is not a declared input of this model. '
-        'Add it to `inputs:` in the YAML or read a declared input.',
+        "Add it to `inputs:` in the YAML or read a declared input.",
         'models/wrong_outputs.yaml:7: subject id "id_no" is not a column the model produces.',
         'models/wrong_outputs.yaml:9: reason placeholder "person_nam" is not a column the model '
         'produces. Did you mean "person_name"?',

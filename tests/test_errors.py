@@ -6,7 +6,6 @@ import hashlib
 from pathlib import Path
 
 import pytest
-
 from conftest import write_project
 from pension_project import PENSION_FILES
 
@@ -41,34 +40,66 @@ def _copy(baseline: Path, tmp_path: Path) -> Path:
 
 
 CASES = [
-    ("malformed YAML", {"models/no_drain_permit.yaml": "id: no_drain_permit\n  title: [\n"}, [],
-     "models/no_drain_permit.yaml:2: YAML syntax error: mapping values are not allowed here. "
-     "Check indentation and quoting; strings with ':' or '{' need quotes."),
-    ("unknown key", {"models/no_drain_permit.yaml": PENSION_FILES["models/no_drain_permit.yaml"]
-                     .replace("severity: low", "severity: low\n        owner: 张检")}, [],
-     'models/no_drain_permit.yaml:6: unknown key "owner". Remove it; allowed keys: id, title, '
-     "domain, description, legal_basis, severity, inputs, params, subject, score, reason, "
-     "evidence, labels, tests, enabled, tags."),
-    ("SQL syntax error", {"models/no_drain_permit.sql": "SELECT licence_no\nFROM licences\n"
-                          "WHERE WHERE waste_contract IS NULL\n"}, [],
-     "models/no_drain_permit.sql:3: SQL syntax error:"),
-    ("undeclared table", {"models/no_drain_permit.sql": "SELECT licence_no, org_name\n"
-                          "FROM licences JOIN deaths ON true\n"}, [],
-     'models/no_drain_permit.sql:2: table "deaths" is not a declared input of this model. '
-     "Add it to `inputs:` in the YAML or read a declared input."),
-    ("param of the wrong type", {}, ["--param", "min_amount=abc"],
-     'error: --param: param min_amount expects a number (default 0), got "abc". '
-     "Pass a number, e.g. --param min_amount=0."),
-    ("empty dataset", {"data/deaths.csv": "身份证号,姓名,死亡日期\n"}, [],
-     'error: connectors/deaths.yaml: dataset "deaths" is empty: no rows loaded from '
-     "data/deaths.csv. Check the agency file (rejected rows are in the snapshot's "
-     "rejects.parquet) or fix the connector."),
+    (
+        "malformed YAML",
+        {"models/no_drain_permit.yaml": "id: no_drain_permit\n  title: [\n"},
+        [],
+        "models/no_drain_permit.yaml:2: YAML syntax error: mapping values are not allowed here. "
+        "Check indentation and quoting; strings with ':' or '{' need quotes.",
+    ),
+    (
+        "unknown key",
+        {
+            "models/no_drain_permit.yaml": PENSION_FILES["models/no_drain_permit.yaml"].replace(
+                "severity: low", "severity: low\n        owner: 张检"
+            )
+        },
+        [],
+        'models/no_drain_permit.yaml:6: unknown key "owner". Remove it; allowed keys: id, title, '
+        "domain, description, legal_basis, severity, inputs, params, subject, score, reason, "
+        "evidence, labels, tests, enabled, tags.",
+    ),
+    (
+        "SQL syntax error",
+        {
+            "models/no_drain_permit.sql": "SELECT licence_no\nFROM licences\n"
+            "WHERE WHERE waste_contract IS NULL\n"
+        },
+        [],
+        "models/no_drain_permit.sql:3: SQL syntax error:",
+    ),
+    (
+        "undeclared table",
+        {
+            "models/no_drain_permit.sql": "SELECT licence_no, org_name\n"
+            "FROM licences JOIN deaths ON true\n"
+        },
+        [],
+        'models/no_drain_permit.sql:2: table "deaths" is not a declared input of this model. '
+        "Add it to `inputs:` in the YAML or read a declared input.",
+    ),
+    (
+        "param of the wrong type",
+        {},
+        ["--param", "min_amount=abc"],
+        'error: --param: param min_amount expects a number (default 0), got "abc". '
+        "Pass a number, e.g. --param min_amount=0.",
+    ),
+    (
+        "empty dataset",
+        {"data/deaths.csv": "身份证号,姓名,死亡日期\n"},
+        [],
+        'error: connectors/deaths.yaml: dataset "deaths" is empty: no rows loaded from '
+        "data/deaths.csv. Check the agency file (rejected rows are in the snapshot's "
+        "rejects.parquet) or fix the connector.",
+    ),
 ]
 
 
 @pytest.mark.parametrize("name,files,args,message", CASES, ids=[c[0] for c in CASES])
-def test_bad_input_one_line_exit_1_nothing_touched(baseline: Path, tmp_path: Path, cli, name,
-                                                   files, args, message) -> None:
+def test_bad_input_one_line_exit_1_nothing_touched(
+    baseline: Path, tmp_path: Path, cli, name, files, args, message
+) -> None:
     root = _copy(baseline, tmp_path)
     before = _tree_digest(root)
     write_project(root, files)
@@ -125,13 +156,17 @@ def test_model_tests_pass_and_fail(baseline: Path, tmp_path: Path, cli) -> None:
     root = _copy(baseline, tmp_path)
     code, out, _ = cli("test", "--project", str(root))
     assert code == 0
-    assert "PASS pension_after_death: paid after death is flagged, paid one day before is not" \
-        in out
+    assert (
+        "PASS pension_after_death: paid after death is flagged, paid one day before is not" in out
+    )
     assert out.strip().endswith("3 passed, 0 failed")
     sql = root / "models" / "pension_after_death.sql"
-    sql.write_text(sql.read_text(encoding="utf-8").replace("p.paid_on > d.death_date",
-                                                           "p.paid_on >= d.death_date - 1"),
-                   encoding="utf-8")
+    sql.write_text(
+        sql.read_text(encoding="utf-8").replace(
+            "p.paid_on > d.death_date", "p.paid_on >= d.death_date - 1"
+        ),
+        encoding="utf-8",
+    )
     code, out, _ = cli("test", "pension_after_death", "--project", str(root))
     assert code == 1
     assert "FAIL pension_after_death: paid after death is flagged" in out

@@ -318,3 +318,12 @@ def test_schedule_refuses_to_take_over_a_work_pool_deployment(
         'deployment "nightly/pooled" already belongs to work pool "collide-test" (deployed '
         "from prefect.yaml); serving it here would take it over"
     ) in err
+
+
+def test_schedule_dry_run_leaves_the_working_directory_alone(
+    prefect_api, project, cli, monkeypatch
+) -> None:
+    monkeypatch.chdir(project.parent)
+    code, _out, err = cli("schedule", "--dry-run", "--project", str(project))
+    assert code == 0, err
+    assert Path.cwd() == project.parent

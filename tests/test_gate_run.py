@@ -17,9 +17,21 @@ DEATHS = Path("sample_data/civil/death_registrations.csv")
 @pytest.fixture
 def sample(tmp_path: Path) -> Path:
     dest = tmp_path / "sample"
-    shutil.copytree(ROOT, dest, ignore=shutil.ignore_patterns(
-        ".git", "output", "runs", ".venv*", "__pycache__", ".pytest_cache", "tests", "bench",
-        ".notes"))
+    shutil.copytree(
+        ROOT,
+        dest,
+        ignore=shutil.ignore_patterns(
+            ".git",
+            "output",
+            "runs",
+            ".venv*",
+            "__pycache__",
+            ".pytest_cache",
+            "tests",
+            "bench",
+            ".notes",
+        ),
+    )
     return dest
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
-
 from conftest import write_project
 
 
@@ -15,8 +14,10 @@ def test_text_id_exactly_representable_as_float_is_kept(tmp_path: Path) -> None:
 
     from collide.project import Project
 
-    root = write_project(tmp_path / "p", {
-        "connectors/people.yaml": """
+    root = write_project(
+        tmp_path / "p",
+        {
+            "connectors/people.yaml": """
             id: people
             title: 人员
             source: {type: excel, path: data/people.xlsx}
@@ -24,7 +25,8 @@ def test_text_id_exactly_representable_as_float_is_kept(tmp_path: Path) -> None:
               person_name: {from: 姓名, type: person_name}
               id_number: {from: 身份证号码, type: cn_id, required: true}
         """,
-    })
+        },
+    )
     (root / "data").mkdir()
     wb = xlsxwriter.Workbook(str(root / "data" / "people.xlsx"))
     ws = wb.add_worksheet()

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import write_project
 from pension_project import PENSION_FILES
 
@@ -65,8 +64,11 @@ def test_run_produces_ranked_clues_evidence_and_lifecycle(project: Path, cli) ->
     sheet = json.loads((run_dir / pension["证据文件"]).with_suffix(".json").read_text("utf-8"))
     sources = {(e["数据集"], e["行"]["_source_row"]) for e in sheet["证据"]}
     assert sources == {("deaths", 2), ("payments", 2), ("payments", 3)}
-    assert all(e["行"]["_source_file"] == "data/payments.csv" for e in sheet["证据"]
-               if e["数据集"] == "payments")
+    assert all(
+        e["行"]["_source_file"] == "data/payments.csv"
+        for e in sheet["证据"]
+        if e["数据集"] == "payments"
+    )
     html = (run_dir / pension["证据文件"]).read_text(encoding="utf-8")
     assert "线索核查单" in html and "11010519491231002X" not in html
 
@@ -81,8 +83,11 @@ def test_gone_clue_is_reported_for_follow_up(project: Path, cli) -> None:
     assert cli("run", "--project", str(project))[0] == 0
     data = project / "data" / "licences.csv"
     lines = data.read_text(encoding="utf-8").splitlines()
-    data.write_text("\n".join(line if "JY1101050003" not in line else line + "PS-2024-09"
-                              for line in lines) + "\n", encoding="utf-8")
+    data.write_text(
+        "\n".join(line if "JY1101050003" not in line else line + "PS-2024-09" for line in lines)
+        + "\n",
+        encoding="utf-8",
+    )
     assert cli("run", "--project", str(project))[0] == 0
     rows = read_clues(latest_run_dir(project) / "clues.csv")
     gone = [r for r in rows if r["状态"] == "已消失"]
@@ -109,8 +114,10 @@ def test_excluded_clue_stays_out_until_evidence_changes(project: Path, cli) -> N
     assert target["线索编号"] not in {r["线索编号"] for r in again}
     # New evidence: 张三 now represents a second food business → back on the list.
     lic = project / "data" / "licences.csv"
-    lic.write_text(lic.read_text(encoding="utf-8")
-                   + "JY1101050009,临川区张记小吃,11010519491231002X,PS-1\n", encoding="utf-8")
+    lic.write_text(
+        lic.read_text(encoding="utf-8") + "JY1101050009,临川区张记小吃,11010519491231002X,PS-1\n",
+        encoding="utf-8",
+    )
     assert cli("run", "--project", str(project))[0] == 0
     back = {r["线索编号"]: r for r in read_clues(latest_run_dir(project) / "clues.csv")}
     assert back[target["线索编号"]]["审查结论"] == "待审查"
@@ -121,7 +128,7 @@ def test_csv_cells_cannot_run_formulas(project: Path, cli) -> None:
     assert cli("run", "--project", str(project))[0] == 0
     rows = read_clues(latest_run_dir(project) / "clues.csv")
     names = [r["对象名称"] for r in rows if r["模型"] == "no_drain_permit"]
-    assert "'=HYPERLINK（\"http://x\"）" in names
+    assert '\'=HYPERLINK（"http://x"）' in names
     assert all(not n.startswith("=") for n in names)
     assert "临川区张记餐馆（个体）" in names
 
@@ -132,8 +139,9 @@ def test_unmasked_export_is_audited(project: Path, cli) -> None:
     assert code == 0, err
     run_dir = latest_run_dir(project)
     rows = read_clues(run_dir / "unmasked" / "clues.csv")
-    assert "\t11010519491231002X" in {r["对象证件号"] for r in rows} or \
-        "11010519491231002X" in {r["对象证件号"].strip() for r in rows}
+    assert "\t11010519491231002X" in {r["对象证件号"] for r in rows} or "11010519491231002X" in {
+        r["对象证件号"].strip() for r in rows
+    }
     assert read_clues(run_dir / "clues.csv")[0]["对象证件号"].count("*") == 8
     con = duckdb.connect(str(project / "output" / "collide.duckdb"), read_only=True)
     actions = [r[0] for r in con.execute("SELECT action FROM audit_log").fetchall()]
@@ -162,13 +170,32 @@ def test_spreadsheet_program_keeps_18_digit_ids_as_text(tmp_path: Path) -> None:
 
     from collide.export import write_csv
 
-    rows = [{"rank": 1, "clue_id": "XS0000000001", "subject_id": "110105195001010012",
-             "reason": "=1+1", "subject_name": "+cmd", "review_note": "@SUM(A1)"}]
+    rows = [
+        {
+            "rank": 1,
+            "clue_id": "XS0000000001",
+            "subject_id": "110105195001010012",
+            "reason": "=1+1",
+            "subject_name": "+cmd",
+            "review_note": "@SUM(A1)",
+        }
+    ]
     out = tmp_path / "c.csv"
     write_csv(out, rows, mask=False)
     proc = subprocess.run(
-        ["soffice", "--headless", "--convert-to", "xlsx", "--infilter=CSV:44,34,76,1",
-         "--outdir", str(tmp_path), str(out)], capture_output=True, timeout=180)
+        [
+            "soffice",
+            "--headless",
+            "--convert-to",
+            "xlsx",
+            "--infilter=CSV:44,34,76,1",
+            "--outdir",
+            str(tmp_path),
+            str(out),
+        ],
+        capture_output=True,
+        timeout=180,
+    )
     assert proc.returncode == 0, proc.stderr
     ws = openpyxl.load_workbook(tmp_path / "c.xlsx").active
     header = [c.value for c in ws[1]]
@@ -187,8 +214,10 @@ def test_crash_during_commit_leaves_previous_state(project: Path, cli, monkeypat
     def counts() -> tuple[int, int, int]:
         con = duckdb.connect(str(store), read_only=True)
         try:
-            return tuple(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
-                         for t in ("runs", "sightings", "evidence"))
+            return tuple(
+                con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
+                for t in ("runs", "sightings", "evidence")
+            )
         finally:
             con.close()
 
@@ -218,8 +247,11 @@ def test_crash_during_commit_leaves_previous_state(project: Path, cli, monkeypat
 def test_evidence_sheet_speaks_chinese_and_keeps_money_exact(project: Path, cli) -> None:
     assert cli("run", "--project", str(project))[0] == 0
     run_dir = latest_run_dir(project)
-    row = next(r for r in read_clues(run_dir / "clues.csv") if r["对象名称"] == "张三"
-               and r["模型"] == "pension_after_death")
+    row = next(
+        r
+        for r in read_clues(run_dir / "clues.csv")
+        if r["对象名称"] == "张三" and r["模型"] == "pension_after_death"
+    )
     html = (run_dir / row["证据文件"]).read_text(encoding="utf-8")
     assert "<th>死亡日期</th>" in html and "<th>身份证号</th>" in html  # agency headers
     assert "养老金发放（payments）" in html  # dataset title
@@ -227,5 +259,10 @@ def test_evidence_sheet_speaks_chinese_and_keeps_money_exact(project: Path, cli)
     sheet = json.loads((run_dir / row["证据文件"]).with_suffix(".json").read_text("utf-8"))
     amounts = [e["行"]["amount"] for e in sheet["证据"] if e["数据集"] == "payments"]
     assert amounts == ["1200.00", "1200.00"]  # DECIMAL(18,2) kept exact, as text
-    assert list(sheet["模型输出"]) == ["id_number", "person_name", "death_date", "payments",
-                                   "total_paid"]
+    assert list(sheet["模型输出"]) == [
+        "id_number",
+        "person_name",
+        "death_date",
+        "payments",
+        "total_paid",
+    ]

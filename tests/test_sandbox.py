@@ -12,17 +12,15 @@ from collide.engine import Sandbox
 from collide.sandbox import check_sql
 
 FORBIDDEN = {
-    "SELECT * FROM read_csv('/etc/passwd')":
-        "m.sql:1: table function read_csv() is not allowed in model SQL. A model may read only "
-        "its declared inputs, by name.",
+    "SELECT * FROM read_csv('/etc/passwd')": "m.sql:1: table function read_csv() is not allowed in model SQL. A model may read only "
+    "its declared inputs, by name.",
     "COPY deaths TO '/tmp/out.csv'": "m.sql:1: COPY is not allowed in model SQL.",
     "ATTACH '/tmp/other.duckdb' AS other": "m.sql:1: ATTACH is not allowed in model SQL.",
     "INSTALL httpfs": "m.sql:1: INSTALL is not allowed in model SQL.",
     "LOAD httpfs": "m.sql:1: LOAD is not allowed in model SQL.",
     "SET threads = 1": "m.sql:1: SET is not allowed in model SQL.",
     "PRAGMA database_list": "m.sql:1: PRAGMA is not allowed in model SQL.",
-    "SELECT * FROM '/etc/passwd'":
-        'm.sql:1: table "/etc/passwd" is not a declared input of this model.',
+    "SELECT * FROM '/etc/passwd'": 'm.sql:1: table "/etc/passwd" is not a declared input of this model.',
     "SELECT * FROM secrets": 'm.sql:1: table "secrets" is not a declared input of this model.',
     "SELECT 1; SELECT 2": "m.sql: the file holds 2 statements.",
 }
@@ -37,15 +35,19 @@ def test_static_check_refuses(sql: str) -> None:
 
 def test_allowed_query_passes_and_reports_params() -> None:
     shape, problems = check_sql(
-        "WITH x AS (SELECT * FROM deaths WHERE n > $min_n) SELECT * FROM x", ["deaths"], "m.sql",
-        ["min_n"])
+        "WITH x AS (SELECT * FROM deaths WHERE n > $min_n) SELECT * FROM x",
+        ["deaths"],
+        "m.sql",
+        ["min_n"],
+    )
     assert problems == []
     assert shape.params == ["min_n"] and shape.tables == ["deaths"]
 
 
 def test_undeclared_param_is_reported_with_line() -> None:
-    _, problems = check_sql("SELECT *\nFROM deaths\nWHERE n > $min_amout", ["deaths"], "m.sql",
-                            ["min_amount"])
+    _, problems = check_sql(
+        "SELECT *\nFROM deaths\nWHERE n > $min_amout", ["deaths"], "m.sql", ["min_amount"]
+    )
     assert [str(p) for p in problems] == [
         'm.sql:3: param $min_amout is used but not declared. Did you mean "min_amount"? Declare '
         "it under `params:` in the YAML, e.g. params: {min_amout: 0}."

@@ -231,8 +231,13 @@ def _load_models(cat: Catalog) -> None:
                 cat.problems.add(cat.rel(sql_path), None, "file is not UTF-8", "Save it as UTF-8")
                 continue
         model = Model(
-            path=path, display=display, doc=doc, spec=spec, sql_path=sql_path,
-            rule_path=rule_path, sql=sql,
+            path=path,
+            display=display,
+            doc=doc,
+            spec=spec,
+            sql_path=sql_path,
+            rule_path=rule_path,
+            sql=sql,
         )
         cat.models[spec.id] = model
     _cross_check(cat)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -20,8 +21,13 @@ def _console(stderr: bool = False):
 
 
 def project_option(fn: Callable) -> Callable:
-    @click.option("--project", "project_path", type=click.Path(file_okay=False, path_type=Path),
-                  default=None, help="Project folder (default: nearest folder with collide.yaml).")
+    @click.option(
+        "--project",
+        "project_path",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Project folder (default: nearest folder with collide.yaml).",
+    )
     @functools.wraps(fn)
     def wrapper(*args: Any, project_path: Path | None = None, **kwargs: Any) -> Any:
         ctx = click.get_current_context()
@@ -37,8 +43,14 @@ def _parse_params(items: tuple[str, ...]) -> dict[str, str]:
     out = {}
     for item in items:
         if "=" not in item:
-            raise CollideError(Problem("--param", None, f'"{item}" is not NAME=VALUE',
-                                       "Write e.g. --param min_amount=100"))
+            raise CollideError(
+                Problem(
+                    "--param",
+                    None,
+                    f'"{item}" is not NAME=VALUE',
+                    "Write e.g. --param min_amount=100",
+                )
+            )
         k, v = item.split("=", 1)
         out[k.strip()] = v.strip()
     return out
@@ -56,9 +68,14 @@ class _Progress:
         if self.enabled:
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-            self.bar = Progress(TextColumn("{task.description:<28}"), BarColumn(),
-                                TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
-                                console=_console(stderr=True), transient=True)
+            self.bar = Progress(
+                TextColumn("{task.description:<28}"),
+                BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TimeElapsedColumn(),
+                console=_console(stderr=True),
+                transient=True,
+            )
             self.bar.__enter__()
         return self
 
@@ -86,8 +103,12 @@ def _rel(project: Any, path: Path) -> str:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="collide")
-@click.option("--project", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Project folder (default: nearest folder with collide.yaml).")
+@click.option(
+    "--project",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Project folder (default: nearest folder with collide.yaml).",
+)
 @click.pass_context
 def cli(ctx: click.Context, project: Path | None) -> None:
     """collide — data-collision models for legal supervision (数据碰撞)."""
@@ -103,8 +124,9 @@ def check(project: Any) -> None:
     for p in problems:
         con.print(str(p), markup=False)
     if problems:
-        con.print(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found.",
-                  markup=False)
+        con.print(
+            f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found.", markup=False
+        )
         raise SystemExit(1)
     cat = project.catalog
     con.print(f"OK: {len(cat.connectors)} datasets, {len(cat.models)} models, no problems.")
@@ -135,9 +157,15 @@ def _print_ingest(project: Any, results: dict[str, Any]) -> None:
             errors.append(r)
             continue
         issues = ", ".join(f"{k} ×{v}" for k, v in sorted(r.issues_by_kind.items()))
-        table.add_row(ds, r.snapshot_id + ("" if r.new else " (unchanged)"),
-                      str(len(r.files)), str(r.rows_read), str(r.rows_loaded),
-                      str(r.rows_rejected), issues or "-")
+        table.add_row(
+            ds,
+            r.snapshot_id + ("" if r.new else " (unchanged)"),
+            str(len(r.files)),
+            str(r.rows_read),
+            str(r.rows_loaded),
+            str(r.rows_rejected),
+            issues or "-",
+        )
     con = _console()
     con.print(table)
     for e in errors:
@@ -162,8 +190,13 @@ def validate(project: Any, datasets: tuple[str, ...]) -> None:
         for col in ("expectation", "column", "result", "observed", "kind"):
             table.add_column(col)
         for o in rep.outcomes:
-            table.add_row(o.expectation, o.column or "", "pass" if o.success else "FAIL",
-                          o.observed, "blocking" if o.blocking else "warning")
+            table.add_row(
+                o.expectation,
+                o.column or "",
+                "pass" if o.success else "FAIL",
+                o.observed,
+                "blocking" if o.blocking else "warning",
+            )
         con.print(table)
         failed |= rep.status == "fail"
     if failed:
@@ -175,19 +208,35 @@ def validate(project: Any, datasets: tuple[str, ...]) -> None:
 @click.option("--param", "-p", multiple=True, help="Override a model param: NAME=VALUE.")
 @click.option("--no-ingest", is_flag=True, help="Use the latest snapshots; do not re-read sources.")
 @click.option("--no-validate", is_flag=True, help="Skip the data-quality gate.")
-@click.option("--keep-going", is_flag=True,
-              help="Record a partial run when a dataset or model fails (as the nightly run does).")
+@click.option(
+    "--keep-going",
+    is_flag=True,
+    help="Record a partial run when a dataset or model fails (as the nightly run does).",
+)
 @click.option("--wait", type=float, default=0.0, help="Wait up to N seconds for another run.")
 @project_option
-def run(project: Any, select: tuple[str, ...], param: tuple[str, ...], no_ingest: bool,
-        no_validate: bool, keep_going: bool, wait: float) -> None:
+def run(
+    project: Any,
+    select: tuple[str, ...],
+    param: tuple[str, ...],
+    no_ingest: bool,
+    no_validate: bool,
+    keep_going: bool,
+    wait: float,
+) -> None:
     """Ingest, validate, run the models and write the ranked hit lists."""
     params = _parse_params(param)
     _check_params(project, select, params)
     with _Progress(sys.stderr.isatty()) as prog:
-        result = project.run(list(select) or None, params, ingest=not no_ingest,
-                             validate=not no_validate, keep_going=keep_going, wait=wait,
-                             progress=prog)
+        result = project.run(
+            list(select) or None,
+            params,
+            ingest=not no_ingest,
+            validate=not no_validate,
+            keep_going=keep_going,
+            wait=wait,
+            progress=prog,
+        )
     _print_run(project, result)
     if result.status != "ok":
         raise SystemExit(1)
@@ -200,8 +249,14 @@ def _check_params(project: Any, select: tuple[str, ...], params: dict[str, str])
     known = {k for m in models for k in m.spec.params}
     for key in params:
         if key not in known:
-            raise CollideError(Problem("--param", None, f'no selected model has a param "{key}"',
-                                       did_you_mean(key, known) or "See `collide models`"))
+            raise CollideError(
+                Problem(
+                    "--param",
+                    None,
+                    f'no selected model has a param "{key}"',
+                    did_you_mean(key, known) or "See `collide models`",
+                )
+            )
 
 
 def _print_run(project: Any, result: Any) -> None:
@@ -222,12 +277,17 @@ def _print_run(project: Any, result: Any) -> None:
     for ds, st in result.datasets.items():
         if st.status != "ok":
             con.print(f"dataset {ds} {st.status}: {st.message}", markup=False)
-    con.print(f"{result.clues} clues ({result.new} new, {result.ongoing} ongoing, "
-              f"{result.gone} gone) in {result.seconds:.1f}s; status {result.status}.",
-              markup=False)
+    con.print(
+        f"{result.clues} clues ({result.new} new, {result.ongoing} ongoing, "
+        f"{result.gone} gone) in {result.seconds:.1f}s; status {result.status}.",
+        markup=False,
+    )
     con.print(f"Hit list: {_rel(project, result.run_dir / 'clues.csv')}", markup=False)
-    con.print(f"Evidence: {_rel(project, result.run_dir / 'evidence')}/  "
-              f"Report: {_rel(project, result.run_dir / 'report.md')}", markup=False)
+    con.print(
+        f"Evidence: {_rel(project, result.run_dir / 'evidence')}/  "
+        f"Report: {_rel(project, result.run_dir / 'report.md')}",
+        markup=False,
+    )
 
 
 @cli.command("test")
@@ -260,14 +320,24 @@ def models(project: Any) -> None:
         table.add_column(col)
     for m in project.catalog.models.values():
         s = m.spec
-        table.add_row(s.id, s.title, s.domain, s.severity, ", ".join(s.inputs),
-                      ", ".join(f"{k}={v}" for k, v in s.params.items()), str(len(s.tests)))
+        table.add_row(
+            s.id,
+            s.title,
+            s.domain,
+            s.severity,
+            ", ".join(s.inputs),
+            ", ".join(f"{k}={v}" for k, v in s.params.items()),
+            str(len(s.tests)),
+        )
     _console().print(table)
 
 
 @cli.command()
-@click.option("--status", multiple=True,
-              help="Filter: 新增, 持续, 已消失, 待审查, 确认, 排除, 已立案 (repeatable).")
+@click.option(
+    "--status",
+    multiple=True,
+    help="Filter: 新增, 持续, 已消失, 待审查, 确认, 排除, 已立案 (repeatable).",
+)
 @click.option("--run", "run_id", default=None, help="Run id (default: the latest).")
 @click.option("--no-mask", is_flag=True, help="Show full ID numbers (recorded in the audit log).")
 @project_option
@@ -289,18 +359,28 @@ def clues(project: Any, status: tuple[str, ...], run_id: str | None, no_mask: bo
         reason = r["reason"]
         if not no_mask:
             subject, reason = mask_text(subject), mask_text(reason)
-        table.add_row(str(r["rank"] or ""), r["clue_id"], r["model_id"],
-                      "" if r["risk"] is None else f"{r['risk']:.1f}", subject, r["lifecycle"],
-                      r["review_status"], reason)
+        table.add_row(
+            str(r["rank"] or ""),
+            r["clue_id"],
+            r["model_id"],
+            "" if r["risk"] is None else f"{r['risk']:.1f}",
+            subject,
+            r["lifecycle"],
+            r["review_status"],
+            reason,
+        )
     _console().print(table)
 
 
 @cli.command()
 @click.option("--run", "run_id", default=None, help="Run id (default: the latest).")
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "all"]), default="all")
-@click.option("--no-mask", is_flag=True,
-              help="Investigator export with full ID numbers (written to runs/<id>/unmasked/ "
-                   "and recorded in the audit log).")
+@click.option(
+    "--no-mask",
+    is_flag=True,
+    help="Investigator export with full ID numbers (written to runs/<id>/unmasked/ "
+    "and recorded in the audit log).",
+)
 @project_option
 def export(project: Any, run_id: str | None, fmt: str, no_mask: bool) -> None:
     """Re-create a run's hit lists and evidence sheets from the store."""
@@ -357,7 +437,9 @@ def main(argv: list[str] | None = None) -> None:
             raise
         _console(stderr=True).print(
             f"internal error: {type(exc).__name__}: {exc}. This is a bug in collide, not in your "
-            "files; set COLLIDE_DEBUG=1 to see the traceback and report it.", markup=False)
+            "files; set COLLIDE_DEBUG=1 to see the traceback and report it.",
+            markup=False,
+        )
         sys.exit(2)
 
 

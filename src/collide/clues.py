@@ -54,8 +54,10 @@ def display(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, decimal.Decimal):
-        return format(value.quantize(decimal.Decimal("0.01")), "f") if value % 1 else format(
-            value.quantize(decimal.Decimal(1)), "f"
+        return (
+            format(value.quantize(decimal.Decimal("0.01")), "f")
+            if value % 1
+            else format(value.quantize(decimal.Decimal(1)), "f")
         )
     if isinstance(value, float):
         return f"{value:.2f}".rstrip("0").rstrip(".") if not value.is_integer() else str(int(value))
@@ -68,8 +70,9 @@ class _ReasonFormatter(string.Formatter):
     def format_field(self, value: Any, format_spec: str) -> str:
         if format_spec:
             try:
-                return format(float(value) if isinstance(value, decimal.Decimal) else value,
-                              format_spec)
+                return format(
+                    float(value) if isinstance(value, decimal.Decimal) else value, format_spec
+                )
             except (TypeError, ValueError):
                 pass
         return display(value)

@@ -40,9 +40,8 @@ class Sandbox:
         dirs: set[str] = set()
         for name, src in inputs.items():
             if isinstance(src, Path):
-                self.con.execute(
-                    f"CREATE VIEW {_quote(name)} AS SELECT * FROM read_parquet({_literal(str(src))})"
-                )
+                source = f"read_parquet({_literal(str(src))})"
+                self.con.execute(f"CREATE VIEW {_quote(name)} AS SELECT * FROM {source}")
                 dirs.add(str(src.resolve().parent) + "/")
             elif isinstance(src, pa.Table):
                 self.con.register(f"__input_{name}", src)
@@ -114,8 +113,12 @@ def duckdb_problem(exc: Exception, display: str, fix: str = "", line_offset: int
     if col:
         cands = re.findall(r'"([^"]+)"', " ".join(ln for ln in lines if ln.startswith("Candidate")))
         hint = did_you_mean(col.group(1), [c.split(".")[-1] for c in cands])
-        return Problem(display, where, f'unknown column "{col.group(1)}"',
-                       (hint + " " if hint.startswith("Did") else "") + fix)
+        return Problem(
+            display,
+            where,
+            f'unknown column "{col.group(1)}"',
+            (hint + " " if hint.startswith("Did") else "") + fix,
+        )
     fn = re.match(r'(?:Scalar|Table|Aggregate) Function with name "?([\w]+)"? does not exist', main)
     if fn:
         from collide.functions import FUNCTIONS
@@ -123,8 +126,12 @@ def duckdb_problem(exc: Exception, display: str, fix: str = "", line_offset: int
         m = re.search(r'Did you mean "([^"]+)"', text)
         ours = did_you_mean(fn.group(1), [f[0] for f in FUNCTIONS])
         hint = ours if ours.startswith("Did") else (f'Did you mean "{m.group(1)}"?' if m else "")
-        return Problem(display, where, f'unknown function "{fn.group(1)}"',
-                       (hint + " " if hint else "") + "See the function list in the README")
+        return Problem(
+            display,
+            where,
+            f'unknown function "{fn.group(1)}"',
+            (hint + " " if hint else "") + "See the function list in the README",
+        )
     extra = [ln for ln in lines[1:] if ln.startswith("Candidate") or ln.startswith("Did you mean")]
     if extra:
         main += " " + " ".join(extra)

@@ -36,7 +36,9 @@ class CollideError(Exception):
 
     def __init__(self, problems: Problem | str | Iterable[Problem], *, exit_code: int = 1):
         if isinstance(problems, (Problem, str)):
-            problems = [problems if isinstance(problems, Problem) else Problem(None, None, problems)]
+            problems = [
+                problems if isinstance(problems, Problem) else Problem(None, None, problems)
+            ]
         self.problems: list[Problem] = list(problems)
         self.exit_code = exit_code
         super().__init__("\n".join(str(p) for p in self.problems))

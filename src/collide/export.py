@@ -43,10 +43,14 @@ SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _LONG_DIGITS = re.compile(r"^\d{12,}$")
 # An ID-shaped token: 6-digit area, 19xx/20xx birth date, 3-digit sequence, check character.
-_ID_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{6})((?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))"
-                      r"(\d{3}[\dXx])(?![0-9A-Za-z])")
-_ID15_TEXT = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))"
-                        r"(\d{3})(?![0-9A-Za-z])")
+_ID_TEXT = re.compile(
+    r"(?<![0-9A-Za-z])(\d{6})((?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))"
+    r"(\d{3}[\dXx])(?![0-9A-Za-z])"
+)
+_ID15_TEXT = re.compile(
+    r"(?<![0-9A-Za-z])(\d{6})(\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))"
+    r"(\d{3})(?![0-9A-Za-z])"
+)
 
 
 def mask_text(text: str) -> str:
@@ -92,10 +96,27 @@ def run_clue_rows(con: Any, run_id: str, include_excluded: bool = False) -> list
         """,
         [run_id],
     ).fetchall()
-    keys = ["rank", "clue_id", "model_id", "model_title", "risk", "subject_type",
-            "subject_name", "subject_id", "reason", "lifecycle", "first_seen", "models_hit",
-            "warnings", "review_status", "review_note", "output", "model_version",
-            "evidence_hash", "score"]
+    keys = [
+        "rank",
+        "clue_id",
+        "model_id",
+        "model_title",
+        "risk",
+        "subject_type",
+        "subject_name",
+        "subject_id",
+        "reason",
+        "lifecycle",
+        "first_seen",
+        "models_hit",
+        "warnings",
+        "review_status",
+        "review_note",
+        "output",
+        "model_version",
+        "evidence_hash",
+        "score",
+    ]
     out = []
     for r in rows:
         d = dict(zip(keys, r))
@@ -108,13 +129,18 @@ def run_clue_rows(con: Any, run_id: str, include_excluded: bool = False) -> list
     return out
 
 
-def export_run(project: Any, con: Any, run_id: str, dest: Path, *, mask: bool = True,
-               formats: tuple[str, ...] = ("csv", "xlsx"),
-               quality: dict[str, Any] | None = None) -> Path:
+def export_run(
+    project: Any,
+    con: Any,
+    run_id: str,
+    dest: Path,
+    *,
+    mask: bool = True,
+    formats: tuple[str, ...] = ("csv", "xlsx"),
+    quality: dict[str, Any] | None = None,
+) -> Path:
     """Write all files of a run into `dest` (built in a temp folder, then swapped in)."""
-    summary = json.loads(
-        one(con.execute("SELECT summary FROM runs WHERE run_id = ?", [run_id]))[0]
-    )
+    summary = json.loads(one(con.execute("SELECT summary FROM runs WHERE run_id = ?", [run_id]))[0])
     rows = run_clue_rows(con, run_id)
     specs = project.catalog.models
     for r in rows:
@@ -146,15 +172,23 @@ def export_run(project: Any, con: Any, run_id: str, dest: Path, *, mask: bool = 
     for r in rows:
         if r["lifecycle"] == GONE:
             continue
-        write_evidence(evidence_dir, r, ev.get(r["clue_id"], []), snapshots, mask,
-                       sheet_labels(project, r["model_id"]))
+        write_evidence(
+            evidence_dir,
+            r,
+            ev.get(r["clue_id"], []),
+            snapshots,
+            mask,
+            sheet_labels(project, r["model_id"]),
+        )
     (tmp / "manifest.json").write_text(
-        json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+        json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
     if quality is None and (dest / "quality.json").exists():
         shutil.copy2(dest / "quality.json", tmp / "quality.json")
     elif quality is not None:
         (tmp / "quality.json").write_text(
-            json.dumps(quality, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+            json.dumps(quality, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
+        )
     q = quality if quality is not None else _read_json(tmp / "quality.json")
     (tmp / "report.md").write_text(render_report(summary, rows, q or {}), encoding="utf-8")
     if keep is not None and keep.exists():
@@ -193,14 +227,23 @@ def write_csv(path: Path, rows: list[dict[str, Any]], mask: bool) -> None:
 def write_xlsx(path: Path, rows: list[dict[str, Any]], mask: bool) -> None:
     import xlsxwriter
 
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False,
-                                         "strings_to_numbers": False, "strings_to_urls": False})
+    wb = xlsxwriter.Workbook(
+        str(path),
+        {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},
+    )
     ws = wb.add_worksheet("线索")
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
     text = wb.add_format({"num_format": "@", "text_wrap": True, "valign": "top"})
     num = wb.add_format({"num_format": "0.0", "valign": "top"})
-    widths = {"线索说明": 60, "对象名称": 24, "对象证件号": 22, "模型名称": 24, "数据质量提示": 30,
-              "审查意见": 30, "证据文件": 26}
+    widths = {
+        "线索说明": 60,
+        "对象名称": 24,
+        "对象证件号": 22,
+        "模型名称": 24,
+        "数据质量提示": 30,
+        "审查意见": 30,
+        "证据文件": 26,
+    }
     for c, (zh, _) in enumerate(CSV_COLUMNS):
         ws.write_string(0, c, zh, head)
         ws.set_column(c, c, widths.get(zh, 12))
@@ -227,16 +270,23 @@ def _evidence_by_clue(con: Any, run_id: str) -> dict[str, list[tuple[str, dict]]
     return out
 
 
-PROV_LABELS = {"_source_file": "来源文件", "_source_sheet": "工作表", "_source_row": "行号",
-               "_snapshot_id": "快照", "_issues": "数据问题"}
+PROV_LABELS = {
+    "_source_file": "来源文件",
+    "_source_sheet": "工作表",
+    "_source_row": "行号",
+    "_snapshot_id": "快照",
+    "_issues": "数据问题",
+}
 
 
 def sheet_labels(project: Any, model_id: str) -> dict[str, Any]:
     """Chinese headings for the evidence sheet: dataset titles, agency headers, output labels."""
     cat = project.catalog
     datasets = {ds: c.spec.title for ds, c in cat.connectors.items()}
-    columns = {ds: {name: col.from_[0] for name, col in c.spec.columns.items()}
-               for ds, c in cat.connectors.items()}
+    columns = {
+        ds: {name: col.from_[0] for name, col in c.spec.columns.items()}
+        for ds, c in cat.connectors.items()
+    }
     output: dict[str, str] = {}
     model = cat.models.get(model_id)
     if model is not None:
@@ -247,27 +297,47 @@ def sheet_labels(project: Any, model_id: str) -> dict[str, Any]:
     return {"datasets": datasets, "columns": columns, "output": output}
 
 
-def write_evidence(folder: Path, r: dict[str, Any], evidence: list[tuple[str, dict]],
-                   snapshots: dict[str, str], mask: bool,
-                   labels: dict[str, Any] | None = None) -> None:
+def write_evidence(
+    folder: Path,
+    r: dict[str, Any],
+    evidence: list[tuple[str, dict]],
+    snapshots: dict[str, str],
+    mask: bool,
+    labels: dict[str, Any] | None = None,
+) -> None:
     def m(v: Any) -> Any:
         return _masked(v, mask)
 
     payload = {
-        "线索编号": r["clue_id"], "模型": r["model_id"], "模型名称": r["title"],
-        "模型版本": r["model_version"], "领域": r["domain"], "法律依据": r["legal_basis"],
-        "风险分": r["risk"], "排名": r["rank"], "对象类型": r["subject_type_zh"],
-        "对象名称": r["subject_name"], "对象证件号": m(r["subject_id"]), "线索说明": m(r["reason"]),
-        "状态": r["lifecycle"], "首次发现": r["first_seen"], "数据质量提示": r["warnings"],
-        "证据哈希": r["evidence_hash"], "模型输出": {k: m(v) for k, v in r["output"].items()},
-        "证据": [{"数据集": ds, "快照": snapshots.get(ds), "行": {k: m(v) for k, v in row.items()}}
-               for ds, row in evidence],
+        "线索编号": r["clue_id"],
+        "模型": r["model_id"],
+        "模型名称": r["title"],
+        "模型版本": r["model_version"],
+        "领域": r["domain"],
+        "法律依据": r["legal_basis"],
+        "风险分": r["risk"],
+        "排名": r["rank"],
+        "对象类型": r["subject_type_zh"],
+        "对象名称": r["subject_name"],
+        "对象证件号": m(r["subject_id"]),
+        "线索说明": m(r["reason"]),
+        "状态": r["lifecycle"],
+        "首次发现": r["first_seen"],
+        "数据质量提示": r["warnings"],
+        "证据哈希": r["evidence_hash"],
+        "模型输出": {k: m(v) for k, v in r["output"].items()},
+        "证据": [
+            {"数据集": ds, "快照": snapshots.get(ds), "行": {k: m(v) for k, v in row.items()}}
+            for ds, row in evidence
+        ],
         "已脱敏": mask,
     }
     (folder / f"{r['clue_id']}.json").write_text(
-        json.dumps(jsonable(payload), ensure_ascii=False, indent=2), encoding="utf-8")
+        json.dumps(jsonable(payload), ensure_ascii=False, indent=2), encoding="utf-8"
+    )
     (folder / f"{r['clue_id']}.html").write_text(
-        render_sheet(payload, evidence, snapshots, mask, labels), encoding="utf-8")
+        render_sheet(payload, evidence, snapshots, mask, labels), encoding="utf-8"
+    )
 
 
 _CSS = """
@@ -287,34 +357,57 @@ table.ev td,table.ev th{font-size:11px;word-break:break-all}
 """
 
 
-def render_sheet(p: dict[str, Any], evidence: list[tuple[str, dict]],
-                 snapshots: dict[str, str], mask: bool,
-                 labels: dict[str, Any] | None = None) -> str:
+def render_sheet(
+    p: dict[str, Any],
+    evidence: list[tuple[str, dict]],
+    snapshots: dict[str, str],
+    mask: bool,
+    labels: dict[str, Any] | None = None,
+) -> str:
     e = html.escape
     labels = labels or {"datasets": {}, "columns": {}, "output": {}}
     out_label = labels["output"]
-    m = (lambda v: e(str(_masked(display(v), mask))))
-    head = [("线索编号", p["线索编号"]), ("模型", f"{p['模型名称']}（{p['模型']}，版本 {p['模型版本']}）"),
-            ("领域", p["领域"]), ("法律依据", p["法律依据"]), ("风险分 / 排名",
-             f"{display(p['风险分'])} / {display(p['排名'])}"), ("对象",
-             f"{p['对象名称']}（{p['对象类型']}） {p['对象证件号']}"),
-            ("状态", p["状态"]), ("首次发现", p["首次发现"]), ("证据哈希", p["证据哈希"])]
+
+    def m(v: Any) -> str:
+        return e(str(_masked(display(v), mask)))
+
+    head = [
+        ("线索编号", p["线索编号"]),
+        ("模型", f"{p['模型名称']}（{p['模型']}，版本 {p['模型版本']}）"),
+        ("领域", p["领域"]),
+        ("法律依据", p["法律依据"]),
+        ("风险分 / 排名", f"{display(p['风险分'])} / {display(p['排名'])}"),
+        ("对象", f"{p['对象名称']}（{p['对象类型']}） {p['对象证件号']}"),
+        ("状态", p["状态"]),
+        ("首次发现", p["首次发现"]),
+        ("证据哈希", p["证据哈希"]),
+    ]
     parts = [
         "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>",
         f"<title>线索核查单 {e(p['线索编号'])}</title><style>{_CSS}</style></head><body>",
         "<h1>线索核查单</h1>",
         f"<div class='sub'>机器比对线索，仅供人工复核，不构成认定结论"
         f"{'；证件号已脱敏' if mask else '；含未脱敏个人信息，注意保密'}</div>",
-        "<table>", *[f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in head], "</table>",
-        "<h2>线索说明</h2>", f"<div class='reason'>{e(str(p['线索说明']))}</div>",
+        "<table>",
+        *[f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in head],
+        "</table>",
+        "<h2>线索说明</h2>",
+        f"<div class='reason'>{e(str(p['线索说明']))}</div>",
     ]
     if p["数据质量提示"]:
-        parts += ["<h2>数据质量提示</h2><ul class='warn'>",
-                  *[f"<li>{e(w)}</li>" for w in p["数据质量提示"]], "</ul>"]
-    parts += ["<h2>模型输出</h2><table>",
-              *[f"<tr><th>{e(out_label.get(k, k))}</th><td>{e(display(v))}</td></tr>"
-                for k, v in p["模型输出"].items()],
-              "</table>"]
+        parts += [
+            "<h2>数据质量提示</h2><ul class='warn'>",
+            *[f"<li>{e(w)}</li>" for w in p["数据质量提示"]],
+            "</ul>",
+        ]
+    parts += [
+        "<h2>模型输出</h2><table>",
+        *[
+            f"<tr><th>{e(out_label.get(k, k))}</th><td>{e(display(v))}</td></tr>"
+            for k, v in p["模型输出"].items()
+        ],
+        "</table>",
+    ]
     by_ds: dict[str, list[dict]] = {}
     for ds, row in evidence:
         by_ds.setdefault(ds, []).append(row)
@@ -324,19 +417,25 @@ def render_sheet(p: dict[str, Any], evidence: list[tuple[str, dict]],
     for ds, rows in by_ds.items():
         heads = labels["columns"].get(ds, {})
         # `<name>_key` columns are matching keys derived at ingest, not what the agency sent.
-        cols = [c for c in rows[0] if c not in PROV_LABELS
-                and not (c.endswith("_key") and c[:-4] in rows[0])]
+        cols = [
+            c
+            for c in rows[0]
+            if c not in PROV_LABELS and not (c.endswith("_key") and c[:-4] in rows[0])
+        ]
         prov = [c for c in PROV_LABELS if c in rows[0]]
         title = labels["datasets"].get(ds)
-        parts.append(f"<h3>{e(title + '（' + ds + '）' if title else ds)} "
-                     f"<small>快照 {e(str(snapshots.get(ds) or ''))}，"
-                     f"共 {len(rows)} 行</small></h3><table class='ev'><tr>")
+        parts.append(
+            f"<h3>{e(title + '（' + ds + '）' if title else ds)} "
+            f"<small>快照 {e(str(snapshots.get(ds) or ''))}，"
+            f"共 {len(rows)} 行</small></h3><table class='ev'><tr>"
+        )
         parts += [f"<th>{e(heads.get(c, c))}</th>" for c in cols]
         parts += [f"<th>{PROV_LABELS[c]}</th>" for c in prov]
         parts.append("</tr>")
         for row in rows:
-            parts.append("<tr>" + "".join(f"<td>{m(row.get(c))}</td>" for c in cols + prov)
-                         + "</tr>")
+            parts.append(
+                "<tr>" + "".join(f"<td>{m(row.get(c))}</td>" for c in cols + prov) + "</tr>"
+            )
         parts.append("</table>")
     parts += [
         "<h2>人工复核</h2><table class='sign'>",
@@ -349,44 +448,74 @@ def render_sheet(p: dict[str, Any], evidence: list[tuple[str, dict]],
     return "\n".join(parts)
 
 
-STATUS_ZH = {"ok": "完成", "partial": "部分完成", "failed": "失败", "skipped": "已跳过",
-             "blocked": "质量闸门未通过", "pending": "未执行"}
+STATUS_ZH = {
+    "ok": "完成",
+    "partial": "部分完成",
+    "failed": "失败",
+    "skipped": "已跳过",
+    "blocked": "质量闸门未通过",
+    "pending": "未执行",
+}
 
 
-def render_report(summary: dict[str, Any], rows: list[dict[str, Any]],
-                  quality: dict[str, Any]) -> str:
-    lines = [f"# 数据碰撞运行报告 {summary['run_id']}", "",
-             f"- 运行状态：{STATUS_ZH.get(summary['status'], summary['status'])}",
-             f"- 运行日期：{summary['run_date']}；开始 {summary['started_at']}，"
-             f"结束 {summary['finished_at']}，耗时 {summary['seconds']} 秒",
-             f"- 线索：{sum(1 for r in rows if r['lifecycle'] != GONE)} 条"
-             f"（新增 {sum(1 for r in rows if r['lifecycle'] == '新增')}，"
-             f"持续 {sum(1 for r in rows if r['lifecycle'] == '持续')}，"
-             f"已消失 {sum(1 for r in rows if r['lifecycle'] == GONE)}）", "",
-             "## 数据集", "", "| 数据集 | 状态 | 快照 | 读入 | 载入 | 拒收 | 质量 | 说明 |",
-             "|---|---|---|---|---|---|---|---|"]
+def render_report(
+    summary: dict[str, Any], rows: list[dict[str, Any]], quality: dict[str, Any]
+) -> str:
+    lines = [
+        f"# 数据碰撞运行报告 {summary['run_id']}",
+        "",
+        f"- 运行状态：{STATUS_ZH.get(summary['status'], summary['status'])}",
+        f"- 运行日期：{summary['run_date']}；开始 {summary['started_at']}，"
+        f"结束 {summary['finished_at']}，耗时 {summary['seconds']} 秒",
+        f"- 线索：{sum(1 for r in rows if r['lifecycle'] != GONE)} 条"
+        f"（新增 {sum(1 for r in rows if r['lifecycle'] == '新增')}，"
+        f"持续 {sum(1 for r in rows if r['lifecycle'] == '持续')}，"
+        f"已消失 {sum(1 for r in rows if r['lifecycle'] == GONE)}）",
+        "",
+        "## 数据集",
+        "",
+        "| 数据集 | 状态 | 快照 | 读入 | 载入 | 拒收 | 质量 | 说明 |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for ds, d in summary["datasets"].items():
-        lines.append(f"| {ds} | {STATUS_ZH.get(d['status'], d['status'])} | "
-                     f"{d.get('snapshot_id') or ''} | {_n(d.get('rows_read'))} | "
-                     f"{_n(d.get('rows_loaded'))} | {_n(d.get('rows_rejected'))} | "
-                     f"{d.get('quality') or ''} | {_md(d.get('message'))} |")
-    lines += ["", "## 模型", "", "| 模型 | 状态 | 命中 | 耗时(秒) | 说明 |", "|---|---|---|---|---|"]
+        lines.append(
+            f"| {ds} | {STATUS_ZH.get(d['status'], d['status'])} | "
+            f"{d.get('snapshot_id') or ''} | {_n(d.get('rows_read'))} | "
+            f"{_n(d.get('rows_loaded'))} | {_n(d.get('rows_rejected'))} | "
+            f"{d.get('quality') or ''} | {_md(d.get('message'))} |"
+        )
+    lines += [
+        "",
+        "## 模型",
+        "",
+        "| 模型 | 状态 | 命中 | 耗时(秒) | 说明 |",
+        "|---|---|---|---|---|",
+    ]
     for mid, m in summary["models"].items():
         note = "; ".join([m.get("message") or ""] + m.get("notes", [])).strip("; ")
-        lines.append(f"| {mid} | {STATUS_ZH.get(m['status'], m['status'])} | {m['hits']} | "
-                     f"{m['seconds']} | {_md(note)} |")
+        lines.append(
+            f"| {mid} | {STATUS_ZH.get(m['status'], m['status'])} | {m['hits']} | "
+            f"{m['seconds']} | {_md(note)} |"
+        )
     if quality:
         lines += ["", "## 数据质量", ""]
         for ds, q in quality.items():
             lines.append(f"### {ds}：{q.get('status')}")
             for o in q.get("outcomes", []):
-                flag = "通过" if o.get("success") else ("未通过（阻断）" if o.get("blocking")
-                                                       else "未通过（警告）")
-                lines.append(f"- {flag} {o.get('description_zh') or o.get('expectation')}"
-                             f"（{o.get('observed')}）")
+                flag = (
+                    "通过"
+                    if o.get("success")
+                    else ("未通过（阻断）" if o.get("blocking") else "未通过（警告）")
+                )
+                lines.append(
+                    f"- {flag} {o.get('description_zh') or o.get('expectation')}"
+                    f"（{o.get('observed')}）"
+                )
                 for fr in (o.get("failing_rows") or [])[:5]:
-                    lines.append(f"  - {fr.get('_source_file')} 第 {fr.get('_source_row')} 行："
-                                 f"{_md(json.dumps(fr, ensure_ascii=False, default=str))}")
+                    lines.append(
+                        f"  - {fr.get('_source_file')} 第 {fr.get('_source_row')} 行："
+                        f"{_md(json.dumps(fr, ensure_ascii=False, default=str))}"
+                    )
             lines.append("")
     return "\n".join(lines) + "\n"
 

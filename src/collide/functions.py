@@ -99,6 +99,10 @@ def _ratio_0_1(a: str, b: str, **kwargs: Any) -> float:
     return fuzz.partial_ratio(a, b, **kwargs) / 100.0
 
 
+def _mask_series(s: pl.Series) -> pl.Series:
+    return s.to_frame("s").select(semantic.mask_id_expr(pl.col("s"))).to_series()
+
+
 def _udfs() -> list[tuple[str, Callable[..., pa.Array], list[str], str]]:
     v = "VARCHAR"
     return [
@@ -117,8 +121,7 @@ def _udfs() -> list[tuple[str, Callable[..., pa.Array], list[str], str]]:
         ("id_gender", _unary(semantic.id_gender), [v], v),
         ("uscc_norm", _unary(semantic.uscc_norm), [v], v),
         ("uscc_valid", _unary(semantic.uscc_valid), [v], "BOOLEAN"),
-        ("mask_id", _unary(lambda s: s.to_frame("s").select(semantic.mask_id_expr(pl.col("s"))).to_series()),
-         [v], v),
+        ("mask_id", _unary(_mask_series), [v], v),
     ]  # fmt: skip
 
 

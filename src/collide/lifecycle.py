@@ -47,8 +47,16 @@ def apply_lifecycle(run: Any, con: Any, clues: list[Clue], summary: dict[str, An
 
     con.execute(
         "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [run.run_id, run.started, at, summary["status"], run.run_date,
-         _dumps(run.params), ",".join(run.models), _dumps(summary)],
+        [
+            run.run_id,
+            run.started,
+            at,
+            summary["status"],
+            run.run_date,
+            _dumps(run.params),
+            ",".join(run.models),
+            _dumps(summary),
+        ],
     )
     for ds, st in run.datasets.items():
         snap = st.snapshot
@@ -57,40 +65,86 @@ def apply_lifecycle(run: Any, con: Any, clues: list[Clue], summary: dict[str, An
             con.execute(
                 "INSERT INTO snapshots SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM "
                 "snapshots WHERE dataset_id = ? AND snapshot_id = ?)",
-                [ds, snap.snapshot_id, m.get("created_at"), m.get("rows_read"),
-                 m.get("rows_loaded"), m.get("rows_rejected"), str(snap.dir),
-                 ds, snap.snapshot_id],
+                [
+                    ds,
+                    snap.snapshot_id,
+                    m.get("created_at"),
+                    m.get("rows_read"),
+                    m.get("rows_loaded"),
+                    m.get("rows_rejected"),
+                    str(snap.dir),
+                    ds,
+                    snap.snapshot_id,
+                ],
             )
         con.execute(
             "INSERT INTO run_datasets VALUES (?, ?, ?, ?, ?, ?)",
-            [run.run_id, ds, snap.snapshot_id if snap is not None else None, st.status,
-             st.quality.status if st.quality is not None else None, st.message],
+            [
+                run.run_id,
+                ds,
+                snap.snapshot_id if snap is not None else None,
+                st.status,
+                st.quality.status if st.quality is not None else None,
+                st.message,
+            ],
         )
     for mid, st in run.models.items():
         model = run._model_objs[mid]
         con.execute(
             "INSERT INTO model_versions SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM "
             "model_versions WHERE model_id = ? AND version = ?)",
-            [mid, st.version, model.spec.title, model.path.read_text(encoding="utf-8-sig"),
-             model.sql or (model.rule_path.read_text(encoding="utf-8") if model.rule_path else ""),
-             run.run_id, mid, st.version],
+            [
+                mid,
+                st.version,
+                model.spec.title,
+                model.path.read_text(encoding="utf-8-sig"),
+                model.sql
+                or (model.rule_path.read_text(encoding="utf-8") if model.rule_path else ""),
+                run.run_id,
+                mid,
+                st.version,
+            ],
         )
         con.execute(
             "INSERT INTO run_models VALUES (?, ?, ?, ?, ?, ?, ?)",
             [run.run_id, mid, st.version, st.status, st.hits, st.seconds, st.message],
         )
 
-    clue_cols = ["clue_id", "model_id", "subject_type", "subject_id", "subject_name",
-                 "first_seen_run", "first_seen_at", "last_seen_run", "review_status",
-                 "review_note", "reviewed_at", "reviewed_evidence_hash"]
+    clue_cols = [
+        "clue_id",
+        "model_id",
+        "subject_type",
+        "subject_id",
+        "subject_name",
+        "first_seen_run",
+        "first_seen_at",
+        "last_seen_run",
+        "review_status",
+        "review_note",
+        "reviewed_at",
+        "reviewed_evidence_hash",
+    ]
     con.execute("CREATE TEMP TABLE __new_clues AS SELECT * FROM clues LIMIT 0")
-    insert_rows(con, "__new_clues", [
-        {"clue_id": c.clue_id, "model_id": c.model_id, "subject_type": c.subject_type,
-         "subject_id": c.subject_id, "subject_name": c.subject_name,
-         "first_seen_run": run.run_id, "first_seen_at": at, "last_seen_run": run.run_id,
-         "review_status": c.review_status, "review_note": c.review_note}
-        for c in clues
-    ], clue_cols[:10])
+    insert_rows(
+        con,
+        "__new_clues",
+        [
+            {
+                "clue_id": c.clue_id,
+                "model_id": c.model_id,
+                "subject_type": c.subject_type,
+                "subject_id": c.subject_id,
+                "subject_name": c.subject_name,
+                "first_seen_run": run.run_id,
+                "first_seen_at": at,
+                "last_seen_run": run.run_id,
+                "review_status": c.review_status,
+                "review_note": c.review_note,
+            }
+            for c in clues
+        ],
+        clue_cols[:10],
+    )
     con.execute(
         "INSERT INTO clues SELECT * FROM __new_clues ON CONFLICT (clue_id) DO UPDATE SET "
         "subject_name = excluded.subject_name, last_seen_run = excluded.last_seen_run, "
@@ -98,31 +152,71 @@ def apply_lifecycle(run: Any, con: Any, clues: list[Clue], summary: dict[str, An
     )
     con.execute("DROP TABLE __new_clues")
 
-    sight_cols = ["run_id", "clue_id", "model_id", "model_version", "lifecycle", "score",
-                  "percentile", "risk", "rank", "models_hit", "reason", "evidence_hash",
-                  "output_json", "warnings_json"]
+    sight_cols = [
+        "run_id",
+        "clue_id",
+        "model_id",
+        "model_version",
+        "lifecycle",
+        "score",
+        "percentile",
+        "risk",
+        "rank",
+        "models_hit",
+        "reason",
+        "evidence_hash",
+        "output_json",
+        "warnings_json",
+    ]
     rows = [
-        {"run_id": run.run_id, "clue_id": c.clue_id, "model_id": c.model_id,
-         "model_version": c.model_version, "lifecycle": c.lifecycle, "score": c.score,
-         "percentile": c.percentile, "risk": c.risk, "rank": c.rank, "models_hit": c.models_hit,
-         "reason": c.reason, "evidence_hash": c.evidence_hash, "output_json": _dumps(c.output),
-         "warnings_json": _dumps(c.warnings)}
+        {
+            "run_id": run.run_id,
+            "clue_id": c.clue_id,
+            "model_id": c.model_id,
+            "model_version": c.model_version,
+            "lifecycle": c.lifecycle,
+            "score": c.score,
+            "percentile": c.percentile,
+            "risk": c.risk,
+            "rank": c.rank,
+            "models_hit": c.models_hit,
+            "reason": c.reason,
+            "evidence_hash": c.evidence_hash,
+            "output_json": _dumps(c.output),
+            "warnings_json": _dumps(c.warnings),
+        }
         for c in clues
     ]
     rows += [
-        {"run_id": run.run_id, "clue_id": g["clue_id"], "model_id": g["model_id"],
-         "model_version": g["model_version"], "lifecycle": GONE, "reason": g["reason"],
-         "evidence_hash": g["evidence_hash"], "output_json": "{}", "warnings_json": "[]"}
+        {
+            "run_id": run.run_id,
+            "clue_id": g["clue_id"],
+            "model_id": g["model_id"],
+            "model_version": g["model_version"],
+            "lifecycle": GONE,
+            "reason": g["reason"],
+            "evidence_hash": g["evidence_hash"],
+            "output_json": "{}",
+            "warnings_json": "[]",
+        }
         for g in gone
     ]
     insert_rows(con, "sightings", rows, sight_cols)
     ev_rows = [
-        {"run_id": run.run_id, "clue_id": c.clue_id, "seq": i, "dataset": r.dataset,
-         "row_json": r.row_json}
+        {
+            "run_id": run.run_id,
+            "clue_id": c.clue_id,
+            "seq": i,
+            "dataset": r.dataset,
+            "row_json": r.row_json,
+        }
         for c in clues
         for i, r in enumerate(c.evidence)
     ]
     insert_rows(con, "evidence", ev_rows, ["run_id", "clue_id", "seq", "dataset", "row_json"])
-    store.audit(con, "run", {"run_id": run.run_id, "status": summary["status"],
-                             "clues": len(clues), "gone": len(gone)})
+    store.audit(
+        con,
+        "run",
+        {"run_id": run.run_id, "status": summary["status"], "clues": len(clues), "gone": len(gone)},
+    )
     return len(gone)

@@ -34,20 +34,31 @@ def coerce_param(name: str, raw: Any, default: Any, where: str) -> Any:
         if text in {"false", "no", "0", "否"}:
             return False
         raise CollideError(
-            Problem(where, None, f'param {name} expects true or false, got "{raw}"',
-                    f"Pass --param {name}=true or --param {name}=false")
+            Problem(
+                where,
+                None,
+                f'param {name} expects true or false, got "{raw}"',
+                f"Pass --param {name}=true or --param {name}=false",
+            )
         )
     if isinstance(default, (int, float)):
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
-            return type(default)(raw) if isinstance(default, float) or float(raw).is_integer() \
+            return (
+                type(default)(raw)
+                if isinstance(default, float) or float(raw).is_integer()
                 else float(raw)
+            )
         text = str(raw).strip().replace(",", "")
         try:
             value = float(text)
         except ValueError:
             raise CollideError(
-                Problem(where, None, f'param {name} expects a number (default {default}), '
-                        f'got "{raw}"', f"Pass a number, e.g. --param {name}={default}")
+                Problem(
+                    where,
+                    None,
+                    f'param {name} expects a number (default {default}), got "{raw}"',
+                    f"Pass a number, e.g. --param {name}={default}",
+                )
             ) from None
         if isinstance(default, int) and value.is_integer():
             return int(value)
@@ -65,8 +76,12 @@ def resolve_params(
             values[key] = coerce_param(key, raw, model.spec.params[key], where)
         elif strict:
             raise CollideError(
-                Problem(model.display, model.line("params"), f'unknown param "{key}"',
-                        did_you_mean(key, model.spec.params) or "Declare it under params:")
+                Problem(
+                    model.display,
+                    model.line("params"),
+                    f'unknown param "{key}"',
+                    did_you_mean(key, model.spec.params) or "Declare it under params:",
+                )
             )
     return values
 
@@ -120,71 +135,110 @@ def check_model(model: Model, cat: Catalog, schemas: dict[str, dict[str, str]]) 
             try:
                 described = box.describe(model.sql.strip().rstrip(";"), params)
             except Exception as exc:  # DuckDB binder/parser errors are user mistakes here
-                return [duckdb_problem(exc, model.body_display,
-                                       "Check table and column names against the inputs")]
+                return [
+                    duckdb_problem(
+                        exc, model.body_display, "Check table and column names against the inputs"
+                    )
+                ]
             outputs = [c for c, _ in described]
             types = dict(described)
         else:
             try:
-                frame = _rule_output(model, {ds: _empty_frame(s) for ds, s in inputs.items()},
-                                     dict(spec.params))
+                frame = _rule_output(
+                    model, {ds: _empty_frame(s) for ds, s in inputs.items()}, dict(spec.params)
+                )
                 schema = frame.collect_schema()
             except CollideError as exc:
                 return exc.problems
             except Exception as exc:
-                return [Problem(model.body_display, None, f"polars rule failed on empty inputs: "
-                                f"{type(exc).__name__}: {exc}", "Fix the rule function")]
+                return [
+                    Problem(
+                        model.body_display,
+                        None,
+                        f"polars rule failed on empty inputs: {type(exc).__name__}: {exc}",
+                        "Fix the rule function",
+                    )
+                ]
             outputs = list(schema.names())
             types = {}
         if spec.subject.id not in outputs:
-            problems.append(_out_problem(model, ("subject", "id"), "subject id", spec.subject.id,
-                                         outputs))
+            problems.append(
+                _out_problem(model, ("subject", "id"), "subject id", spec.subject.id, outputs)
+            )
         if spec.subject.name and spec.subject.name not in outputs:
-            problems.append(_out_problem(model, ("subject", "name"), "subject name",
-                                         spec.subject.name, outputs))
+            problems.append(
+                _out_problem(model, ("subject", "name"), "subject name", spec.subject.name, outputs)
+            )
         try:
             fields = reason_fields(spec.reason)
         except ValueError as exc:
-            problems.append(Problem(model.display, model.line("reason"),
-                                    f"reason template is malformed ({exc})",
-                                    "Use {column} for values; write {{ and }} for braces"))
+            problems.append(
+                Problem(
+                    model.display,
+                    model.line("reason"),
+                    f"reason template is malformed ({exc})",
+                    "Use {column} for values; write {{ and }} for braces",
+                )
+            )
             fields = []
         for name in fields:
             if name not in outputs:
-                problems.append(_out_problem(model, ("reason",), "reason placeholder", name,
-                                             outputs))
+                problems.append(
+                    _out_problem(model, ("reason",), "reason placeholder", name, outputs)
+                )
         bad = check_expression(spec.score)
         if bad:
-            problems.append(Problem(model.display, model.line("score"), f"score {bad}",
-                                    "Write e.g. score: total_paid"))
+            problems.append(
+                Problem(
+                    model.display,
+                    model.line("score"),
+                    f"score {bad}",
+                    "Write e.g. score: total_paid",
+                )
+            )
         elif model.kind == "sql" and not problems:
             try:
                 box.describe(_scored_sql(model), params)
             except Exception as exc:
                 p = duckdb_problem(exc, model.display)
-                problems.append(Problem(model.display, model.line("score"),
-                                        f"score expression: {p.message}",
-                                        "Use only the model's output columns in score"))
+                problems.append(
+                    Problem(
+                        model.display,
+                        model.line("score"),
+                        f"score expression: {p.message}",
+                        "Use only the model's output columns in score",
+                    )
+                )
         for col in spec.labels:
             if col not in outputs:
-                problems.append(_out_problem(model, ("labels", col), "labelled column", col,
-                                             outputs))
+                problems.append(
+                    _out_problem(model, ("labels", col), "labelled column", col, outputs)
+                )
         for i, ev in enumerate(spec.evidence):
             for dcol, ocol in ev.on.items():
                 if ocol not in outputs:
-                    problems.append(_out_problem(model, ("evidence", i, "on", dcol),
-                                                 "evidence column", ocol, outputs))
+                    problems.append(
+                        _out_problem(
+                            model, ("evidence", i, "on", dcol), "evidence column", ocol, outputs
+                        )
+                    )
             if types and ev.dataset in inputs and not problems:
                 cols = ", ".join(f'"{c}" {t}' for c, t in types.items())
                 box.con.execute(f"CREATE OR REPLACE TEMP TABLE __hits_{i} ({cols})")
                 try:
-                    box.describe(_evidence_sql(f"__hits_{i}", ev.dataset, ev.on,
-                                               spec.subject.id, 1), {})
+                    box.describe(
+                        _evidence_sql(f"__hits_{i}", ev.dataset, ev.on, spec.subject.id, 1), {}
+                    )
                 except Exception as exc:
                     p = duckdb_problem(exc, model.display)
-                    problems.append(Problem(model.display, model.line("evidence", i),
-                                            f"evidence join on {ev.dataset}: {p.message}",
-                                            "Join columns must have comparable types"))
+                    problems.append(
+                        Problem(
+                            model.display,
+                            model.line("evidence", i),
+                            f"evidence join on {ev.dataset}: {p.message}",
+                            "Join columns must have comparable types",
+                        )
+                    )
     problems.extend(_check_tests(model, schemas, outputs))
     return problems
 
@@ -194,31 +248,44 @@ def _check_tests(model: Model, schemas: dict[str, dict[str, str]], outputs: list
     for t, test in enumerate(spec.tests):
         for ds, rows in test.given.items():
             if ds not in spec.inputs:
-                yield Problem(model.display, model.line("tests", t, "given", ds),
-                              f'test "{test.name}" gives rows for "{ds}", not an input',
-                              did_you_mean(ds, spec.inputs) or "Use one of the inputs")
+                yield Problem(
+                    model.display,
+                    model.line("tests", t, "given", ds),
+                    f'test "{test.name}" gives rows for "{ds}", not an input',
+                    did_you_mean(ds, spec.inputs) or "Use one of the inputs",
+                )
                 continue
             for r, row in enumerate(rows):
                 if not isinstance(row, dict):
-                    yield Problem(model.display, model.line("tests", t, "given", ds, r),
-                                  f'test "{test.name}": each given row must be a mapping',
-                                  "Write rows as {column: value, …}")
+                    yield Problem(
+                        model.display,
+                        model.line("tests", t, "given", ds, r),
+                        f'test "{test.name}": each given row must be a mapping',
+                        "Write rows as {column: value, …}",
+                    )
                     continue
                 for col in row:
                     if col not in schemas.get(ds, {}):
-                        yield Problem(model.display, model.line("tests", t, "given", ds, r),
-                                      f'test "{test.name}": "{col}" is not a column of "{ds}"',
-                                      did_you_mean(col, schemas.get(ds, {})))
+                        yield Problem(
+                            model.display,
+                            model.line("tests", t, "given", ds, r),
+                            f'test "{test.name}": "{col}" is not a column of "{ds}"',
+                            did_you_mean(col, schemas.get(ds, {})),
+                        )
         for e, exp_row in enumerate(test.expect):
             for col in exp_row:
                 if col not in outputs:
-                    yield _out_problem(model, ("tests", t, "expect", e), "expected column",
-                                       col, outputs)
+                    yield _out_problem(
+                        model, ("tests", t, "expect", e), "expected column", col, outputs
+                    )
         for key in test.params:
             if key not in spec.params:
-                yield Problem(model.display, model.line("tests", t, "params"),
-                              f'test "{test.name}" sets unknown param "{key}"',
-                              did_you_mean(key, spec.params) or "Declare it under params:")
+                yield Problem(
+                    model.display,
+                    model.line("tests", t, "params"),
+                    f'test "{test.name}" sets unknown param "{key}"',
+                    did_you_mean(key, spec.params) or "Declare it under params:",
+                )
 
 
 # --------------------------------------------------------------------------- execute
@@ -248,8 +315,14 @@ def _scored_sql(model: Model) -> str:
     return f"SELECT *, ({model.spec.score}) AS {SCORE_COL} FROM ({body}\n) AS __model"
 
 
-def _evidence_sql(hits: str, dataset: str, on: dict[str, str], subject: str, limit: int,
-                  content_columns: list[str] | None = None) -> str:
+def _evidence_sql(
+    hits: str,
+    dataset: str,
+    on: dict[str, str],
+    subject: str,
+    limit: int,
+    content_columns: list[str] | None = None,
+) -> str:
     """Evidence rows per subject, as JSON text plus a hash of their content (not provenance),
     computed inside DuckDB so that thousands of clues cost no Python loop per row."""
     cond = " AND ".join(f'd."{dcol}" = h."{ocol}"' for dcol, ocol in on.items())
@@ -293,20 +366,36 @@ def _rule_output(model: Model, frames: dict, params: dict[str, Any]):
     try:
         spec.loader.exec_module(module)  # type: ignore[union-attr]
     except Exception as exc:
-        raise CollideError(Problem(model.body_display, getattr(exc, "lineno", None),
-                                   f"polars rule cannot be loaded: {type(exc).__name__}: {exc}",
-                                   "Fix the Python file")) from None
+        raise CollideError(
+            Problem(
+                model.body_display,
+                getattr(exc, "lineno", None),
+                f"polars rule cannot be loaded: {type(exc).__name__}: {exc}",
+                "Fix the Python file",
+            )
+        ) from None
     fn = getattr(module, "rule", None)
     if not callable(fn):
-        raise CollideError(Problem(model.body_display, None, "no function rule(inputs, params)",
-                                   "Define def rule(inputs, params) -> polars.LazyFrame"))
+        raise CollideError(
+            Problem(
+                model.body_display,
+                None,
+                "no function rule(inputs, params)",
+                "Define def rule(inputs, params) -> polars.LazyFrame",
+            )
+        )
     out = fn(frames, params)
     if isinstance(out, pl.DataFrame):
         out = out.lazy()
     if not isinstance(out, pl.LazyFrame):
-        raise CollideError(Problem(model.body_display, None,
-                                   f"rule() returned {type(out).__name__}, not a LazyFrame",
-                                   "Return a polars LazyFrame"))
+        raise CollideError(
+            Problem(
+                model.body_display,
+                None,
+                f"rule() returned {type(out).__name__}, not a LazyFrame",
+                "Return a polars LazyFrame",
+            )
+        )
     return out
 
 
@@ -326,8 +415,9 @@ def execute_model(
     notes: list[str] = []
     with Sandbox({ds: inputs[ds] for ds in spec.inputs}, threads=threads) as box:
         if model.kind == "sql":
-            shape, problems = check_sql(model.sql, spec.inputs, model.body_display,
-                                        list(spec.params))
+            shape, problems = check_sql(
+                model.sql, spec.inputs, model.body_display, list(spec.params)
+            )
             if problems:
                 raise CollideError(problems)
             try:
@@ -335,8 +425,9 @@ def execute_model(
             except CollideError:
                 raise
             except Exception as exc:
-                raise CollideError(duckdb_problem(exc, model.body_display,
-                                                  "Run `collide check` to find the cause")) from None
+                raise CollideError(
+                    duckdb_problem(exc, model.body_display, "Run `collide check` to find the cause")
+                ) from None
         else:
             import polars as pl
 
@@ -352,10 +443,12 @@ def execute_model(
                 raise CollideError(duckdb_problem(exc, model.display)) from None
         box.register("__raw_hits", table)
         subj = spec.subject.id
-        total, nulls, dups = one(box.con.execute(
-            f'SELECT count(*), count(*) FILTER (WHERE "{subj}" IS NULL), '
-            f'count(*) - count(DISTINCT "{subj}") FROM __raw_hits'
-        ))
+        total, nulls, dups = one(
+            box.con.execute(
+                f'SELECT count(*), count(*) FILTER (WHERE "{subj}" IS NULL), '
+                f'count(*) - count(DISTINCT "{subj}") FROM __raw_hits'
+            )
+        )
         if nulls:
             notes.append(f"{nulls} output rows without a subject id were dropped")
         if dups - max(nulls - 1, 0) > 0 and total:
@@ -370,13 +463,17 @@ def execute_model(
         box.register("__hits", hits)
         evidence: dict[str, list[EvidenceRow]] = {}
         for ev in spec.evidence:
-            cols = [c for c, _ in box.describe(f'SELECT * FROM "{ev.dataset}"', {})
-                    if not c.startswith("_")]
+            cols = [
+                c
+                for c, _ in box.describe(f'SELECT * FROM "{ev.dataset}"', {})
+                if not c.startswith("_")
+            ]
             found = box.arrow(
                 _evidence_sql("__hits", ev.dataset, ev.on, subj, max_evidence_rows, cols)
             ).to_pydict()
-            for key, row_json, row_hash in zip(found[SUBJECT_COL], found["row_json"],
-                                               found["row_hash"]):
+            for key, row_json, row_hash in zip(
+                found[SUBJECT_COL], found["row_json"], found["row_hash"]
+            ):
                 evidence.setdefault(key, []).append(EvidenceRow(ev.dataset, row_json, row_hash))
         out_rows = hits.to_pylist()
     return ModelOutput(

@@ -23,13 +23,19 @@ def _typed_table(rows: list[dict[str, Any]], schema: dict[str, str]):
     import duckdb
     import pyarrow as pa
 
-    raw = pa.table({c: pa.array([None if r.get(c) is None else str(r.get(c)) for r in rows],
-                                pa.string()) for c in schema})
+    raw = pa.table(
+        {
+            c: pa.array([None if r.get(c) is None else str(r.get(c)) for r in rows], pa.string())
+            for c in schema
+        }
+    )
     con = duckdb.connect()
     try:
         con.register("__given", raw)
-        cols = ", ".join(f'TRY_CAST("{c}" AS {t}) AS "{c}"' if t != "VARCHAR" else f'"{c}"'
-                         for c, t in schema.items())
+        cols = ", ".join(
+            f'TRY_CAST("{c}" AS {t}) AS "{c}"' if t != "VARCHAR" else f'"{c}"'
+            for c, t in schema.items()
+        )
         from collide.engine import fetch_arrow
 
         return fetch_arrow(con, f"SELECT {cols} FROM __given")
@@ -47,13 +53,16 @@ def run_model_tests(project: Any, models: list) -> list[TestOutcome]:
         for t, test in enumerate(model.spec.tests):
             line = model.line("tests", t)
             try:
-                inputs = {ds: _typed_table(test.given.get(ds, []), schemas[ds])
-                          for ds in model.spec.inputs}
+                inputs = {
+                    ds: _typed_table(test.given.get(ds, []), schemas[ds])
+                    for ds in model.spec.inputs
+                }
                 params = resolve_params(model, test.params, where=model.display)
                 out = execute_model(model, inputs, params, max_evidence_rows=5, threads=1)
             except CollideError as exc:
-                outcomes.append(TestOutcome(model.id, test.name, False, str(exc), line,
-                                            model.display))
+                outcomes.append(
+                    TestOutcome(model.id, test.name, False, str(exc), line, model.display)
+                )
                 continue
             keys = sorted({k for e in test.expect for k in e}) or [model.spec.subject.id]
             expected = {tuple(display(e.get(k)) for k in keys) for e in test.expect}
@@ -68,8 +77,9 @@ def run_model_tests(project: Any, models: list) -> list[TestOutcome]:
                     parts.append("expected but not found: " + _fmt(keys, missing))
                 if extra:
                     parts.append("found but not expected: " + _fmt(keys, extra))
-                outcomes.append(TestOutcome(model.id, test.name, False, "; ".join(parts), line,
-                                            model.display))
+                outcomes.append(
+                    TestOutcome(model.id, test.name, False, "; ".join(parts), line, model.display)
+                )
     return outcomes
 
 

@@ -227,8 +227,7 @@ def schedule_command(project: Project, dry_run: bool) -> None:
     from rich.console import Console
 
     con = Console(highlight=False, soft_wrap=True)
-    os.chdir(project.root)  # flow runs start here; the entrypoint is relative to it
-    deployment = build_deployment(project)
+    deployment = _build_from_root(project)
     sch = project.config.schedule
     con.print(
         f"Deployment {deployment.flow_name}/{deployment.name}: {deployment.entrypoint}, "
@@ -268,7 +267,19 @@ def schedule_command(project: Project, dry_run: bool) -> None:
     from prefect import serve
 
     con.print("Serving; press Ctrl-C to stop (the schedule is paused when it stops).", markup=False)
+    os.chdir(project.root)  # flow runs start in this process's folder
     serve(deployment, print_starting_message=False)
+
+
+def _build_from_root(project: Project) -> Any:
+    """Build the deployment from the project root, so its entrypoint is `flows/nightly.py:nightly`
+    (as in prefect.yaml) wherever `collide schedule --project` was typed."""
+    here = Path.cwd()
+    os.chdir(project.root)
+    try:
+        return build_deployment(project)
+    finally:
+        os.chdir(here)
 
 
 def _register() -> None:

@@ -11,9 +11,10 @@ import json
 import secrets
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from collide.catalog import Catalog, Model, find_project_root, load_catalog
 from collide.engine import one
@@ -113,9 +114,7 @@ class Project:
         except ImportError:
             check_suites = None
         if check_suites is not None:
-            problems.extend(
-                check_suites(self.root, self.expectations_dir, self.catalog.connectors)
-            )
+            problems.extend(check_suites(self.root, self.expectations_dir, self.catalog.connectors))
         return problems
 
     def _snapshot_schemas(self) -> dict[str, dict[str, str]]:
@@ -141,16 +140,24 @@ class Project:
         for name in names:
             if name not in models:
                 raise CollideError(
-                    Problem(None, None, f'unknown model "{name}"',
-                            did_you_mean(name, models) or "See `collide models`")
+                    Problem(
+                        None,
+                        None,
+                        f'unknown model "{name}"',
+                        did_you_mean(name, models) or "See `collide models`",
+                    )
                 )
             out.append(models[name])
         return out
 
     # ------------------------------------------------------------------ steps
 
-    def ingest(self, datasets: list[str] | None = None, progress: Progress | None = None,
-               keep_going: bool = True) -> dict[str, Any]:
+    def ingest(
+        self,
+        datasets: list[str] | None = None,
+        progress: Progress | None = None,
+        keep_going: bool = True,
+    ) -> dict[str, Any]:
         """Ingest datasets; result per dataset is an IngestReport or the CollideError."""
         from collide.ingest import ingest_dataset
 
@@ -167,8 +174,9 @@ class Project:
                 out[ds] = exc
         return out
 
-    def validate(self, datasets: list[str] | None = None,
-                 run_date: dt.date | None = None) -> dict[str, Any]:
+    def validate(
+        self, datasets: list[str] | None = None, run_date: dt.date | None = None
+    ) -> dict[str, Any]:
         """Quality reports for the latest snapshots (no run is recorded)."""
         from collide.ingest import latest_snapshot
 
@@ -178,8 +186,14 @@ class Project:
             conn = self._connector(ds)
             snap = latest_snapshot(self.snapshots_dir, ds)
             if snap is None:
-                raise CollideError(Problem(conn.display, None, f'dataset "{ds}" has no snapshot yet',
-                                           f"Run `collide ingest {ds}` first"))
+                raise CollideError(
+                    Problem(
+                        conn.display,
+                        None,
+                        f'dataset "{ds}" has no snapshot yet',
+                        f"Run `collide ingest {ds}` first",
+                    )
+                )
             out[ds] = self._quality(ds, snap, run_date or dt.date.today())
         return out
 
@@ -193,22 +207,32 @@ class Project:
         suite = self.expectations_dir / f"{ds}.yaml"
         previous = None
         with self.store.connect(read_only=True) as con:
-            row = one(con.execute(
-                "SELECT snapshot_id FROM snapshots WHERE dataset_id = ? AND snapshot_id <> ? "
-                "ORDER BY created_at DESC LIMIT 1", [ds, snap.snapshot_id]))
+            row = one(
+                con.execute(
+                    "SELECT snapshot_id FROM snapshots WHERE dataset_id = ? AND snapshot_id <> ? "
+                    "ORDER BY created_at DESC LIMIT 1",
+                    [ds, snap.snapshot_id],
+                )
+            )
         if row:
             try:
                 previous = load_snapshot(self.snapshots_dir, ds, row[0])
             except CollideError:
                 previous = None
-        return validate_dataset(self._connector(ds), suite if suite.exists() else None, snap,
-                                previous, run_date)
+        return validate_dataset(
+            self._connector(ds), suite if suite.exists() else None, snap, previous, run_date
+        )
 
     def _connector(self, ds: str):
         if ds not in self.catalog.connectors:
-            raise CollideError(Problem(None, None, f'unknown dataset "{ds}"',
-                                       did_you_mean(ds, self.catalog.connectors)
-                                       or "See the connectors/ folder"))
+            raise CollideError(
+                Problem(
+                    None,
+                    None,
+                    f'unknown dataset "{ds}"',
+                    did_you_mean(ds, self.catalog.connectors) or "See the connectors/ folder",
+                )
+            )
         return self.catalog.connectors[ds]
 
     def test(self, names: list[str] | None = None):
@@ -219,17 +243,31 @@ class Project:
 
     # ------------------------------------------------------------------ runs
 
-    def begin_run(self, select: list[str] | None = None, params: dict[str, Any] | None = None,
-                  run_date: dt.date | None = None, keep_going: bool = False,
-                  wait: float = 0.0) -> Run:
+    def begin_run(
+        self,
+        select: list[str] | None = None,
+        params: dict[str, Any] | None = None,
+        run_date: dt.date | None = None,
+        keep_going: bool = False,
+        wait: float = 0.0,
+    ) -> Run:
         self.require_valid()
-        return Run(self, self.select(select), params or {}, run_date or dt.date.today(),
-                   keep_going, wait)
+        return Run(
+            self, self.select(select), params or {}, run_date or dt.date.today(), keep_going, wait
+        )
 
-    def run(self, select: list[str] | None = None, params: dict[str, Any] | None = None, *,
-            ingest: bool = True, validate: bool = True, run_date: dt.date | None = None,
-            keep_going: bool = False, wait: float = 0.0,
-            progress: Progress | None = None) -> RunResult:
+    def run(
+        self,
+        select: list[str] | None = None,
+        params: dict[str, Any] | None = None,
+        *,
+        ingest: bool = True,
+        validate: bool = True,
+        run_date: dt.date | None = None,
+        keep_going: bool = False,
+        wait: float = 0.0,
+        progress: Progress | None = None,
+    ) -> RunResult:
         run = self.begin_run(select, params, run_date, keep_going, wait)
         try:
             for ds in run.datasets:
@@ -247,25 +285,36 @@ class Project:
         finally:
             run.close()
 
-    def export(self, run_id: str | None = None, formats: tuple[str, ...] = ("csv", "xlsx"),
-               mask: bool = True) -> Path:
+    def export(
+        self,
+        run_id: str | None = None,
+        formats: tuple[str, ...] = ("csv", "xlsx"),
+        mask: bool = True,
+    ) -> Path:
         from collide.export import export_run
 
         with self.store.connect() as con:
             rid = run_id or self.store.latest_run(con)
             if rid is None:
-                raise CollideError(Problem(None, None, "no run has been recorded yet",
-                                           "Run `collide run` first"))
+                raise CollideError(
+                    Problem(None, None, "no run has been recorded yet", "Run `collide run` first")
+                )
             exists = one(con.execute("SELECT 1 FROM runs WHERE run_id = ?", [rid]))
             if not exists:
                 known = [r[0] for r in con.execute("SELECT run_id FROM runs").fetchall()]
-                raise CollideError(Problem(None, None, f'unknown run "{rid}"',
-                                           did_you_mean(rid, known) or "See runs/"))
+                raise CollideError(
+                    Problem(
+                        None, None, f'unknown run "{rid}"', did_you_mean(rid, known) or "See runs/"
+                    )
+                )
             dest = self.runs_dir / rid
             if not mask:
                 dest = dest / "unmasked"
-                self.store.audit(con, "export_unmasked", {"run_id": rid, "dest": str(dest),
-                                                          "formats": list(formats)})
+                self.store.audit(
+                    con,
+                    "export_unmasked",
+                    {"run_id": rid, "dest": str(dest), "formats": list(formats)},
+                )
             return export_run(self, con, rid, dest, mask=mask, formats=formats)
 
     def clues(self, status: list[str] | None = None, run_id: str | None = None) -> list[dict]:
@@ -290,8 +339,15 @@ class Project:
 class Run:
     """One run in progress: holds the lock, collects results, writes everything at commit."""
 
-    def __init__(self, project: Project, models: list[Model], params: dict[str, Any],
-                 run_date: dt.date, keep_going: bool, wait: float):
+    def __init__(
+        self,
+        project: Project,
+        models: list[Model],
+        params: dict[str, Any],
+        run_date: dt.date,
+        keep_going: bool,
+        wait: float,
+    ):
         from collide.models import resolve_params
         from collide.store import RunLock
 
@@ -321,8 +377,11 @@ class Run:
 
     def _fail(self, state: Any, exc: Exception) -> None:
         state.status = "failed"
-        state.message = str(exc) if isinstance(exc, CollideError) else (
-            f"internal error: {type(exc).__name__}: {exc}")
+        state.message = (
+            str(exc)
+            if isinstance(exc, CollideError)
+            else (f"internal error: {type(exc).__name__}: {exc}")
+        )
         if isinstance(exc, CollideError):
             if not self.keep_going:
                 raise exc
@@ -335,8 +394,12 @@ class Run:
         st = self.datasets[ds]
         st.status, st.message = "pending", ""  # a retry starts afresh
         try:
-            rep = ingest_dataset(self.project._connector(ds), self.project.root,
-                                 self.project.snapshots_dir, progress=progress)
+            rep = ingest_dataset(
+                self.project._connector(ds),
+                self.project.root,
+                self.project.snapshots_dir,
+                progress=progress,
+            )
             st.ingest = rep
             self._set_snapshot(st, rep.snapshot_id)
         except Exception as exc:
@@ -350,9 +413,17 @@ class Run:
         snap = latest_snapshot(self.project.snapshots_dir, ds)
         if snap is None:
             conn = self.project._connector(ds)
-            self._fail(st, CollideError(Problem(conn.display, None,
-                                                f'dataset "{ds}" has no snapshot yet',
-                                                "Run without --no-ingest, or `collide ingest`")))
+            self._fail(
+                st,
+                CollideError(
+                    Problem(
+                        conn.display,
+                        None,
+                        f'dataset "{ds}" has no snapshot yet',
+                        "Run without --no-ingest, or `collide ingest`",
+                    )
+                ),
+            )
         else:
             st.snapshot, st.status = snap, "ok"
         return st
@@ -365,10 +436,18 @@ class Run:
         if st.snapshot.manifest.get("rows_loaded", 1) == 0:
             conn = self.project._connector(st.dataset_id)
             files = ", ".join(f["path"] for f in st.snapshot.manifest.get("files", [])) or "source"
-            self._fail(st, CollideError(Problem(
-                conn.display, None, f'dataset "{st.dataset_id}" is empty: no rows loaded from '
-                f"{files}", "Check the agency file (rejected rows are in the snapshot's "
-                "rejects.parquet) or fix the connector")))
+            self._fail(
+                st,
+                CollideError(
+                    Problem(
+                        conn.display,
+                        None,
+                        f'dataset "{st.dataset_id}" is empty: no rows loaded from {files}',
+                        "Check the agency file (rejected rows are in the snapshot's "
+                        "rejects.parquet) or fix the connector",
+                    )
+                ),
+            )
 
     def validate(self, ds: str) -> DatasetState:
         st = self.datasets[ds]
@@ -384,8 +463,11 @@ class Run:
         st.quality = rep
         if rep is not None and rep.status == "fail":
             st.status = "blocked"
-            failed = [o.description_zh or o.expectation for o in rep.outcomes
-                      if not o.success and o.blocking]
+            failed = [
+                o.description_zh or o.expectation
+                for o in rep.outcomes
+                if not o.success and o.blocking
+            ]
             st.message = "data-quality gate failed: " + "; ".join(failed)
         return st
 
@@ -399,13 +481,17 @@ class Run:
         if bad:
             st.status = "skipped"
             st.message = "; ".join(
-                f"input {ds} {self.datasets[ds].status}: {self.datasets[ds].message}"
-                for ds in bad)
+                f"input {ds} {self.datasets[ds].status}: {self.datasets[ds].message}" for ds in bad
+            )
             return st
         inputs = {ds: self.datasets[ds].snapshot.data_path for ds in model.spec.inputs}
         try:
-            out = execute_model(model, inputs, self.model_params[mid],
-                                max_evidence_rows=self.project.config.export.max_evidence_rows)
+            out = execute_model(
+                model,
+                inputs,
+                self.model_params[mid],
+                max_evidence_rows=self.project.config.export.max_evidence_rows,
+            )
         except Exception as exc:
             self._fail(st, exc)
             return st
@@ -429,8 +515,12 @@ class Run:
         from collide.lifecycle import apply_lifecycle
 
         clues = rank([c for st in self.models.values() for c in st.clues])
-        status = "ok" if all(s.status == "ok" for s in self.models.values()) and all(
-            d.status == "ok" for d in self.datasets.values()) else "partial"
+        status = (
+            "ok"
+            if all(s.status == "ok" for s in self.models.values())
+            and all(d.status == "ok" for d in self.datasets.values())
+            else "partial"
+        )
         finished = dt.datetime.now().replace(microsecond=0)
         summary = self._summary(status, finished)
         store = self.project.store
@@ -445,37 +535,69 @@ class Run:
             run_dir = self.project.runs_dir / self.run_id
             mask = self.project.config.export.mask_ids
             formats = ("csv", "xlsx") if self.project.config.export.xlsx else ("csv",)
-            export_run(self.project, con, self.run_id, run_dir, mask=mask, formats=formats,
-                       quality={ds: st.quality.to_dict() for ds, st in self.datasets.items()
-                                if st.quality is not None})
+            export_run(
+                self.project,
+                con,
+                self.run_id,
+                run_dir,
+                mask=mask,
+                formats=formats,
+                quality={
+                    ds: st.quality.to_dict()
+                    for ds, st in self.datasets.items()
+                    if st.quality is not None
+                },
+            )
         counts = {"新增": 0, "持续": 0}
         for c in clues:
             counts[c.lifecycle] = counts.get(c.lifecycle, 0) + 1
-        return RunResult(self.run_id, status, run_dir, len(clues), counts["新增"], counts["持续"],
-                         gone, self.datasets, self.models, time.perf_counter() - self.t0)
+        return RunResult(
+            self.run_id,
+            status,
+            run_dir,
+            len(clues),
+            counts["新增"],
+            counts["持续"],
+            gone,
+            self.datasets,
+            self.models,
+            time.perf_counter() - self.t0,
+        )
 
     def _summary(self, status: str, finished: dt.datetime) -> dict[str, Any]:
         def ds_info(st: DatasetState) -> dict[str, Any]:
             snap = st.snapshot
             man = snap.manifest if snap is not None else {}
             return {
-                "status": st.status, "message": st.message,
+                "status": st.status,
+                "message": st.message,
                 "snapshot_id": snap.snapshot_id if snap is not None else None,
-                "rows_loaded": man.get("rows_loaded"), "rows_rejected": man.get("rows_rejected"),
+                "rows_loaded": man.get("rows_loaded"),
+                "rows_rejected": man.get("rows_rejected"),
                 "rows_read": man.get("rows_read"),
                 "quality": st.quality.status if st.quality is not None else None,
                 "ingest_seconds": round(st.ingest.seconds, 3) if st.ingest is not None else None,
             }
 
         return {
-            "run_id": self.run_id, "status": status, "run_date": self.run_date.isoformat(),
-            "started_at": self.started.isoformat(), "finished_at": finished.isoformat(),
-            "seconds": round(time.perf_counter() - self.t0, 3), "params": self.params,
+            "run_id": self.run_id,
+            "status": status,
+            "run_date": self.run_date.isoformat(),
+            "started_at": self.started.isoformat(),
+            "finished_at": finished.isoformat(),
+            "seconds": round(time.perf_counter() - self.t0, 3),
+            "params": self.params,
             "datasets": {ds: ds_info(st) for ds, st in self.datasets.items()},
             "models": {
-                mid: {"version": st.version, "status": st.status, "message": st.message,
-                      "hits": st.hits, "seconds": round(st.seconds, 3), "notes": st.notes,
-                      "params": self.model_params[mid]}
+                mid: {
+                    "version": st.version,
+                    "status": st.status,
+                    "message": st.message,
+                    "hits": st.hits,
+                    "seconds": round(st.seconds, 3),
+                    "notes": st.notes,
+                    "params": self.model_params[mid],
+                }
                 for mid, st in self.models.items()
             },
         }

@@ -78,11 +78,7 @@ class QualityReport:
 
     def warnings_zh(self) -> list[str]:
         """Failed warning-level expectations, in Chinese, for the clues built on this dataset."""
-        return [
-            o.description_zh
-            for o in self.outcomes
-            if not o.success and not o.blocking
-        ]
+        return [o.description_zh for o in self.outcomes if not o.success and not o.blocking]
 
     def failures_zh(self) -> list[str]:
         """Failed blocking expectations, in Chinese (why the dataset's models were skipped)."""
@@ -819,8 +815,11 @@ def _plan(
             read = int(man.get("rows_read") or 0)
             max_share = a.get("max_share", 0.05)
             kw = {"min_value": math.ceil(read * (1 - max_share))}
-            ctx = {"rows_read": read, "rows_rejected": int(man.get("rows_rejected") or 0),
-                   "max_share": max_share}
+            ctx = {
+                "rows_read": read,
+                "rows_rejected": int(man.get("rows_rejected") or 0),
+                "max_share": max_share,
+            }
             plans.append(_Planned(e, "expect_table_row_count_to_be_between", kw, ctx))
         elif e.type == "required_columns":
             cols = a.get("columns") or list(connector.spec.columns)
@@ -961,7 +960,8 @@ def _words(plan: _Planned, r: dict, success: bool, connector: Connector) -> tupl
         pct = rej / read * 100 if read else 0.0
         return (
             f"{rej} of {read} rows rejected at ingest ({_pct(pct)}; allowed {_pct(share * 100)})",
-            f"{lead}入库时被拒收的行应不超过{_pct(share * 100)}，实际拒收{rej}行（{_pct(pct)}，共读入{read}行）",
+            f"{lead}入库时被拒收的行应不超过{_pct(share * 100)}，"
+            f"实际拒收{rej}行（{_pct(pct)}，共读入{read}行）",
         )
     if e.type == "freshness":
         latest = r.get("observed_value")

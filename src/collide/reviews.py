@@ -1,4 +1,4 @@
-"""`collide review import`: reviewers' decisions from the CSV they filled in, back into the store."""
+"""`collide review import`: reviewers' decisions from their filled-in CSV, back into the store."""
 
 from __future__ import annotations
 
@@ -25,14 +25,26 @@ def import_reviews(project: Any, con: Any, path: Path) -> dict[str, int]:
         except UnicodeDecodeError:
             continue
     if text is None:
-        raise CollideError(Problem(str(path), None, "cannot decode the file",
-                                   "Save it as CSV UTF-8 (or GBK) from Excel/WPS"))
+        raise CollideError(
+            Problem(
+                str(path),
+                None,
+                "cannot decode the file",
+                "Save it as CSV UTF-8 (or GBK) from Excel/WPS",
+            )
+        )
     reader = csv.DictReader(text.splitlines())
     need = {"线索编号", "审查结论", "审查意见"}
     missing = need - set(reader.fieldnames or [])
     if missing:
-        raise CollideError(Problem(str(path), 1, f"missing columns: {', '.join(sorted(missing))}",
-                                   "Import the clues.csv exported by collide, with its header"))
+        raise CollideError(
+            Problem(
+                str(path),
+                1,
+                f"missing columns: {', '.join(sorted(missing))}",
+                "Import the clues.csv exported by collide, with its header",
+            )
+        )
     problems = Problems()
     decisions = []
     for lineno, row in enumerate(reader, 2):
@@ -42,12 +54,20 @@ def import_reviews(project: Any, con: Any, path: Path) -> dict[str, int]:
         if not cid or not decision or decision == PENDING:
             continue
         if decision not in REVIEW_STATES:
-            problems.add(str(path), lineno, f'审查结论 "{decision}" is not one of '
-                         f"{' / '.join(REVIEW_STATES)}", "Use one of these words exactly")
+            problems.add(
+                str(path),
+                lineno,
+                f'审查结论 "{decision}" is not one of {" / ".join(REVIEW_STATES)}',
+                "Use one of these words exactly",
+            )
             continue
         if decision == EXCLUDED and not note:
-            problems.add(str(path), lineno, f"clue {cid} is excluded (排除) without a reason",
-                         "Write the reason in 审查意见, e.g. 冒名登记")
+            problems.add(
+                str(path),
+                lineno,
+                f"clue {cid} is excluded (排除) without a reason",
+                "Write the reason in 审查意见, e.g. 冒名登记",
+            )
             continue
         decisions.append((lineno, cid, decision, note))
     problems.raise_if_any()
@@ -55,14 +75,22 @@ def import_reviews(project: Any, con: Any, path: Path) -> dict[str, int]:
     con.execute("BEGIN TRANSACTION")
     try:
         for lineno, cid, decision, note in decisions:
-            row = one(con.execute(
-                "SELECT c.review_status, c.review_note, s.evidence_hash FROM clues c "
-                "LEFT JOIN (SELECT clue_id, evidence_hash FROM sightings WHERE clue_id = ? "
-                "AND lifecycle <> '已消失' ORDER BY run_id DESC LIMIT 1) s USING (clue_id) "
-                "WHERE c.clue_id = ?", [cid, cid]))
+            row = one(
+                con.execute(
+                    "SELECT c.review_status, c.review_note, s.evidence_hash FROM clues c "
+                    "LEFT JOIN (SELECT clue_id, evidence_hash FROM sightings WHERE clue_id = ? "
+                    "AND lifecycle <> '已消失' ORDER BY run_id DESC LIMIT 1) s USING (clue_id) "
+                    "WHERE c.clue_id = ?",
+                    [cid, cid],
+                )
+            )
             if row is None:
-                problems.add(str(path), lineno, f"unknown clue {cid}",
-                             "Import a CSV exported by this project")
+                problems.add(
+                    str(path),
+                    lineno,
+                    f"unknown clue {cid}",
+                    "Import a CSV exported by this project",
+                )
                 continue
             if (row[0], row[1] or "") == (decision, note):
                 counts["unchanged"] += 1
@@ -70,9 +98,12 @@ def import_reviews(project: Any, con: Any, path: Path) -> dict[str, int]:
             con.execute(
                 "UPDATE clues SET review_status = ?, review_note = ?, reviewed_at = ?, "
                 "reviewed_evidence_hash = ? WHERE clue_id = ?",
-                [decision, note, now(), row[2], cid])
-            con.execute("INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?)",
-                        [cid, now(), decision, note, str(path), row[2]])
+                [decision, note, now(), row[2], cid],
+            )
+            con.execute(
+                "INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?)",
+                [cid, now(), decision, note, str(path), row[2]],
+            )
             counts["updated"] += 1
         problems.raise_if_any()
         project.store.audit(con, "review_import", {"file": str(path), **counts})

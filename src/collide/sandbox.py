@@ -64,9 +64,30 @@ def check_sql(
         ]
     first_word = re.match(r"\s*([A-Za-z]+)", _strip_comments(body))
     word = first_word.group(1).upper() if first_word else ""
-    if word in {"COPY", "ATTACH", "DETACH", "INSTALL", "LOAD", "SET", "RESET", "PRAGMA", "CALL",
-                "INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "USE", "EXPORT", "IMPORT",
-                "CHECKPOINT", "VACUUM", "BEGIN", "COMMIT"}:
+    if word in {
+        "COPY",
+        "ATTACH",
+        "DETACH",
+        "INSTALL",
+        "LOAD",
+        "SET",
+        "RESET",
+        "PRAGMA",
+        "CALL",
+        "INSERT",
+        "UPDATE",
+        "DELETE",
+        "CREATE",
+        "DROP",
+        "ALTER",
+        "USE",
+        "EXPORT",
+        "IMPORT",
+        "CHECKPOINT",
+        "VACUUM",
+        "BEGIN",
+        "COMMIT",
+    }:
         return shape, [_forbidden(display, sql, word)]
     try:
         statements = [s for s in sqlglot.parse(body, read="duckdb") if s is not None]

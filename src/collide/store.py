@@ -141,8 +141,12 @@ class Store:
                 except duckdb.IOException as exc:
                     if "lock" not in str(exc).lower() or attempt == 39:
                         raise CollideError(
-                            Problem(str(self.path), None, f"cannot open the store: {exc}",
-                                    "Close other programs using it and retry")
+                            Problem(
+                                str(self.path),
+                                None,
+                                f"cannot open the store: {exc}",
+                                "Close other programs using it and retry",
+                            )
                         ) from None
                     time.sleep(0.25)
             if not read_only:
@@ -176,21 +180,21 @@ class Store:
         if not clue_ids:
             return {}
         con.register("__ids", _arrow({"clue_id": clue_ids}))
-        rows = con.execute(
-            "SELECT c.* FROM clues c JOIN __ids USING (clue_id)"
-        ).fetchall()
+        rows = con.execute("SELECT c.* FROM clues c JOIN __ids USING (clue_id)").fetchall()
         cols = [d[0] for d in con.description]
         con.unregister("__ids")
         return {r[0]: dict(zip(cols, r)) for r in rows}
 
     def last_active(self, con: Any, model_id: str) -> tuple[str | None, dict[str, dict]]:
         """The last committed run that ran `model_id`, and its active (not gone) clues."""
-        row = one(con.execute(
-            "SELECT rm.run_id FROM run_models rm JOIN runs r USING (run_id) "
-            "WHERE rm.model_id = ? AND rm.status = 'ok' ORDER BY r.started_at DESC, r.run_id DESC "
-            "LIMIT 1",
-            [model_id],
-        ))
+        row = one(
+            con.execute(
+                "SELECT rm.run_id FROM run_models rm JOIN runs r USING (run_id) "
+                "WHERE rm.model_id = ? AND rm.status = 'ok' "
+                "ORDER BY r.started_at DESC, r.run_id DESC LIMIT 1",
+                [model_id],
+            )
+        )
         if not row:
             return None, {}
         rows = con.execute(
@@ -199,22 +203,31 @@ class Store:
             "WHERE s.run_id = ? AND s.model_id = ? AND s.lifecycle <> '已消失'",
             [row[0], model_id],
         ).fetchall()
-        keys = ["clue_id", "subject_type", "subject_id", "subject_name", "reason",
-                "evidence_hash", "model_version"]
+        keys = [
+            "clue_id",
+            "subject_type",
+            "subject_id",
+            "subject_name",
+            "reason",
+            "evidence_hash",
+            "model_version",
+        ]
         return row[0], {r[0]: dict(zip(keys, r)) for r in rows}
 
     def latest_run(self, con: Any) -> str | None:
-        row = one(con.execute(
-            "SELECT run_id FROM runs ORDER BY started_at DESC, run_id DESC LIMIT 1"
-        ))
+        row = one(
+            con.execute("SELECT run_id FROM runs ORDER BY started_at DESC, run_id DESC LIMIT 1")
+        )
         return row[0] if row else None
 
     def previous_row_count(self, con: Any, dataset_id: str, snapshot_id: str) -> int | None:
-        row = one(con.execute(
-            "SELECT rows_loaded FROM snapshots WHERE dataset_id = ? AND snapshot_id <> ? "
-            "ORDER BY created_at DESC LIMIT 1",
-            [dataset_id, snapshot_id],
-        ))
+        row = one(
+            con.execute(
+                "SELECT rows_loaded FROM snapshots WHERE dataset_id = ? AND snapshot_id <> ? "
+                "ORDER BY created_at DESC LIMIT 1",
+                [dataset_id, snapshot_id],
+            )
+        )
         return row[0] if row else None
 
     def audit(self, con: Any, action: str, detail: dict[str, Any]) -> None:
