@@ -327,3 +327,15 @@ def test_schedule_dry_run_leaves_the_working_directory_alone(
     code, _out, err = cli("schedule", "--dry-run", "--project", str(project))
     assert code == 0, err
     assert Path.cwd() == project.parent
+
+
+def test_bad_cron_is_reported_at_collide_yaml(prefect_api, project, cli, monkeypatch) -> None:
+    (project / "collide.yaml").write_text("schedule: {cron: '61 * * * *'}\n", encoding="utf-8")
+    monkeypatch.chdir(project)
+    code, _out, err = cli("schedule", "--dry-run", "--project", str(project))
+    assert code == 1
+    assert err.strip() == (
+        f'error: {project / "collide.yaml"}: schedule.cron "61 * * * *" is not a valid cron '
+        'expression (Invalid cron string: "61 * * * *"). To fix this, write five fields, e.g. '
+        '"0 2 * * *" (02:00 daily).'
+    )

@@ -266,3 +266,17 @@ def test_evidence_sheet_speaks_chinese_and_keeps_money_exact(project: Path, cli)
         "payments",
         "total_paid",
     ]
+
+
+def test_models_and_clues_commands(project: Path, cli) -> None:
+    code, out, _ = cli("models", "--project", str(project))
+    assert code == 0
+    for mid in ("pension_after_death", "food_ban_holder", "no_drain_permit"):
+        assert mid in out
+    assert cli("run", "--project", str(project))[0] == 0
+    code, out, _ = cli("clues", "--status", "新增", "--project", str(project))
+    assert code == 0
+    assert "110105********002X" in out and "11010519491231002X" not in out
+    assert out.count("新增") == 6
+    code, out, _ = cli("clues", "--status", "持续", "--project", str(project))
+    assert "XS" not in out  # nothing seen twice yet

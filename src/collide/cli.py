@@ -265,7 +265,7 @@ def _print_run(project: Any, result: Any) -> None:
     con = _console()
     table = Table(title=f"Run {result.run_id}")
     for col in ("model", "status", "hits", "seconds", "note"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col == "model")
     for mid, st in result.models.items():
         note = "see below" if st.message else "; ".join(st.notes)
         table.add_row(mid, st.status, str(st.hits), f"{st.seconds:.2f}", note)
@@ -317,7 +317,7 @@ def models(project: Any) -> None:
 
     table = Table(title="Models")
     for col in ("id", "title", "domain", "severity", "inputs", "params", "tests"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col == "id")
     for m in project.catalog.models.values():
         s = m.spec
         table.add_row(
@@ -336,7 +336,8 @@ def models(project: Any) -> None:
 @click.option(
     "--status",
     multiple=True,
-    help="Filter: 新增, 持续, 已消失, 待审查, 确认, 排除, 已立案 (repeatable).",
+    type=click.Choice(["新增", "持续", "已消失", "待审查", "确认", "排除", "已立案"]),
+    help="Filter by lifecycle or review state (repeatable).",
 )
 @click.option("--run", "run_id", default=None, help="Run id (default: the latest).")
 @click.option("--no-mask", is_flag=True, help="Show full ID numbers (recorded in the audit log).")
@@ -351,24 +352,38 @@ def clues(project: Any, status: tuple[str, ...], run_id: str | None, no_mask: bo
     if no_mask:
         with project.store.connect() as con:
             project.store.audit(con, "clues_unmasked", {"run_id": run_id, "count": len(rows)})
-    table = Table(title="Clues")
-    for col in ("rank", "clue", "model", "risk", "subject", "status", "review", "reason"):
-        table.add_column(col)
+    heads = ("rank", "clue", "model", "risk", "subject", "status", "review", "reason")
+    lines = []
     for r in rows:
-        subject = f"{r['subject_name']} {r['subject_id']}".strip()
+        name, sid = r["subject_name"], r["subject_id"]
+        subject = sid if name in ("", sid) else f"{name} {sid}"
         reason = r["reason"]
         if not no_mask:
             subject, reason = mask_text(subject), mask_text(reason)
-        table.add_row(
-            str(r["rank"] or ""),
-            r["clue_id"],
-            r["model_id"],
-            "" if r["risk"] is None else f"{r['risk']:.1f}",
-            subject,
-            r["lifecycle"],
-            r["review_status"],
-            reason,
+        risk = "" if r["risk"] is None else f"{r['risk']:.1f}"
+        lines.append(
+            (
+                str(r["rank"] or ""),
+                r["clue_id"],
+                r["model_id"],
+                risk,
+                subject,
+                r["lifecycle"],
+                r["review_status"],
+                reason,
+            )
         )
+    if not sys.stdout.isatty():
+        # Piped or captured: one tab-separated line per clue, nothing cut, easy to grep.
+        click.echo("\t".join(heads))
+        for line in lines:
+            click.echo("\t".join(line))
+        return
+    table = Table(title="Clues")
+    for col in heads:
+        table.add_column(col, no_wrap=col in ("clue", "model"))
+    for line in lines:
+        table.add_row(*line)
     _console().print(table)
 
 

@@ -141,7 +141,7 @@ def nightly_schedule(project: Project) -> Any:
                 f'schedule.cron "{sch.cron}" is not a valid cron expression ({exc})',
                 'To fix this, write five fields, e.g. "0 2 * * *" (02:00 daily)',
             )
-        )
+        ) from None
 
 
 def build_deployment(project: Project, flow: Any = None) -> Any:
@@ -359,9 +359,9 @@ def write_summary(result: RunResult, project: Project | None = None) -> Path:
 def notify(subject: str, body: str) -> bool:
     """Send `body` through the Prefect notification block named in $COLLIDE_NOTIFY_BLOCK, if any.
 
-    Any Prefect notification block works: e.g. `custom-webhook/<name>` (CustomWebhookNotificationBlock),
-    `slack-webhook/<name>`, `ms-teams-webhook/<name>`, or `email-server-credentials` via prefect-email
-    in a custom hook. A failure to notify is logged, never fails the run.
+    Any Prefect notification block with `notify(body, subject)` works: `custom-webhook/<name>`,
+    `slack-webhook/<name>`, `ms-teams-webhook/<name>`, … A failure to notify is logged and never
+    fails the run.
     """
     slug = os.environ.get(NOTIFY_BLOCK_ENV, "").strip()
     if not slug:

@@ -425,7 +425,7 @@ class Run:
                 ),
             )
         else:
-            st.snapshot, st.status = snap, "ok"
+            self._set_snapshot(st, snap.snapshot_id)
         return st
 
     def _set_snapshot(self, st: DatasetState, snapshot_id: str) -> None:

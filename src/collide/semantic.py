@@ -495,10 +495,12 @@ _MONEY: list[Stage] = [
     },
     {
         # multiplied only where the unit says so (a long plain amount must not overflow here)
+        # Multiplied only where the unit says so, and only when the product fits Decimal(38, 6)
+        # (a bigger one could not be an amount of Decimal(18, 2) anyway: unparseable, no crash).
         "scaled": pl.when(F("unit") == "万")
-        .then(_only(F("unit") == "万", F("num")) * 10_000)
+        .then(_only((F("unit") == "万") & (F("num").abs() < 10**27), F("num")) * 10_000)
         .when(F("unit") == "亿")
-        .then(_only(F("unit") == "亿", F("num")) * 100_000_000)
+        .then(_only((F("unit") == "亿") & (F("num").abs() < 10**23), F("num")) * 100_000_000)
         .otherwise(F("num"))
     },
     {
