@@ -95,6 +95,12 @@ def test_inflated_invalid_ids_block_its_models(sample: Path, cli) -> None:
     code, out = _run(cli, sample)
     report = _assert_blocked(sample, code, out, "公民身份号码校验有效比例应不低于80%")
     assert "sample_data/civil/death_registrations.csv 第 2 行" in report
+    # The failing rows name the IDs, masked like every other export.
+    import re
+
+    quality = (_latest(sample) / "quality.json").read_text(encoding="utf-8")
+    assert re.search(r"339012\*{8}\d{3}[\dX]", quality)
+    assert not re.search(r"339012(19|20)\d{9}[\dX]", quality + report)
 
 
 def test_rows_cut_by_95_percent_block_its_models(sample: Path, cli) -> None:

@@ -280,3 +280,24 @@ def test_models_and_clues_commands(project: Path, cli) -> None:
     assert out.count("新增") == 6
     code, out, _ = cli("clues", "--status", "持续", "--project", str(project))
     assert "XS" not in out  # nothing seen twice yet
+
+
+def test_quality_results_are_reused_for_unchanged_data(project: Path, cli, monkeypatch) -> None:
+    assert cli("run", "--project", str(project))[0] == 0
+    first = json.loads((latest_run_dir(project) / "quality.json").read_text(encoding="utf-8"))
+    import collide.quality
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("validated again although nothing changed")
+
+    monkeypatch.setattr(collide.quality, "validate_dataset", must_not_run)
+    code, out, err = cli("run", "--project", str(project))
+    assert code == 0, out + err
+    again = json.loads((latest_run_dir(project) / "quality.json").read_text(encoding="utf-8"))
+    assert again == first
+    # New data for one dataset: that one is validated again (and here refused by the patch).
+    deaths = project / "data" / "deaths.csv"
+    deaths.write_text(deaths.read_text(encoding="utf-8") + "110105196002020014,赵六,2024-05-05\n",
+                      encoding="utf-8")
+    code, out, err = cli("run", "--project", str(project))
+    assert code == 2 and "validated again although nothing changed" in err

@@ -137,10 +137,13 @@ def export_run(
     *,
     mask: bool = True,
     formats: tuple[str, ...] = ("csv", "xlsx"),
-    quality: dict[str, Any] | None = None,
 ) -> Path:
     """Write all files of a run into `dest` (built in a temp folder, then swapped in)."""
-    summary = json.loads(one(con.execute("SELECT summary FROM runs WHERE run_id = ?", [run_id]))[0])
+    summary_json, quality_json = one(
+        con.execute("SELECT summary, quality FROM runs WHERE run_id = ?", [run_id])
+    )
+    summary = json.loads(summary_json)
+    quality = json.loads(quality_json or "{}")
     rows = run_clue_rows(con, run_id)
     specs = project.catalog.models
     for r in rows:
@@ -183,14 +186,11 @@ def export_run(
     (tmp / "manifest.json").write_text(
         json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8"
     )
-    if quality is None and (dest / "quality.json").exists():
-        shutil.copy2(dest / "quality.json", tmp / "quality.json")
-    elif quality is not None:
-        (tmp / "quality.json").write_text(
-            json.dumps(quality, ensure_ascii=False, indent=2, default=str), encoding="utf-8"
-        )
-    q = quality if quality is not None else _read_json(tmp / "quality.json")
-    (tmp / "report.md").write_text(render_report(summary, rows, q or {}), encoding="utf-8")
+    # Failing-row samples can hold ID numbers: masked like everything else that is exported.
+    quality_text = json.dumps(quality, ensure_ascii=False, indent=2, default=str)
+    report = render_report(summary, rows, quality)
+    (tmp / "quality.json").write_text(mask_text(quality_text) if mask else quality_text, "utf-8")
+    (tmp / "report.md").write_text(mask_text(report) if mask else report, encoding="utf-8")
     if keep is not None and keep.exists():
         shutil.move(str(keep), str(tmp / "unmasked"))
     if dest.exists():
@@ -203,10 +203,6 @@ def export_run(
     else:
         tmp.rename(dest)
     return dest
-
-
-def _read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 def _cell(r: dict[str, Any], key: str, mask: bool) -> Any:

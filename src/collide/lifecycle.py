@@ -46,7 +46,8 @@ def apply_lifecycle(run: Any, con: Any, clues: list[Clue], summary: dict[str, An
                 gone.append({**info, "model_id": mid})
 
     con.execute(
-        "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO runs (run_id, started_at, finished_at, status, run_date, params, selected, "
+        "summary, quality) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             run.run_id,
             run.started,
@@ -56,6 +57,7 @@ def apply_lifecycle(run: Any, con: Any, clues: list[Clue], summary: dict[str, An
             _dumps(run.params),
             ",".join(run.models),
             _dumps(summary),
+            _dumps({ds: st.quality.to_dict() for ds, st in run.datasets.items() if st.quality}),
         ],
     )
     for ds, st in run.datasets.items():

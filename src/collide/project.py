@@ -109,12 +109,9 @@ class Project:
                 problems.extend(check_model(model, self.catalog, schemas))
             except CollideError as exc:
                 problems.extend(exc.problems)
-        try:
-            from collide.quality import check_suites
-        except ImportError:
-            check_suites = None
-        if check_suites is not None:
-            problems.extend(check_suites(self.root, self.expectations_dir, self.catalog.connectors))
+        from collide.quality import check_suites
+
+        problems.extend(check_suites(self.root, self.expectations_dir, self.catalog.connectors))
         return problems
 
     def _snapshot_schemas(self) -> dict[str, dict[str, str]]:
@@ -198,13 +195,15 @@ class Project:
         return out
 
     def _quality(self, ds: str, snap: Any, run_date: dt.date) -> Any:
-        from collide.ingest import load_snapshot
+        """The quality report of a snapshot, validated once per (snapshot, suite, previous
+        snapshot, connector, run date): a rerun on the same data reuses it without loading GX."""
+        import hashlib
 
-        try:
-            from collide.quality import validate_dataset
-        except ImportError:
-            return None
+        from collide.ingest import load_snapshot
+        from collide.quality import QualityReport, validate_dataset
+
         suite = self.expectations_dir / f"{ds}.yaml"
+        conn = self._connector(ds)
         previous = None
         with self.store.connect(read_only=True) as con:
             row = one(
@@ -219,9 +218,30 @@ class Project:
                 previous = load_snapshot(self.snapshots_dir, ds, row[0])
             except CollideError:
                 previous = None
-        return validate_dataset(
-            self._connector(ds), suite if suite.exists() else None, snap, previous, run_date
-        )
+        key = hashlib.sha256(
+            "\0".join(
+                [
+                    ds,
+                    snap.snapshot_id,
+                    previous.snapshot_id if previous is not None else "",
+                    run_date.isoformat(),
+                    suite.read_text(encoding="utf-8") if suite.exists() else "(default suite)",
+                    conn.path.read_text(encoding="utf-8"),
+                ]
+            ).encode()
+        ).hexdigest()[:20]
+        cache = self.path(self.config.paths.store).parent / "quality-cache" / f"{ds}-{key}.json"
+        if cache.exists():
+            try:
+                return QualityReport.from_dict(json.loads(cache.read_text(encoding="utf-8")))
+            except (ValueError, TypeError, KeyError):
+                pass  # an unreadable cache entry is simply recomputed
+        report = validate_dataset(conn, suite if suite.exists() else None, snap, previous, run_date)
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp")
+        tmp.write_text(json.dumps(report.to_dict(), ensure_ascii=False), encoding="utf-8")
+        tmp.replace(cache)
+        return report
 
     def _connector(self, ds: str):
         if ds not in self.catalog.connectors:
@@ -542,11 +562,6 @@ class Run:
                 run_dir,
                 mask=mask,
                 formats=formats,
-                quality={
-                    ds: st.quality.to_dict()
-                    for ds, st in self.datasets.items()
-                    if st.quality is not None
-                },
             )
         counts = {"新增": 0, "持续": 0}
         for c in clues:

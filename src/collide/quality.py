@@ -87,6 +87,12 @@ class QualityReport:
     def to_dict(self) -> dict:
         return _jsonable(asdict(self))
 
+    @classmethod
+    def from_dict(cls, data: dict) -> QualityReport:
+        """The inverse of to_dict (dates in kwargs stay ISO text: they are only shown)."""
+        outcomes = [ExpectationOutcome(**o) for o in data["outcomes"]]
+        return cls(**{**data, "outcomes": outcomes})
+
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):

@@ -65,6 +65,11 @@ MIGRATIONS: list[str] = [
     );
     CREATE TABLE audit_log (logged_at TIMESTAMP, action VARCHAR, detail VARCHAR);
     """,
+    # 2: the quality reports of a run, so that exports can be re-created (and masked) from the
+    # store alone
+    """
+    ALTER TABLE runs ADD COLUMN quality VARCHAR;
+    """,
 ]
 
 
