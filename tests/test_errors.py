@@ -171,3 +171,18 @@ def test_model_tests_pass_and_fail(baseline: Path, tmp_path: Path, cli) -> None:
     assert code == 1
     assert "FAIL pension_after_death: paid after death is flagged" in out
     assert "found but not expected: {id_number=110105195001010012}" in out
+
+
+def test_keep_going_runs_the_models_whose_files_load(baseline: Path, tmp_path: Path, cli) -> None:
+    """The nightly run must not lose the night to one model someone broke in the afternoon."""
+    root = _copy(baseline, tmp_path)
+    write_project(root, {"models/broken.yaml": "id: broken\n  title: [\n", "models/broken.sql": "x"})
+    code, out, err = cli("run", "--project", str(root))
+    assert code == 1 and "models/broken.yaml:2: YAML syntax error" in err  # strict: refuses
+    code, out, err = cli("run", "--keep-going", "--project", str(root))
+    assert code == 1
+    assert "not loaded: models/broken.yaml:2: YAML syntax error" in out
+    assert "status partial" in out
+    run_dir = sorted(p for p in (root / "runs").iterdir() if not p.name.startswith("."))[-1]
+    assert "pension_after_death" in (run_dir / "clues.csv").read_text(encoding="utf-8-sig")
+    assert "## 未能加载的文件" in (run_dir / "report.md").read_text(encoding="utf-8")

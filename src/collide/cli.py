@@ -277,6 +277,8 @@ def _print_run(project: Any, result: Any) -> None:
     for ds, st in result.datasets.items():
         if st.status != "ok":
             con.print(f"dataset {ds} {st.status}: {st.message}", markup=False)
+    for problem in result.problems:
+        con.print(f"not loaded: {problem}", markup=False)
     con.print(
         f"{result.clues} clues ({result.new} new, {result.ongoing} ongoing, "
         f"{result.gone} gone) in {result.seconds:.1f}s; status {result.status}.",

@@ -480,6 +480,9 @@ def render_report(
             f"{_n(d.get('rows_loaded'))} | {_n(d.get('rows_rejected'))} | "
             f"{d.get('quality') or ''} | {_md(d.get('message'))} |"
         )
+    if summary.get("problems"):
+        lines += ["", "## 未能加载的文件（相关模型本次未运行）", ""]
+        lines += [f"- {_md(p)}" for p in summary["problems"]]
     lines += [
         "",
         "## 模型",

@@ -321,6 +321,8 @@ def summary_text(result: RunResult, project: Project | None = None) -> str:
         ),
         f"用时 / seconds: {result.seconds:.1f}",
     ]
+    for problem in result.problems:
+        lines.append(f"  ✗ 未能加载 not loaded: {problem}")
     ds_ok = sum(st.status == "ok" for st in result.datasets.values())
     lines.append(f"数据集 / datasets: {ds_ok}/{len(result.datasets)} 成功 ok")
     for ds, st in result.datasets.items():

@@ -10,7 +10,6 @@ import datetime as dt
 import json
 import secrets
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +56,7 @@ class RunResult:
     datasets: dict[str, DatasetState]
     models: dict[str, ModelState]
     seconds: float
+    problems: list[str] = field(default_factory=list)  # files that did not load
 
 
 class Project:
@@ -124,7 +124,7 @@ class Project:
                 out[ds] = snap.schema
         return out
 
-    def require_valid(self, model_ids: list[str] | None = None) -> None:
+    def require_valid(self) -> None:
         """Refuse to go on while the files the run needs have static problems."""
         if self.catalog.problems:
             raise CollideError(self.catalog.problems.items)
@@ -271,10 +271,14 @@ class Project:
         keep_going: bool = False,
         wait: float = 0.0,
     ) -> Run:
-        self.require_valid()
-        return Run(
+        if not keep_going:
+            self.require_valid()
+        # keep_going (the nightly run): a file that does not load is reported, the rest runs.
+        run = Run(
             self, self.select(select), params or {}, run_date or dt.date.today(), keep_going, wait
         )
+        run.problems = [str(p) for p in self.catalog.problems.items]
+        return run
 
     def run(
         self,
@@ -390,6 +394,7 @@ class Run:
                     needed.append(ds)
         self.datasets: dict[str, DatasetState] = {ds: DatasetState(ds) for ds in needed}
         self.lock = RunLock(project.store.path.with_name(project.store.path.name + ".lock"))
+        self.problems: list[str] = []  # files that did not load (keep_going runs only)
         self.lock.acquire(wait)
 
     def close(self) -> None:
@@ -539,6 +544,7 @@ class Run:
             "ok"
             if all(s.status == "ok" for s in self.models.values())
             and all(d.status == "ok" for d in self.datasets.values())
+            and not self.problems
             else "partial"
         )
         finished = dt.datetime.now().replace(microsecond=0)
@@ -577,6 +583,7 @@ class Run:
             self.datasets,
             self.models,
             time.perf_counter() - self.t0,
+            self.problems,
         )
 
     def _summary(self, status: str, finished: dt.datetime) -> dict[str, Any]:
@@ -602,6 +609,7 @@ class Run:
             "finished_at": finished.isoformat(),
             "seconds": round(time.perf_counter() - self.t0, 3),
             "params": self.params,
+            "problems": self.problems,
             "datasets": {ds: ds_info(st) for ds, st in self.datasets.items()},
             "models": {
                 mid: {
@@ -616,13 +624,3 @@ class Run:
                 for mid, st in self.models.items()
             },
         }
-
-
-def format_exception(exc: BaseException) -> str:
-    return "".join(traceback.format_exception_only(type(exc), exc)).strip()
-
-
-def dump_json(obj: Any) -> str:
-    from collide.clues import jsonable
-
-    return json.dumps(jsonable(obj), ensure_ascii=False, indent=2, default=str)

@@ -818,7 +818,9 @@ def column_exprs(src: str, name: str, sem_type: str) -> SemanticExprs:
     """
     if sem_type not in _STAGES:
         raise ValueError(f"unknown semantic type {sem_type!r}; expected one of {SEMANTIC_TYPES}")
-    r = _run(pl.col(src), _TEXT + _STAGES[sem_type] + _finish(sem_type))
+    # `string` keeps the cell as written: it needs no half-width form (`h`)
+    text = _TEXT[:2] if sem_type == "string" else _TEXT
+    r = _run(pl.col(src), text + _STAGES[sem_type] + _finish(sem_type))
     extra = [r.struct.field("key").alias(f"{name}_key")] if sem_type in _KEYED else []
     return SemanticExprs(
         value=r.struct.field("value").alias(name),

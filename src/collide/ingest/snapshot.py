@@ -352,34 +352,51 @@ class _Writer:
         ok_table = rej_table = None
         ncols = len(table.header.names)
         cells = [pl.col(f"__c{j}") for j in range(ncols)]
+        # A cell is blank when empty or all whitespace; only cells that start with whitespace
+        # need stripping to tell (so most cells cost one anchored match, not a copy).
         blank = (
             pl.all_horizontal(
-                [c.is_null() | (c.str.strip_chars().str.len_bytes() == 0) for c in cells]
+                [
+                    c.is_null()
+                    | (c.str.len_bytes() == 0)
+                    | (
+                        pl.when(c.str.contains(r"^\s")).then(c).str.strip_chars().str.len_bytes()
+                        == 0
+                    ).fill_null(False)
+                    for c in cells
+                ]
             )
             & pl.col("__bad").is_null()
         )
-        raw = raw.with_columns(blank.alias("__blank"))
-        stats.blank += int(raw["__blank"].sum())
-        raw = raw.filter(~pl.col("__blank"))
+        mask = raw.select(blank).to_series()
+        skipped = int(mask.sum())
+        stats.blank += skipped
+        if skipped:  # filtering copies every column: only when there is something to drop
+            raw = raw.filter(~mask)
         if table.drop_totals and ncols:
+            # every totals label holds 计: the regex runs only on the cells that do
             totals = pl.any_horizontal(
-                [c.str.contains(TOTALS_RE).fill_null(False) for c in cells[:3]]
+                [
+                    pl.when(c.str.contains("计", literal=True))
+                    .then(c)
+                    .str.contains(TOTALS_RE)
+                    .fill_null(False)
+                    for c in cells[:3]
+                ]
             )
-            raw = raw.with_columns(totals.alias("__total"))
-            stats.totals += int(raw["__total"].sum())
-            raw = raw.filter(~pl.col("__total"))
+            mask = raw.select(totals).to_series()
+            dropped = int(mask.sum())
+            stats.totals += dropped
+            if dropped:
+                raw = raw.filter(~mask)
         if raw.height == 0:
             return stats, None, None
         stats.rows_read += raw.height
         df = _apply(raw, plan)
         reason_parts = [pl.format("{}: {}", pl.lit(n), r) for n, r in plan["reasons"].items()]
         reason = pl.concat_str([pl.col("__bad"), *reason_parts], separator="; ", ignore_nulls=True)
-        issue_parts = [
-            pl.when(pl.col(f"__iss_{n}").is_not_null()).then(
-                pl.format("{}: {}", pl.lit(n), pl.col(f"__iss_{n}"))
-            )
-            for n in plan["names"]
-        ]
+        # (a null issue formats to null, and concat_str skips it)
+        issue_parts = [pl.format("{}: {}", pl.lit(n), pl.col(f"__iss_{n}")) for n in plan["names"]]
         issues = pl.concat_str(issue_parts, separator="; ", ignore_nulls=True)
         df = df.with_columns(
             pl.when(reason.str.len_bytes() > 0).then(reason).alias("__reason"),
