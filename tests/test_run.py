@@ -301,3 +301,36 @@ def test_quality_results_are_reused_for_unchanged_data(project: Path, cli, monke
                       encoding="utf-8")
     code, out, err = cli("run", "--project", str(project))
     assert code == 2 and "validated again although nothing changed" in err
+
+
+def test_reviews_come_back_in_the_xlsx_too_and_mistakes_are_named(project: Path, cli) -> None:
+    import openpyxl
+
+    assert cli("run", "--project", str(project))[0] == 0
+    book = latest_run_dir(project) / "clues.xlsx"
+    wb = openpyxl.load_workbook(book)
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    col = {h: i + 1 for i, h in enumerate(header)}
+    ws.cell(row=2, column=col["审查结论"], value="确认")
+    ws.cell(row=2, column=col["审查意见"], value="已走访，情况属实")
+    ws.cell(row=3, column=col["审查结论"], value="作废")
+    ws.cell(row=4, column=col["审查结论"], value="排除")
+    filled = project / "reviewed.xlsx"
+    wb.save(filled)
+    code, out, err = cli("review", "import", str(filled), "--project", str(project))
+    assert code == 1
+    assert f'error: {filled}:3: 审查结论 "作废" is not one of 待审查 / 确认 / 排除 / 已立案. ' in err
+    assert f"error: {filled}:4: clue " in err and "is excluded (排除) without a reason" in err
+    ws.cell(row=3, column=col["审查结论"], value="已立案")
+    ws.cell(row=4, column=col["审查意见"], value="冒名登记")
+    wb.save(filled)
+    code, out, err = cli("review", "import", str(filled), "--project", str(project))
+    assert code == 0, err
+    assert "3 reviews recorded, 0 unchanged." in out
+    from collide.project import Project
+
+    rows = {r["clue_id"]: r for r in Project.load(project).clues()}
+    first = ws.cell(row=2, column=col["线索编号"]).value
+    assert rows[first]["review_status"] == "确认"
+    assert rows[first]["review_note"] == "已走访，情况属实"

@@ -12,19 +12,50 @@ from collide.errors import CollideError, Problem, Problems
 from collide.store import now
 
 
-def import_reviews(project: Any, con: Any, path: Path) -> dict[str, int]:
-    """Apply 审查结论/审查意见 columns; all problems are reported before anything is written."""
-    if not path.exists():
-        raise CollideError(Problem(str(path), None, "file not found", "Check the path"))
+class _Rows:
+    """The reviewer's table as dicts, whichever format it came back in."""
+
+    def __init__(self, header: list[str], records: list[list[Any]]):
+        self.fieldnames = header
+        self.records = records
+
+    def __iter__(self):
+        for rec in self.records:
+            yield {h: ("" if v is None else str(v)) for h, v in zip(self.fieldnames, rec)}
+
+
+def _read_table(path: Path) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows of the returned hit list: CSV (UTF-8 or GBK, as Excel/WPS save it) or the
+    .xlsx export filled in directly."""
+    if path.suffix.lower() == ".xlsx":
+        import openpyxl
+
+        try:
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # a damaged or locked workbook is a user problem, not a crash
+            raise CollideError(
+                Problem(
+                    str(path),
+                    None,
+                    f"cannot open the workbook ({type(exc).__name__})",
+                    "Save it again from Excel/WPS, or export it as CSV",
+                )
+            ) from None
+        try:
+            rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            wb.close()
+        if not rows:
+            return [], []
+        return [str(h or "").strip() for h in rows[0]], rows[1:]
     raw = path.read_bytes()
-    text = None
     for enc in ("utf-8-sig", "gb18030"):
         try:
             text = raw.decode(enc)
             break
         except UnicodeDecodeError:
             continue
-    if text is None:
+    else:
         raise CollideError(
             Problem(
                 str(path),
@@ -33,7 +64,18 @@ def import_reviews(project: Any, con: Any, path: Path) -> dict[str, int]:
                 "Save it as CSV UTF-8 (or GBK) from Excel/WPS",
             )
         )
-    reader = csv.DictReader(text.splitlines())
+    rows = list(csv.reader(text.splitlines()))
+    if not rows:
+        return [], []
+    return [h.strip() for h in rows[0]], rows[1:]
+
+
+def import_reviews(project: Any, con: Any, path: Path) -> dict[str, int]:
+    """Apply 审查结论/审查意见 columns; all problems are reported before anything is written."""
+    if not path.exists():
+        raise CollideError(Problem(str(path), None, "file not found", "Check the path"))
+    header, records = _read_table(path)
+    reader = _Rows(header, records)
     need = {"线索编号", "审查结论", "审查意见"}
     missing = need - set(reader.fieldnames or [])
     if missing:
