@@ -335,6 +335,7 @@ class _Writer:
         }
         return {
             "values": values + extras + issues + fatals,
+            "failed": failed,
             "per_col": per_col,
             "memo": {src: _Memo() for src, _, _ in per_col if src is not None},
             "reasons": reasons,
@@ -393,18 +394,33 @@ class _Writer:
             return stats, None, None
         stats.rows_read += raw.height
         df = _apply(raw, plan)
-        reason_parts = [pl.format("{}: {}", pl.lit(n), r) for n, r in plan["reasons"].items()]
-        reason = pl.concat_str([pl.col("__bad"), *reason_parts], separator="; ", ignore_nulls=True)
+        # Only the parts that are not null in this batch (most batches have few problems): a
+        # part that is null on every row adds nothing to the joined text, and skipping it saves
+        # formatting and joining a column of nulls.
+        failing = df.select(
+            pl.col("__bad").is_not_null().any().alias("__bad"),
+            *(cond.any().alias(n) for n, cond in plan["failed"].items()),
+        ).row(0, named=True)
+        reason_parts = [
+            pl.format("{}: {}", pl.lit(n), r) for n, r in plan["reasons"].items() if failing[n]
+        ]
+        if failing["__bad"]:
+            reason_parts.insert(0, pl.col("__bad"))
         # (a null issue formats to null, and concat_str skips it)
-        issue_parts = [pl.format("{}: {}", pl.lit(n), pl.col(f"__iss_{n}")) for n in plan["names"]]
-        issues = pl.concat_str(issue_parts, separator="; ", ignore_nulls=True)
+        issue_parts = [
+            pl.format("{}: {}", pl.lit(n), pl.col(f"__iss_{n}"))
+            for n in plan["names"]
+            if df[f"__iss_{n}"].null_count() < df.height
+        ]
         df = df.with_columns(
-            pl.when(reason.str.len_bytes() > 0).then(reason).alias("__reason"),
-            pl.when(issues.str.len_bytes() > 0).then(issues).alias("_issues"),
+            _joined(reason_parts).alias("__reason"), _joined(issue_parts).alias("_issues")
         )
-        rejected = pl.col("__reason").is_not_null()
-        ok = df.filter(~rejected)
-        rej = df.filter(rejected)
+        if reason_parts:
+            rejected = pl.col("__reason").is_not_null()
+            ok = df.filter(~rejected)
+            rej = df.filter(rejected)
+        else:  # nothing to reject: no filtering (it copies every column)
+            ok, rej = df, df.clear()
         stats.rows_loaded += ok.height
         stats.rows_rejected += rej.height
         self._count(ok, rej, plan, stats)
@@ -505,6 +521,16 @@ class _Memo:
             if self.frame is known and table.height <= _MEMO_CAP:
                 self.frame = table
         return table
+
+
+def _joined(parts: list[pl.Expr]) -> pl.Expr:
+    """The non-null parts joined with "; ", or null when there are none."""
+    import polars as pl
+
+    if not parts:
+        return pl.lit(None, pl.Utf8)
+    text = pl.concat_str(parts, separator="; ", ignore_nulls=True)
+    return pl.when(text.str.len_bytes() > 0).then(text)
 
 
 def _apply(raw: pl.DataFrame, plan: dict[str, Any]) -> pl.DataFrame:

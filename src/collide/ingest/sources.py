@@ -172,6 +172,9 @@ def _codec(name: str) -> str | None:
         return None
 
 
+PARALLEL_MIN = 64 << 20  # bytes: a larger file is transcoded by several processes at once
+
+
 def transcode(
     src: Path, dst: Path, encoding: str, label: str, progress: Progress
 ) -> tuple[int, str | None]:
@@ -180,52 +183,133 @@ def transcode(
     A chunk that does not decode is decoded line by line, each line trying the declared encoding
     and then the other common one (agency files are sometimes concatenated from two exports).
     Returns (lines read with the fallback encoding, first undecodable line's excerpt or None).
+    A large file is split at newlines and its parts decoded in parallel processes
+    (`_transcode.py`), then joined in order: the same bytes as one serial pass.
     """
+    from collide.ingest._transcode import transcode_range
+
     primary = _codec(encoding) or "utf-8"
     fallback = "utf-8" if primary not in ("utf-8",) else "gb18030"
     if primary.startswith("utf-16"):
         fallback = primary
     total = src.stat().st_size
+    workers = min(os.cpu_count() or 1, 8)
+    if total >= PARALLEL_MIN and workers > 1 and not primary.startswith("utf-16"):
+        try:
+            return _transcode_parallel(src, dst, primary, fallback, total, workers, label, progress)
+        except _WorkerFailed:
+            pass  # e.g. no way to start a process: the serial pass below
     done = 0
-    odd_lines = 0
-    bad: str | None = None
-    dec = codecs.getincrementaldecoder(primary)()
-    with src.open("rb") as fin, dst.open("w", encoding="utf-8", newline="") as fout:
-        carry = b""
-        while True:
-            chunk = fin.read(CHUNK)
-            final = not chunk
-            data = carry + chunk
-            if not final and not primary.startswith("utf-16"):
-                cut = data.rfind(b"\n") + 1
-                if cut == 0:
-                    carry = data
-                    continue
-                data, carry = data[:cut], data[cut:]
-            else:
-                carry = b""
-            try:
-                fout.write(dec.decode(data, final=final))
-            except UnicodeDecodeError:
-                if primary.startswith("utf-16"):
-                    raise
-                dec = codecs.getincrementaldecoder(primary)()
-                for line in data.splitlines(keepends=True):
-                    try:
-                        fout.write(line.decode(primary))
-                    except UnicodeDecodeError:
-                        try:
-                            fout.write(line.decode(fallback))
-                            odd_lines += 1
-                        except UnicodeDecodeError:
-                            if bad is None:
-                                bad = line[:60].decode(primary, errors="replace").strip()
-                            fout.write(line.decode(primary, errors="replace"))
-            done += len(chunk)
-            progress(label, done, total)
-            if final:
-                break
-    return odd_lines, bad
+
+    def step(n: int) -> None:
+        nonlocal done
+        done += n
+        progress(label, done, total)
+
+    return transcode_range(str(src), 0, total, str(dst), primary, fallback, step)
+
+
+class _WorkerFailed(Exception):
+    pass
+
+
+def _line_starts(src: Path, total: int, parts: int) -> list[int]:
+    """Offsets that split `src` into about `parts` ranges, each just after a b"\\n"."""
+    cuts = [0]
+    with src.open("rb") as f:
+        for k in range(1, parts):
+            at = max(total * k // parts, cuts[-1])
+            f.seek(at)
+            while True:
+                block = f.read(1 << 20)
+                if not block:
+                    at = total
+                    break
+                i = block.find(b"\n")
+                if i >= 0:
+                    at += i + 1
+                    break
+                at += len(block)
+            if at < total and at > cuts[-1]:
+                cuts.append(at)
+    return cuts + [total]
+
+
+def _transcode_parallel(
+    src: Path,
+    dst: Path,
+    primary: str,
+    fallback: str,
+    total: int,
+    workers: int,
+    label: str,
+    progress: Progress,
+) -> tuple[int, str | None]:
+    import json
+    import subprocess
+    import sys
+
+    script = str(Path(__file__).with_name("_transcode.py"))
+    cuts = _line_starts(src, total, workers)
+    parts = [dst.with_name(f"{dst.name}.part{k}") for k in range(len(cuts) - 1)]
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-I",
+                "-S",
+                script,
+                str(src),
+                str(a),
+                str(b),
+                str(p),
+                primary,
+                fallback,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for a, b, p in zip(cuts, cuts[1:], parts)
+    ]
+    results = []
+    try:
+        for proc in procs:
+            out, err = proc.communicate()
+            if proc.returncode != 0:
+                raise _WorkerFailed(err.decode("utf-8", "replace"))
+            results.append(json.loads(out))
+        odd = sum(r[0] for r in results)
+        bad = next((r[1] for r in results if r[1] is not None), None)
+        with dst.open("wb") as fout:
+            done = 0
+            for (a, b), p in zip(zip(cuts, cuts[1:]), parts):
+                with p.open("rb") as fin:
+                    _copy(fin, fout)
+                p.unlink()
+                done += b - a
+                progress(label, done, total)
+        return odd, bad
+    except BaseException:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        raise
+    finally:
+        for p in parts:
+            p.unlink(missing_ok=True)
+
+
+def _copy(fin: Any, fout: Any) -> None:
+    """Append one open file to another (in the kernel where it can)."""
+    try:
+        while os.copy_file_range(fin.fileno(), fout.fileno(), 1 << 30):
+            pass
+    except (AttributeError, OSError):
+        import shutil
+
+        shutil.copyfileobj(fin, fout, CHUNK)
+        fout.flush()
 
 
 class CsvSource(FileSource):
