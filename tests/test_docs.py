@@ -61,3 +61,11 @@ def test_function_example_in_readme_binds_against_the_shipped_datasets(tmp_path:
     with Sandbox(inputs) as box:
         cols = [c for c, _ in box.describe(sql, {})]
     assert cols == ["id_number", "defendant_name", "licence_no", "principal_name", "name_score"]
+
+
+def test_files_the_readme_points_to_exist() -> None:
+    named = set(re.findall(r"`((?:models|docs|flows|bench|sample_data|expectations|connectors)"
+                           r"/[\w./-]+\.(?:py|yaml|md|csv|sql))`", README))
+    assert named, "the README names no project files?"
+    missing = sorted(n for n in named if not (ROOT / n).exists())
+    assert not missing, f"README.md points to files that do not exist: {missing}"

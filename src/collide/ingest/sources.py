@@ -18,7 +18,9 @@ import glob
 import hashlib
 import io
 import os
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +34,10 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str, int, "int | None"], None]
 CHUNK = 8 << 20  # bytes per read when hashing / transcoding
+# Inputs at least this large are hashed in a background thread (hashlib releases the GIL) while
+# they are transcoded, read and normalised; the snapshot id waits for the hash only where it is
+# first needed (see `snapshot.ingest_dataset`).
+BACKGROUND_HASH_MIN = 32 << 20
 
 
 def _noop(label: str, done: int, total: int | None) -> None:
@@ -53,8 +59,19 @@ class RawTable:
 class FileInfo:
     path: Path
     display: str
-    sha256: str
+    digest: str | Future  # the SHA-256, or its future while a background thread hashes the file
     bytes: int
+
+    @property
+    def sha256(self) -> str:
+        """The file's SHA-256 (waits for the background hash if it is still running)."""
+        if isinstance(self.digest, Future):
+            self.digest = self.digest.result()
+        return self.digest
+
+    @property
+    def hashed(self) -> bool:
+        return not isinstance(self.digest, Future) or self.digest.done()
 
 
 class Source:
@@ -95,6 +112,18 @@ def sha256_file(path: Path, label: str, progress: Progress) -> tuple[str, int]:
     return h.hexdigest(), total
 
 
+def _hash_all(jobs: list[tuple[Path, str, Future]], progress: Progress) -> None:
+    """Hash files one after another, each into its future (in a background thread)."""
+    for k, (path, label, fut) in enumerate(jobs):
+        try:
+            fut.set_result(sha256_file(path, label, progress)[0])
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits for the hash
+            fut.set_exception(exc)
+            for _, _, rest in jobs[k + 1 :]:
+                rest.set_exception(exc)
+            return
+
+
 class FileSource(Source):
     def prepare(self) -> list[FileInfo]:
         found: list[Path] = []
@@ -109,10 +138,19 @@ class FileSource(Source):
                     *loc,
                 )
             found.extend(h for h in hits if h not in found)
-        for path in found:
-            disp = self.rel(path)
-            digest, size = sha256_file(path, f"hashing {disp}", self.progress)
-            self.files.append(FileInfo(path, disp, digest, size))
+        sizes = [p.stat().st_size for p in found]
+        if sum(sizes) < BACKGROUND_HASH_MIN:
+            for path in found:
+                disp = self.rel(path)
+                digest, size = sha256_file(path, f"hashing {disp}", self.progress)
+                self.files.append(FileInfo(path, disp, digest, size))
+            return self.files
+        futures: list[Future] = []
+        for path, size in zip(found, sizes):
+            futures.append(Future())
+            self.files.append(FileInfo(path, self.rel(path), futures[-1], size))
+        jobs = [(f.path, f"hashing {f.display}", fut) for f, fut in zip(self.files, futures)]
+        threading.Thread(target=_hash_all, args=(jobs, self.progress), daemon=True).start()
         return self.files
 
     def rel(self, path: Path) -> str:
