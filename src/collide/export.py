@@ -42,27 +42,11 @@ CSV_COLUMNS = [
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _LONG_DIGITS = re.compile(r"^\d{12,}$")
-# An ID-shaped token: 6-digit area, 19xx/20xx birth date, 3-digit sequence, check character.
-_ID_TEXT = re.compile(
-    r"(?<![0-9A-Za-z])(\d{6})((?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))"
-    r"(\d{3}[\dXx])(?![0-9A-Za-z])"
-)
-_ID15_TEXT = re.compile(
-    r"(?<![0-9A-Za-z])(\d{6})(\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01]))"
-    r"(\d{3})(?![0-9A-Za-z])"
-)
-
-
 def mask_text(text: str) -> str:
-    """Mask every resident ID in free text: 110105********002X."""
-    try:
-        from collide.semantic import mask_id_text
-    except ImportError:
-        mask_id_text = None
-    if mask_id_text is not None:
-        return mask_id_text(text)
-    text = _ID_TEXT.sub(lambda m: m.group(1) + "*" * 8 + m.group(3)[-4:], text)
-    return _ID15_TEXT.sub(lambda m: m.group(1) + "*" * 5 + (m.group(2)[-1] + m.group(3)), text)
+    """Mask every resident ID in free text: 110105********002X (see semantic.mask_id_text)."""
+    from collide.semantic import mask_id_text
+
+    return mask_id_text(text)
 
 
 def _masked(value: Any, mask: bool) -> Any:
