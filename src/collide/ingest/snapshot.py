@@ -176,12 +176,20 @@ def _kind(expr: pl.Expr, numbers: bool = False) -> pl.Expr:
 class _Writer:
     """Writes the parts of one snapshot (one part per table) and keeps the accounts."""
 
-    def __init__(self, conn: Connector, folder: Path, snapshot_id: str, progress: Progress):
+    def __init__(
+        self,
+        conn: Connector,
+        folder: Path,
+        snapshot_id: str | Callable[[], str],
+        progress: Progress,
+    ):
         import polars as pl
 
         self.conn = conn
         self.folder = folder
-        self.snapshot_id = snapshot_id
+        # the id, or how to get it once the input is hashed (asked for at the first loaded batch)
+        self._snapshot_id = snapshot_id
+        self._id_lock = threading.Lock()
         self.progress = progress
         self.schema = conn.spec.schema()
         self.dtypes = {c: polars_dtype(t) for c, t in self.schema.items()}
@@ -204,6 +212,13 @@ class _Writer:
         self.stats = _Stats()
         self.files: list[dict] = []
         self.notes: list[str] = []
+
+    @property
+    def snapshot_id(self) -> str:
+        with self._id_lock:
+            if not isinstance(self._snapshot_id, str):
+                self._snapshot_id = self._snapshot_id()
+            return self._snapshot_id
 
     # -- one table
 
@@ -355,22 +370,22 @@ class _Writer:
         cells = [pl.col(f"__c{j}") for j in range(ncols)]
         # A cell is blank when empty or all whitespace; only cells that start with whitespace
         # need stripping to tell (so most cells cost one anchored match, not a copy).
-        blank = (
-            pl.all_horizontal(
-                [
-                    c.is_null()
-                    | (c.str.len_bytes() == 0)
-                    | (
-                        pl.when(c.str.contains(r"^\s")).then(c).str.strip_chars().str.len_bytes()
-                        == 0
-                    ).fill_null(False)
-                    for c in cells
-                ]
-            )
-            & pl.col("__bad").is_null()
-        )
-        mask = raw.select(blank).to_series()
-        skipped = int(mask.sum())
+        blank_cells = [
+            c.is_null()
+            | (c.str.len_bytes() == 0)
+            | (
+                pl.when(c.str.contains(r"^\s")).then(c).str.strip_chars().str.len_bytes() == 0
+            ).fill_null(False)
+            for c in cells
+        ]
+        readable = pl.col("__bad").is_null()
+        # A blank row has a blank first cell: most batches have none, and then the other
+        # columns need no look.
+        if ncols and not raw.select((blank_cells[0] & readable).any()).item():
+            skipped = 0
+        else:
+            mask = raw.select(pl.all_horizontal(blank_cells) & readable).to_series()
+            skipped = int(mask.sum())
         stats.blank += skipped
         if skipped:  # filtering copies every column: only when there is something to drop
             raw = raw.filter(~mask)
@@ -583,6 +598,26 @@ def _concat_parquet(parts: list[Path], target: Path, schema: Any) -> None:
 # --------------------------------------------------------------------------- ingest
 
 
+def _maybe_unchanged(ds_dir: Path, chash: str, files: list[Any]) -> bool:
+    """Whether the latest snapshot was made by this connector from files of these names and
+    sizes (only a hint: the hashes decide)."""
+    try:
+        sid = (ds_dir / "LATEST").read_text(encoding="utf-8").strip()
+        manifest = json.loads((ds_dir / sid / "manifest.json").read_text(encoding="utf-8"))
+        seen = {(e["path"], e["bytes"]) for e in manifest["files"]}
+        return manifest["connector_hash"] == chash and seen == {(f.display, f.bytes) for f in files}
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+
+
+class _Exists(Exception):
+    """The input's snapshot is already there (found once the input is hashed)."""
+
+    def __init__(self, snapshot_id: str):
+        super().__init__(snapshot_id)
+        self.snapshot_id = snapshot_id
+
+
 def _report(manifest: dict, folder: Path, new: bool, seconds: float) -> IngestReport:
     return IngestReport(
         dataset_id=manifest["dataset_id"],
@@ -621,22 +656,42 @@ def ingest_dataset(
         source = SOURCES[spec.source.type](connector, root, work, progress)
         files = source.prepare()
         chash = connector_hash(connector)
-        h = hashlib.sha256(chash.encode())
-        for f in files:
-            h.update(f"\0{f.display}\0{f.sha256}".encode())
-        snapshot_id = h.hexdigest()[:16]
-        prepared = time.perf_counter()
-        final = ds_dir / snapshot_id
-        if (final / "manifest.json").is_file():
-            _set_latest(ds_dir, snapshot_id)
+
+        def fingerprint() -> str:
+            """The snapshot id; `_Exists` when that exact input already has its snapshot."""
+            h = hashlib.sha256(chash.encode())
+            for f in files:
+                h.update(f"\0{f.display}\0{f.sha256}".encode())
+            sid = h.hexdigest()[:16]
+            if (ds_dir / sid / "manifest.json").is_file():
+                raise _Exists(sid)
+            return sid
+
+        try:
+            # Large files are still being hashed (in the background): start reading and
+            # normalising meanwhile; the id is asked for when the first loaded batch is ready,
+            # and an input that already has its snapshot stops there. When the latest snapshot
+            # has the same files of the same sizes (a re-run on unchanged input), wait for the
+            # hash instead: most likely nothing needs to be read at all.
+            lazy = not all(f.hashed for f in files) and not _maybe_unchanged(ds_dir, chash, files)
+            writer = _Writer(connector, tmp, fingerprint if lazy else fingerprint(), progress)
+            prepared = time.perf_counter()
+            by_path = {f.display: f for f in files}
+            for table in source.tables():
+                info = by_path[table.file]
+                # (the hash goes in below, once it is surely done; the keys keep their order)
+                writer.add(
+                    table, {"path": info.display, "sha256": info.digest, "bytes": info.bytes}
+                )
+            snapshot_id = writer.snapshot_id
+        except _Exists as there:
+            final = ds_dir / there.snapshot_id
+            _set_latest(ds_dir, there.snapshot_id)
             manifest = json.loads((final / "manifest.json").read_text(encoding="utf-8"))
             return _report(manifest, final, False, time.perf_counter() - started)
-
-        writer = _Writer(connector, tmp, snapshot_id, progress)
-        by_path = {f.display: f for f in files}
-        for table in source.tables():
-            info = by_path[table.file]
-            writer.add(table, {"path": info.display, "sha256": info.sha256, "bytes": info.bytes})
+        for entry in writer.files:  # (a hash that was still running is done by now)
+            entry["sha256"] = by_path[entry["path"]].sha256
+        final = ds_dir / snapshot_id
         writer.finish()
         st = writer.stats
         if st.rows_read != st.rows_loaded + st.rows_rejected:  # never expected: a bug if seen

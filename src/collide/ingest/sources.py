@@ -235,8 +235,8 @@ def transcode(
     if total >= PARALLEL_MIN and workers > 1 and not primary.startswith("utf-16"):
         try:
             return _transcode_parallel(src, dst, primary, fallback, total, workers, label, progress)
-        except _WorkerFailed:
-            pass  # e.g. no way to start a process: the serial pass below
+        except (_WorkerFailed, OSError):
+            pass  # e.g. no way to start a process: the serial pass below (same result)
     done = 0
 
     def step(n: int) -> None:
@@ -315,7 +315,10 @@ def _transcode_parallel(
             out, err = proc.communicate()
             if proc.returncode != 0:
                 raise _WorkerFailed(err.decode("utf-8", "replace"))
-            results.append(json.loads(out))
+            try:
+                results.append(json.loads(out))
+            except ValueError:
+                raise _WorkerFailed(out.decode("utf-8", "replace")) from None
         odd = sum(r[0] for r in results)
         bad = next((r[1] for r in results if r[1] is not None), None)
         with dst.open("wb") as fout:
