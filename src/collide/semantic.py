@@ -16,26 +16,14 @@ import datetime as _dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TypeVar, get_args
 
 import polars as pl
 
-SEMANTIC_TYPES: tuple[str, ...] = (
-    "string",
-    "int",
-    "decimal",
-    "money",
-    "date",
-    "datetime",
-    "bool",
-    "cn_id",
-    "cn_uscc",
-    "person_name",
-    "org_name",
-    "phone",
-    "address",
-    "area_code",
-)
+from collide.specs import SemanticType
+
+# One list of semantic types: the one connector files are validated against.
+SEMANTIC_TYPES: tuple[str, ...] = get_args(SemanticType)
 
 __all__ = [
     "SEMANTIC_TYPES",
