@@ -120,7 +120,7 @@ def record(results: list[dict[str, object]]) -> None:
         f"The committed ground truth has {planted} planted hits; the clue count at every size "
         "should equal it (background rows never trigger a model)."
     )
-    section = "\n".join(lines) + "\n"
+    section = "\n".join(lines) + "\n\n"
     if HEADING in text:
         head, _, rest = text.partition(HEADING)
         nxt = rest.find("\n## ")
