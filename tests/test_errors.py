@@ -186,3 +186,34 @@ def test_keep_going_runs_the_models_whose_files_load(baseline: Path, tmp_path: P
     run_dir = sorted(p for p in (root / "runs").iterdir() if not p.name.startswith("."))[-1]
     assert "pension_after_death" in (run_dir / "clues.csv").read_text(encoding="utf-8-sig")
     assert "## 未能加载的文件" in (run_dir / "report.md").read_text(encoding="utf-8")
+
+
+def test_a_failing_polars_rule_points_at_its_line(tmp_path: Path, cli) -> None:
+    files = {
+        **PENSION_FILES,
+        "models/rule_model.yaml": """
+            id: rule_model
+            title: 规则模型
+            domain: 测试
+            description: 测试。
+            severity: low
+            inputs: [deaths]
+            subject: {type: person, id: id_number}
+            score: "1"
+            reason: x
+        """,
+        "models/rule_model.py": """
+            import polars as pl
+
+
+            def rule(inputs, params):
+                deaths = inputs["deaths"]
+                return deaths.select("id_number", (pl.col("person_name") + 1).alias("bad"))
+        """,
+    }
+    root = write_project(tmp_path / "p", files)
+    code, out, err = cli("run", "--select", "rule_model", "--project", str(root))
+    assert code == 1
+    assert err.startswith("error: models/rule_model.py:")
+    assert "polars rule failed:" in err and "collide test rule_model" in err
+    assert "Traceback" not in out + err

@@ -399,6 +399,16 @@ def _rule_output(model: Model, frames: dict, params: dict[str, Any]):
     return out
 
 
+def _rule_line(exc: BaseException, path: Path | None) -> int | None:
+    """The line of the rule file where `exc` was raised, if it was raised there."""
+    import traceback
+
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if path is not None and Path(frame.filename) == path:
+            return frame.lineno
+    return None
+
+
 def execute_model(
     model: Model,
     inputs: dict[str, Any],
@@ -435,7 +445,19 @@ def execute_model(
                 ds: (pl.scan_parquet(src) if isinstance(src, Path) else pl.from_arrow(src).lazy())
                 for ds, src in ((d, inputs[d]) for d in spec.inputs)
             }
-            result = _rule_output(model, frames, params).collect().to_arrow()
+            try:
+                result = _rule_output(model, frames, params).collect().to_arrow()
+            except CollideError:
+                raise
+            except Exception as exc:  # the rule is the user's code: point at it, not at us
+                raise CollideError(
+                    Problem(
+                        model.body_display,
+                        _rule_line(exc, model.rule_path),
+                        f"polars rule failed: {type(exc).__name__}: {str(exc).splitlines()[0]}",
+                        "Fix the rule; `collide test " + model.id + "` runs it on small inputs",
+                    )
+                ) from None
             box.register("__rule_out", result)
             try:
                 table = box.arrow(f"SELECT *, ({spec.score}) AS {SCORE_COL} FROM __rule_out")
