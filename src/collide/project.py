@@ -132,7 +132,18 @@ class Project:
     def select(self, names: list[str] | None) -> list[Model]:
         models = self.catalog.models
         if not names:
-            return [m for m in models.values() if m.spec.enabled]
+            enabled = [m for m in models.values() if m.spec.enabled]
+            if not enabled and not self.catalog.problems:
+                raise CollideError(
+                    Problem(
+                        self.config.paths.models,
+                        None,
+                        "no models to run",
+                        "Add models/<id>.yaml and models/<id>.sql (README: "
+                        '"Add a model in five minutes")',
+                    )
+                )
+            return enabled
         out = []
         for name in names:
             if name not in models:
