@@ -448,17 +448,10 @@ class Run:
         st = self.datasets[ds]
         snap = latest_snapshot(self.project.snapshots_dir, ds)
         if snap is None:
-            conn = self.project._connector(ds)
-            self._fail(
+            self._fail_dataset(
                 st,
-                CollideError(
-                    Problem(
-                        conn.display,
-                        None,
-                        f'dataset "{ds}" has no snapshot yet',
-                        "Run without --no-ingest, or `collide ingest`",
-                    )
-                ),
+                f'dataset "{ds}" has no snapshot yet',
+                "Run without --no-ingest, or `collide ingest`",
             )
         else:
             self._set_snapshot(st, snap.snapshot_id)
@@ -470,20 +463,18 @@ class Run:
         st.snapshot = load_snapshot(self.project.snapshots_dir, st.dataset_id, snapshot_id)
         st.status = "ok"
         if st.snapshot.manifest.get("rows_loaded", 1) == 0:
-            conn = self.project._connector(st.dataset_id)
             files = ", ".join(f["path"] for f in st.snapshot.manifest.get("files", [])) or "source"
-            self._fail(
+            self._fail_dataset(
                 st,
-                CollideError(
-                    Problem(
-                        conn.display,
-                        None,
-                        f'dataset "{st.dataset_id}" is empty: no rows loaded from {files}',
-                        "Check the agency file (rejected rows are in the snapshot's "
-                        "rejects.parquet) or fix the connector",
-                    )
-                ),
+                f'dataset "{st.dataset_id}" is empty: no rows loaded from {files}',
+                "Check the agency file (rejected rows are in the snapshot's rejects.parquet) "
+                "or fix the connector",
             )
+
+    def _fail_dataset(self, st: DatasetState, message: str, fix: str) -> None:
+        """A dataset problem, reported at its connector file."""
+        display = self.project._connector(st.dataset_id).display
+        self._fail(st, CollideError(Problem(display, None, message, fix)))
 
     def validate(self, ds: str) -> DatasetState:
         st = self.datasets[ds]

@@ -12,6 +12,7 @@ Raw batches have columns `__c0 … __c{n-1}` (Utf8, one per physical column), `_
 
 from __future__ import annotations
 
+import abc
 import codecs
 import csv
 import glob
@@ -74,7 +75,7 @@ class FileInfo:
         return not isinstance(self.digest, Future) or self.digest.done()
 
 
-class Source:
+class Source(abc.ABC):
     """Base class: a connector's source, prepared once per ingest."""
 
     def __init__(self, conn: Connector, root: Path, workdir: Path, progress: Progress | None):
@@ -86,15 +87,29 @@ class Source:
         self.files: list[FileInfo] = []
         self.aliases = alias_set(conn)
 
+    @abc.abstractmethod
     def prepare(self) -> list[FileInfo]:
-        raise NotImplementedError
+        """Find the inputs and fingerprint them (files: SHA-256; databases: the rows)."""
 
+    @abc.abstractmethod
     def tables(self) -> Iterator[RawTable]:
-        raise NotImplementedError
+        """The raw text tables, with headers found and row numbers as a person counts them."""
 
     def problem(self, message: str, fix: str, *loc: Any) -> CollideError:
         line = self.conn.line("source", *loc) if loc else self.conn.line("source")
         return CollideError(Problem(self.conn.display, line, message, fix))
+
+    def _header(self, rows: list[list[str | None]], where: str, offset: int = 1) -> Header:
+        """The header row; `offset` is the sheet row of `rows[0]` (Excel skips blank top rows)."""
+        at = None if self.spec.header_row is None else self.spec.header_row - offset + 1
+        try:
+            return find_header(rows, self.aliases, at, where)
+        except IndexError:
+            raise self.problem(
+                f"header_row {self.spec.header_row} is past the end of {where}",
+                "Fix header_row, or remove it to find the header automatically",
+                "header_row",
+            ) from None
 
 
 # --------------------------------------------------------------------------- files
@@ -430,16 +445,6 @@ class CsvSource(FileSource):
                 )
             ) from None
 
-    def _header(self, rows: list[list[str | None]], where: str) -> Header:
-        try:
-            return find_header(rows, self.aliases, self.spec.header_row, where)
-        except IndexError:
-            raise self.problem(
-                f"header_row {self.spec.header_row} is past the end of {where}",
-                "Fix header_row, or remove it to find the header automatically",
-                "header_row",
-            ) from None
-
     @staticmethod
     def _sample(path: Path) -> str:
         with path.open("rb") as f:
@@ -695,18 +700,7 @@ class ExcelSource(FileSource):
         cols = grid.columns
         grid = grid.rename({c: f"__c{j}" for j, c in enumerate(cols)})
         top = [list(r) for r in grid.head(SCAN_ROWS).iter_rows()]
-        try:
-            header = (
-                find_header(top, self.aliases, None, where)
-                if self.spec.header_row is None
-                else find_header(top, self.aliases, self.spec.header_row - offset + 1, where)
-            )
-        except IndexError:
-            raise self.problem(
-                f"header_row {self.spec.header_row} is past the end of {where}",
-                "Fix header_row, or remove it to find the header automatically",
-                "header_row",
-            ) from None
+        header = self._header(top, where, offset)
         if header.notes and offset > 1:
             header.notes = [
                 nt.replace(f"row {header.data_start}", f"row {header.data_start + offset - 1}")
@@ -944,8 +938,9 @@ class DatabaseSource(Source):
         self.files = [FileInfo(staged, self.display, h.hexdigest(), staged.stat().st_size)]
         return self.files
 
+    @abc.abstractmethod
     def record_batches(self) -> Iterator[Any]:
-        raise NotImplementedError
+        """The query's rows as Arrow record batches, read by the database driver."""
 
     def tables(self) -> Iterator[RawTable]:
         import polars as pl
