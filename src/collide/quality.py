@@ -1121,26 +1121,24 @@ def _condition(plan: _Planned) -> tuple[str, list[Any]] | None:
         neg = "NOT " if t == "expect_column_values_to_be_in_set" else ""
         return f"{c} IS NOT NULL AND {neg}({inside})", values
     if t == "expect_column_values_to_be_between":
-        parts, params = [], []
-        if kw.get("min_value") is not None:
-            parts.append(f"{c} {'<=' if kw.get('strict_min') else '<'} ?")
-            params.append(kw["min_value"])
-        if kw.get("max_value") is not None:
-            parts.append(f"{c} {'>=' if kw.get('strict_max') else '>'} ?")
-            params.append(kw["max_value"])
-        return (f"{c} IS NOT NULL AND ({' OR '.join(parts)})", params) if parts else None
+        return _outside(c, c, kw)
     if t == "expect_column_value_lengths_to_equal":
         return f"{c} IS NOT NULL AND length({c}::VARCHAR) <> ?", [kw.get("value")]
     if t == "expect_column_value_lengths_to_be_between":
-        parts, params = [], []
-        if kw.get("min_value") is not None:
-            parts.append(f"length({c}::VARCHAR) < ?")
-            params.append(kw["min_value"])
-        if kw.get("max_value") is not None:
-            parts.append(f"length({c}::VARCHAR) > ?")
-            params.append(kw["max_value"])
-        return (f"{c} IS NOT NULL AND ({' OR '.join(parts)})", params) if parts else None
+        return _outside(c, f"length({c}::VARCHAR)", kw)
     return None
+
+
+def _outside(col: str, expr: str, kw: dict) -> tuple[str, list[Any]] | None:
+    """Rows whose `expr` falls outside [min_value, max_value] (GX's strict_min/max honoured)."""
+    parts, params = [], []
+    if kw.get("min_value") is not None:
+        parts.append(f"{expr} {'<=' if kw.get('strict_min') else '<'} ?")
+        params.append(kw["min_value"])
+    if kw.get("max_value") is not None:
+        parts.append(f"{expr} {'>=' if kw.get('strict_max') else '>'} ?")
+        params.append(kw["max_value"])
+    return (f"{col} IS NOT NULL AND ({' OR '.join(parts)})", params) if parts else None
 
 
 def _reject_samples(session: _Session, snapshot: Any) -> list[dict]:
