@@ -84,7 +84,9 @@ class _Progress:
             return
         if label not in self.tasks:
             self.tasks[label] = self.bar.add_task(label, total=total)
-        self.bar.update(self.tasks[label], completed=done, total=total)
+        # Finished steps leave the display, so it shows what is running now, not a long list.
+        finished = total is not None and done >= total
+        self.bar.update(self.tasks[label], completed=done, total=total, visible=not finished)
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:

@@ -305,17 +305,21 @@ class Project:
     ) -> RunResult:
         run = self.begin_run(select, params, run_date, keep_going, wait)
         try:
-            for ds in run.datasets:
+            step = progress or (lambda label, done, total: None)
+            n_ds, n_models = len(run.datasets), len(run.models)
+            for i, ds in enumerate(run.datasets):
+                step("datasets: ingest + quality", i, n_ds)
                 if ingest:
                     run.ingest(ds, progress)
                 else:
                     run.use_latest(ds)
                 if validate:
                     run.validate(ds)
-            for mid in run.models:
+            step("datasets: ingest + quality", n_ds, n_ds)
+            for i, mid in enumerate(run.models):
+                step("models", i, n_models)
                 run.run_model(mid)
-                if progress:
-                    progress("models", list(run.models).index(mid) + 1, len(run.models))
+            step("models", n_models, n_models)
             return run.commit()
         finally:
             run.close()
