@@ -144,9 +144,14 @@ def test_unmasked_export_is_audited(project: Path, cli) -> None:
     }
     assert read_clues(run_dir / "clues.csv")[0]["对象证件号"].count("*") == 8
     con = duckdb.connect(str(project / "output" / "collide.duckdb"), read_only=True)
-    actions = [r[0] for r in con.execute("SELECT action FROM audit_log").fetchall()]
+    rows = con.execute("SELECT action, detail FROM audit_log").fetchall()
     con.close()
-    assert "export_unmasked" in actions
+    unmasked = [json.loads(d) for a, d in rows if a == "export_unmasked"]
+    assert len(unmasked) == 1
+    import getpass
+
+    assert unmasked[0]["user"] == getpass.getuser()
+    assert unmasked[0]["dest"].endswith("unmasked")
 
 
 def test_xlsx_keeps_ids_as_text(project: Path, cli) -> None:

@@ -236,9 +236,18 @@ class Store:
         return row[0] if row else None
 
     def audit(self, con: Any, action: str, detail: dict[str, Any]) -> None:
+        """Who did what, when: the operating-system account and host are recorded with it."""
+        import getpass
+        import socket
+
+        try:
+            user = getpass.getuser()
+        except (KeyError, OSError):  # no passwd entry (some containers)
+            user = f"uid {os.getuid()}"
+        who = {"user": user, "host": socket.gethostname(), **detail}
         con.execute(
             "INSERT INTO audit_log VALUES (?, ?, ?)",
-            [now(), action, json.dumps(detail, ensure_ascii=False, default=str)],
+            [now(), action, json.dumps(who, ensure_ascii=False, default=str)],
         )
 
 
