@@ -42,6 +42,8 @@ CSV_COLUMNS = [
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _LONG_DIGITS = re.compile(r"^\d{12,}$")
+
+
 def mask_text(text: str) -> str:
     """Mask every resident ID in free text: 110105********002X (see semantic.mask_id_text)."""
     from collide.semantic import mask_id_text
@@ -156,6 +158,7 @@ def export_run(
     evidence_dir.mkdir()
     ev = _evidence_by_clue(con, run_id)
     snapshots = {ds: info.get("snapshot_id") for ds, info in summary["datasets"].items()}
+    labels = {mid: sheet_labels(project, mid) for mid in {r["model_id"] for r in rows}}
     for r in rows:
         if r["lifecycle"] == GONE:
             continue
@@ -165,7 +168,7 @@ def export_run(
             ev.get(r["clue_id"], []),
             snapshots,
             mask,
-            sheet_labels(project, r["model_id"]),
+            labels[r["model_id"]],
         )
     (tmp / "manifest.json").write_text(
         json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8"
