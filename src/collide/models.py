@@ -304,7 +304,6 @@ class ModelOutput:
     model_id: str
     version: str
     rows: list[dict[str, Any]]
-    columns: list[str]
     evidence: dict[str, list[EvidenceRow]] = field(default_factory=dict)  # subject → rows
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
@@ -502,7 +501,6 @@ def execute_model(
         model_id=model.id,
         version=model.version,
         rows=out_rows,
-        columns=[c for c in hits.column_names if c != SCORE_COL],
         evidence=evidence,
         notes=notes,
         seconds=time.perf_counter() - t0,
