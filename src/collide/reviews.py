@@ -12,18 +12,6 @@ from collide.errors import CollideError, Problem, Problems
 from collide.store import now
 
 
-class _Rows:
-    """The reviewer's table as dicts, whichever format it came back in."""
-
-    def __init__(self, header: list[str], records: list[list[Any]]):
-        self.fieldnames = header
-        self.records = records
-
-    def __iter__(self):
-        for rec in self.records:
-            yield {h: ("" if v is None else str(v)) for h, v in zip(self.fieldnames, rec)}
-
-
 def _read_table(path: Path) -> tuple[list[str], list[list[Any]]]:
     """Header and rows of the returned hit list: CSV (UTF-8 or GBK, as Excel/WPS save it) or the
     .xlsx export filled in directly."""
@@ -75,9 +63,9 @@ def import_reviews(project: Any, con: Any, path: Path) -> dict[str, int]:
     if not path.exists():
         raise CollideError(Problem(str(path), None, "file not found", "Check the path"))
     header, records = _read_table(path)
-    reader = _Rows(header, records)
+    reader = [{h: ("" if v is None else str(v)) for h, v in zip(header, rec)} for rec in records]
     need = {"线索编号", "审查结论", "审查意见"}
-    missing = need - set(reader.fieldnames or [])
+    missing = need - set(header)
     if missing:
         raise CollideError(
             Problem(
