@@ -116,7 +116,7 @@ class SourceSpec(Strict):
     dsn_env: str | None = None
     table: str | None = None
     query: str | None = None
-    batch_rows: int = Field(100_000, ge=1000)
+    batch_rows: int = Field(250_000, ge=1000)
 
     @model_validator(mode="after")
     def _by_type(self) -> SourceSpec:

@@ -18,7 +18,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +45,7 @@ _PARQUET_OPTIONS: dict[str, Any] = {
     "compression": "zstd",
     "use_dictionary": ["_source_file", "_source_sheet", "_snapshot_id"],
 }
+_SINK_OPTIONS: dict[str, Any] = {"compression": "zstd", "maintain_order": True}
 REJECT_COLUMNS = ["_source_file", "_source_sheet", "_source_row", "_reason", "_raw"]
 
 
@@ -173,6 +174,16 @@ def _kind(expr: pl.Expr, numbers: bool = False) -> pl.Expr:
     return expr.str.strip_chars(" ,;")
 
 
+@dataclass
+class _Column:
+    """How one mapped column is normalised (see `_apply`)."""
+
+    src: str | None  # the raw column, None when it must be computed row by row with others
+    struct: pl.Expr  # the full parse, one struct
+    fields: list[pl.Expr]  # the output columns, read out of that struct
+    fast: tuple[pl.Expr, pl.Expr] | None  # (condition, cheaper struct) for canonical cells
+
+
 class _Writer:
     """Writes the parts of one snapshot (one part per table) and keeps the accounts."""
 
@@ -243,42 +254,65 @@ class _Writer:
     def _write(
         self, table: RawTable, mapping: Mapping | None, batches: Any, paths: tuple[Path, Path]
     ) -> _Stats:
+        import polars as pl
         import pyarrow.parquet as pq
+        from polars.io.plugins import register_io_source
 
         stats = _Stats()
-        data_w = pq.ParquetWriter(paths[0], self.data_arrow, **_PARQUET_OPTIONS)
+        failure: list[BaseException] = []
         rej_w = pq.ParquetWriter(paths[1], self.rej_arrow, **_PARQUET_OPTIONS)
-        # A small pipeline: while batch k is written (pyarrow) and batch k+2 is read, batch k+1
-        # is normalised in a worker thread. polars and pyarrow release the GIL, so on 2 cores
-        # reading, normalising and writing overlap instead of taking turns. Batches are written
-        # in order, and at most `_IN_FLIGHT` are held at once, so memory stays bounded.
-        pending: deque[Future] = deque()
 
-        def emit(done: Future) -> None:
-            part, ok, rej = done.result()
-            if ok is not None:
-                data_w.write_table(ok)
-            if rej is not None:
-                rej_w.write_table(rej)
-            stats.merge(part)
-            self.progress(f"loaded {table.file}", stats.rows_read, None)
+        def loaded(*_: Any) -> Iterator[pl.DataFrame]:
+            """The loaded rows, batch by batch in file order, for polars' Parquet sink; the
+            rejected ones are written here, and the accounts kept.
 
-        try:
-            if mapping is not None:
+            A small pipeline: while batch k is written (by polars, on its own threads) and
+            batch k+2 is read, batch k+1 is normalised in a worker thread. polars releases the
+            GIL, so on 2 cores reading, normalising and writing overlap instead of taking
+            turns. At most `_IN_FLIGHT` batches are held at once, so memory stays bounded."""
+            pending: deque[Future] = deque()
+
+            def emit(done: Future) -> pl.DataFrame | None:
+                part, ok, rej = done.result()
+                if rej is not None:
+                    rej_w.write_table(rej)
+                stats.merge(part)
+                self.progress(f"loaded {table.file}", stats.rows_read, None)
+                return ok
+
+            try:
+                if mapping is None:
+                    return
                 plan = self._plan(table, mapping)
                 with ThreadPoolExecutor(max_workers=_WORKERS) as pool:
                     try:
                         for raw in batches:
                             pending.append(pool.submit(self._batch, raw, table, plan))
                             while len(pending) >= _IN_FLIGHT or (pending and pending[0].done()):
-                                emit(pending.popleft())
+                                if (ok := emit(pending.popleft())) is not None:
+                                    yield ok
                         while pending:
-                            emit(pending.popleft())
+                            if (ok := emit(pending.popleft())) is not None:
+                                yield ok
                     finally:
                         for f in pending:
                             f.cancel()
+            except BaseException as exc:  # (polars re-raises it; kept to be sure of the type)
+                failure.append(exc)
+                raise
+
+        try:
+            # polars' Parquet writer encodes columns in parallel: about twice as fast as
+            # pyarrow's ParquetWriter on these tables, and it appends batch by batch when fed
+            # from a source like this one.
+            source = register_io_source(io_source=loaded, schema=pl.Schema(self.dtypes))
+            try:
+                source.sink_parquet(paths[0], **_SINK_OPTIONS)
+            except Exception:
+                if failure:
+                    raise failure[0] from None
+                raise
         finally:
-            data_w.close()
             rej_w.close()
         return stats
 
@@ -294,7 +328,7 @@ class _Writer:
         issues: list[pl.Expr] = []
         fatals: list[pl.Expr] = []
         extras: list[pl.Expr] = []
-        per_col: list[tuple[str | None, list[pl.Expr]]] = []
+        per_col: list[_Column] = []
         for name, col in spec.columns.items():
             j = mapping.index[name]
             dtype = self.dtypes[name]
@@ -336,7 +370,10 @@ class _Writer:
             ]
             # Excel number flags live in other columns: such a column is computed row by row
             src = None if j in table.numeric_flags else f"__c{j}"
-            per_col.append((src, se.struct.alias(sname), group))
+            fast = None
+            if src is not None and se.fast is not None:
+                fast = (se.fast[0].fill_null(False), se.fast[1].alias(sname))
+            per_col.append(_Column(src, se.struct.alias(sname), group, fast))
         failed = {
             name: pl.col(name).is_null() | pl.col(f"__fat_{name}")
             for name in spec.columns
@@ -352,7 +389,7 @@ class _Writer:
             "values": values + extras + issues + fatals,
             "failed": failed,
             "per_col": per_col,
-            "memo": {src: _Memo() for src, _, _ in per_col if src is not None},
+            "memo": {c.src: _Memo() for c in per_col if c.src is not None},
             "reasons": reasons,
             "names": list(spec.columns),
         }
@@ -454,7 +491,7 @@ class _Writer:
                 pl.lit(self.snapshot_id, pl.Utf8).alias("_snapshot_id"),
                 pl.col("_issues").cast(pl.Utf8),
             )
-            ok_table = out.to_arrow(compat_level=pl.CompatLevel.oldest()).cast(self.data_arrow)
+            ok_table = out
         if rej.height:
             names = table.header.names
             raw_json = pl.struct(
@@ -506,36 +543,62 @@ class _Writer:
 
     def finish(self) -> None:
         """Join the parts into data.parquet and rejects.parquet."""
-        for i, name in enumerate(("data.parquet", "rejects.parquet")):
-            target = self.folder / name
-            parts = [p[i] for p in self.parts]
-            schema = self.data_arrow if i == 0 else self.rej_arrow
-            _concat_parquet(parts, target, schema)
+        import polars as pl
+
+        data = [p[0] for p in self.parts]
+        if len(data) == 1:
+            os.replace(data[0], self.folder / "data.parquet")
+        else:
+            pl.scan_parquet(data).sink_parquet(self.folder / "data.parquet", **_SINK_OPTIONS)
+            for part in data:
+                part.unlink()
+        _concat_parquet([p[1] for p in self.parts], self.folder / "rejects.parquet", self.rej_arrow)
 
 
 class _Memo:
-    """The normalised form of raw values already seen in one column of one table (at most
-    `_MEMO_CAP` of them), so a value repeated across batches is normalised once per file."""
+    """The normalised form of the raw values seen in one column of one table, so a value
+    repeated within a batch or across batches is normalised once per file.
+
+    Values are numbered in order of first appearance by a polars categorical cast (one hash
+    lookup per cell, in Rust, with a category list of its own), and the normalised rows are
+    kept in that order: a batch takes its rows with one gather by those numbers, no join.
+    A column whose values hardly repeat (IDs, amounts) is cheaper row by row: a batch with
+    more new values than half its rows is done row by row, and once the memo holds
+    `_MEMO_CAP` values it stops growing and the column goes row by row from then on.
+    """
 
     def __init__(self) -> None:
-        self.frame: pl.DataFrame | None = None
-        self.lock = threading.Lock()
-
-    def lookup(self, uniq: pl.DataFrame, src: str, struct: pl.Expr, exprs: list) -> pl.DataFrame:
-        """Normalised rows for every raw value in `uniq` (and maybe others): the known ones from
-        the memo, the new ones computed now and remembered while the memo has room."""
         import polars as pl
 
-        known = self.frame
-        new = uniq if known is None else uniq.join(known, on=src, how="anti", nulls_equal=True)
-        if new.height == 0 and known is not None:
-            return known
-        fresh = new.with_columns(struct).select(pl.col(src), *exprs)
-        table = fresh if known is None else pl.concat([known, fresh])
+        self.dtype = pl.Categorical(pl.Categories.random())
+        # the category list lives as long as a Series of its type does
+        self._alive = pl.Series([], dtype=self.dtype)
+        self.frame: pl.DataFrame | None = None  # normalised rows, row k = category k
+        self.full = False
+        self.lock = threading.Lock()
+
+    def rows(self, raw: pl.DataFrame, src: str, struct: pl.Expr, exprs: list) -> Any:
+        """The normalised rows for the cells of `raw[src]`, in row order (None: go row by row)."""
+        import polars as pl
+
+        if self.full:
+            return None
         with self.lock:
-            if self.frame is known and table.height <= _MEMO_CAP:
-                self.frame = table
-        return table
+            # cast and extend under one lock: category k is always row k of the frame
+            codes = raw.get_column(src).cast(self.dtype).to_physical()
+            seen = 0 if self.frame is None else self.frame.height
+            top = codes.max()
+            if top is not None and top >= seen:
+                if top >= _MEMO_CAP:
+                    self.full = True
+                    return None
+                values = self.dtype.categories.to_series().slice(seen)
+                fresh = values.rename(src).to_frame().select(struct).select(exprs)
+                self.frame = fresh if self.frame is None else pl.concat([self.frame, fresh])
+            frame = self.frame
+        if frame is None:  # every cell null so far
+            return None
+        return frame.select(pl.all().gather(codes))
 
 
 def _joined(parts: list[pl.Expr]) -> pl.Expr:
@@ -562,22 +625,38 @@ def _apply(raw: pl.DataFrame, plan: dict[str, Any]) -> pl.DataFrame:
     structs: list[pl.Expr] = []  # evaluated on every row of the batch
     fields: list[pl.Expr] = list(plan["values"])  # read out of those structs
     temp: list[str] = []
-    df = raw
-    for src, struct, exprs in plan["per_col"]:
-        if src is not None:
-            uniq = raw.select(pl.col(src).unique())
-            if uniq.height * 2 <= raw.height:
-                normalised = plan["memo"][src].lookup(uniq, src, struct, exprs)
-                df = df.join(
-                    normalised, on=src, how="left", nulls_equal=True, maintain_order="left"
-                )
+    computed: list[pl.Series] = []
+    for col in plan["per_col"]:
+        if col.src is not None:
+            rows = plan["memo"][col.src].rows(raw, col.src, col.struct, col.fields)
+            if rows is None and col.fast is not None:
+                rows = _fast_rows(raw, col)
+            if rows is not None:
+                computed.extend(rows.get_columns())
                 continue
-        structs.append(struct)
-        fields.extend(exprs)
-        temp.append(struct.meta.output_name())
+        structs.append(col.struct)
+        fields.extend(col.fields)
+        temp.append(col.struct.meta.output_name())
+    df = raw.with_columns(computed) if computed else raw
     if structs:
         df = df.with_columns(structs)
     return df.with_columns(fields).drop(temp)
+
+
+def _fast_rows(raw: pl.DataFrame, col: _Column) -> pl.DataFrame:
+    """A column's output by its fast path where that applies, by the full parse elsewhere: the
+    full parse runs on the other rows only, and their results are put in place by index."""
+    import polars as pl
+
+    assert col.fast is not None
+    cond, fast = col.fast
+    ok = raw.select(cond).to_series()
+    out = raw.select(fast).select(col.fields)
+    if ok.all():
+        return out
+    slow = raw.filter(~ok).select(col.struct).select(col.fields)
+    where = (~ok).arg_true()
+    return pl.DataFrame([s.scatter(where, slow.get_column(s.name)) for s in out.get_columns()])
 
 
 def _concat_parquet(parts: list[Path], target: Path, schema: Any) -> None:
