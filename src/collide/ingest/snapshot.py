@@ -467,31 +467,34 @@ class _Writer:
         df = df.with_columns(
             _joined(reason_parts).alias("__reason"), _joined(issue_parts).alias("_issues")
         )
+        lit_file = pl.lit(table.file, pl.Utf8)
+        lit_sheet = pl.lit(table.sheet, pl.Utf8)
+        issue_cols = [f"__iss_{n}" for n in plan["names"]]
+        # the loaded rows' columns first, then the filter: it copies fewer columns
+        ok = df.select(
+            *(
+                pl.col(c).cast(t) if c in df.columns else pl.lit(None, t).alias(c)
+                for c, t in self.dtypes.items()
+                if not c.startswith("_")
+            ),
+            lit_file.alias("_source_file"),
+            lit_sheet.alias("_source_sheet"),
+            pl.col("__row").cast(pl.Int64).alias("_source_row"),
+            pl.lit(self.snapshot_id, pl.Utf8).alias("_snapshot_id"),
+            pl.col("_issues").cast(pl.Utf8),
+            *issue_cols,
+        )
         if reason_parts:
-            rejected = pl.col("__reason").is_not_null()
-            ok = df.filter(~rejected)
+            rejected = df.get_column("__reason").is_not_null()
+            ok = ok.filter(~rejected)
             rej = df.filter(rejected)
         else:  # nothing to reject: no filtering (it copies every column)
-            ok, rej = df, df.clear()
+            rej = df.clear()
         stats.rows_loaded += ok.height
         stats.rows_rejected += rej.height
         self._count(ok, rej, plan, stats)
-        lit_file = pl.lit(table.file, pl.Utf8)
-        lit_sheet = pl.lit(table.sheet, pl.Utf8)
         if ok.height:
-            out = ok.select(
-                *(
-                    pl.col(c).cast(t) if c in ok.columns else pl.lit(None, t).alias(c)
-                    for c, t in self.dtypes.items()
-                    if not c.startswith("_")
-                ),
-                lit_file.alias("_source_file"),
-                lit_sheet.alias("_source_sheet"),
-                pl.col("__row").cast(pl.Int64).alias("_source_row"),
-                pl.lit(self.snapshot_id, pl.Utf8).alias("_snapshot_id"),
-                pl.col("_issues").cast(pl.Utf8),
-            )
-            ok_table = out
+            ok_table = ok.drop(issue_cols)
         if rej.height:
             names = table.header.names
             raw_json = pl.struct(
@@ -562,9 +565,8 @@ class _Memo:
     Values are numbered in order of first appearance by a polars categorical cast (one hash
     lookup per cell, in Rust, with a category list of its own), and the normalised rows are
     kept in that order: a batch takes its rows with one gather by those numbers, no join.
-    A column whose values hardly repeat (IDs, amounts) is cheaper row by row: a batch with
-    more new values than half its rows is done row by row, and once the memo holds
-    `_MEMO_CAP` values it stops growing and the column goes row by row from then on.
+    A column whose values hardly repeat (IDs, amounts) is cheaper row by row: once its memo
+    would hold more than `_MEMO_CAP` values, the column goes row by row from then on.
     """
 
     def __init__(self) -> None:
@@ -607,6 +609,8 @@ def _joined(parts: list[pl.Expr]) -> pl.Expr:
 
     if not parts:
         return pl.lit(None, pl.Utf8)
+    if len(parts) == 1:  # (every part is null or non-empty text)
+        return parts[0]
     text = pl.concat_str(parts, separator="; ", ignore_nulls=True)
     return pl.when(text.str.len_bytes() > 0).then(text)
 
