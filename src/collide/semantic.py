@@ -189,18 +189,18 @@ def _id_check_int(body: pl.Expr) -> pl.Expr:
     )
 
 
+@functools.cache
+def _calendar(low: int, high: int) -> pl.Series:
+    """Every real date from `low` to `high` (yyyymmdd integers) as yyyymmdd integers."""
+    as_date = [_dt.date(v // 10_000, v // 100 % 100, v % 100) for v in (low, high)]
+    days = pl.date_range(*as_date, eager=True)
+    return days.dt.strftime("%Y%m%d").cast(pl.Int64)
+
+
 def _real_yyyymmdd(ymd: pl.Expr, low: int, high: int) -> pl.Expr:
-    """An 8-digit integer yyyymmdd is a real calendar date within [low, high] (as yyyymmdd)."""
-    y, m, d = ymd // 10_000, ymd // 100 % 100, ymd % 100
-    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
-    days = (
-        pl.when(m == 2)
-        .then(pl.when(leap).then(29).otherwise(28))
-        .when(m.is_in([4, 6, 9, 11]))
-        .then(30)
-        .otherwise(31)
-    )
-    return ymd.is_between(low, high) & m.is_between(1, 12) & d.is_between(1, days)
+    """An 8-digit integer yyyymmdd is a real calendar date within [low, high] (as yyyymmdd):
+    one hash lookup among those dates (a few tens of thousands)."""
+    return ymd.is_in(_calendar(low, high).implode())
 
 
 _TODAY = _dt.date.today()

@@ -204,9 +204,6 @@ class _Writer:
         self.progress = progress
         self.schema = conn.spec.schema()
         self.dtypes = {c: polars_dtype(t) for c, t in self.schema.items()}
-        self.data_arrow = (
-            pl.DataFrame(schema=self.dtypes).to_arrow(compat_level=pl.CompatLevel.oldest()).schema
-        )
         self.rej_dtypes = {
             "_source_file": pl.Utf8(),
             "_source_sheet": pl.Utf8(),
@@ -618,11 +615,11 @@ def _joined(parts: list[pl.Expr]) -> pl.Expr:
 def _apply(raw: pl.DataFrame, plan: dict[str, Any]) -> pl.DataFrame:
     """Run the semantic expressions, once per distinct raw value where values repeat.
 
-    Agency columns repeat a lot (dates, amounts, organisation names), and normalising is the
-    expensive part of ingest; a join back on the raw text costs far less. Values already
-    normalised in an earlier batch of the same table are taken from its memo. A column that is
-    mostly distinct within the batch (IDs) is normalised row by row: there a join costs more
-    than it saves.
+    Agency columns repeat a lot (dates, names, organisation names), and normalising is the
+    expensive part of ingest: each column's memo (`_Memo`) normalises a value the first time
+    the table shows it and hands the same rows out again by number. A column whose values
+    hardly repeat (IDs, amounts) goes row by row: through its type's fast path where the cell
+    is already canonical (`_fast_rows`), else through the full parse.
     """
     import polars as pl
 
