@@ -76,9 +76,13 @@ def generate(path: Path, rows: int, noisy: bool = False) -> None:
     )
     cents = (i * 7717) % 10_000_000
     plain = (cents // 100).cast(pl.Utf8) + "." + (cents % 100).cast(pl.Utf8).str.zfill(2)
-    thousands = (cents // 100_000).cast(pl.Utf8) + "," + ((cents // 100) % 1000).cast(
-        pl.Utf8
-    ).str.zfill(3) + "." + (cents % 100).cast(pl.Utf8).str.zfill(2)
+    thousands = (
+        (cents // 100_000).cast(pl.Utf8)
+        + ","
+        + ((cents // 100) % 1000).cast(pl.Utf8).str.zfill(3)
+        + "."
+        + (cents % 100).cast(pl.Utf8).str.zfill(2)
+    )
     money = (
         pl.when((i % 4 == 0) & (cents >= 100_000))
         .then(thousands)

@@ -1,4 +1,4 @@
--- 施工许可 × 工资保证金台账：取得施工许可后 20 个工作日内（周末顺延，法定节假日未计）
+-- 施工许可 × 工资保证金台账：取得施工许可后 20 个工作日内（周末、法定节假日顺延，调休上班日计入）
 -- 既未存储现金保证金、也未提交银行保函/工程担保保函的项目（含逾期才存储的）。
 -- 数据截止日：参数 as_of；为空时取两份台账中最晚的业务日期。
 WITH as_of AS (
@@ -20,9 +20,7 @@ permits AS (
     GROUP BY project_code
 ),
 due AS (
-    SELECT *,
-           issued_on + CAST(CASE dayofweek(issued_on) WHEN 6 THEN 27 WHEN 0 THEN 26 ELSE 28 END AS INTEGER)
-               AS deadline
+    SELECT *, add_workdays(issued_on, 20) AS deadline  -- 第 20 个工作日
     FROM permits
 ),
 deposits AS (

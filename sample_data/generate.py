@@ -134,11 +134,6 @@ def add_months(d: dt.date, n: int) -> dt.date:
     return dt.date(y, m, min(d.day, last))
 
 
-def deposit_deadline(issued: dt.date) -> dt.date:
-    """20 working days after issue (weekends skipped; statutory holidays not modelled)."""
-    return add_days(issued, {5: 27, 6: 26}.get(issued.weekday(), 28))
-
-
 # --------------------------------------------------------------------------- the world
 
 
@@ -385,8 +380,9 @@ def gen_water(w: World, n_bills: int) -> pl.DataFrame:
         dt.date(2017, 10, 1),
     )
     bills(no, [55.0] * 16 + [0.0] * 8, NONRES)
-    w.gt(streak, no, wname.replace("（", "(").replace("）", ")"), "hit",
-         "非居民户号连续8个月零用水")
+    w.gt(
+        streak, no, wname.replace("（", "(").replace("）", ")"), "hit", "非居民户号连续8个月零用水"
+    )
     w.gt(
         model, u_, name, "hit", "水务户名为“有限责任公司(临川店)”变体、地址全角数字；近8个月零用水"
     )
@@ -728,14 +724,21 @@ def gen_wages(w: World, scale: float) -> None:
     pj = project(dt.date(2024, 3, 4), 2600)
     w.gt(model, pj["code"], pj["name"], "hit", "取得施工许可后始终未存储工资保证金或提交保函")
     pj = project(dt.date(2024, 6, 3), 1800)
-    deposit(pj, "现金存储", dt.date(2024, 7, 2))
-    w.gt(model, pj["code"], pj["name"], "hit", "2024-07-01为第20个工作日，7月2日才存储，逾期1天")
+    deposit(pj, "现金存储", dt.date(2024, 7, 3))
+    w.gt(model, pj["code"], pj["name"], "hit",
+         "6月10日端午节放假，2024-07-02为第20个工作日，7月3日才存储，逾期1天")  # fmt: skip
     pj = project(dt.date(2023, 11, 18), 5200)  # a Saturday
     deposit(pj, "银行保函", dt.date(2024, 5, 6), start=dt.date(2024, 5, 6), end=dt.date(2026, 5, 5))
     w.gt(model, pj["code"], pj["name"], "hit", "保函半年后才提交")
     pj = project(dt.date(2024, 6, 3), 900)
-    deposit(pj, "现金存储", dt.date(2024, 7, 1))
-    w.gt(model, pj["code"], pj["name"], "no-hit", "恰在第20个工作日（2024-07-01）存储")
+    deposit(pj, "现金存储", dt.date(2024, 7, 2))
+    w.gt(
+        model,
+        pj["code"],
+        pj["name"],
+        "no-hit",
+        "恰在第20个工作日（2024-07-02，端午节顺延一天）存储",
+    )
     pj = project(dt.date(2024, 5, 6), 3000)
     ontime(pj, "银行保函", 8, end=dt.date(2026, 5, 5))
     w.gt(model, pj["code"], pj["name"], "no-hit", "以银行保函按时替代现金存储")

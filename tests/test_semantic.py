@@ -693,6 +693,8 @@ def test_ingest_mixes_fast_and_full_rows_in_place() -> None:
         assert e.fast is not None and e.struct is not None
         s = pl.col("s").struct.field
         fields = [s("value").alias("v"), s("issue").alias("i"), s("fatal").alias("f")]
-        col = _Column("raw", e.struct.alias("s"), fields, (e.fast[0].fill_null(False), e.fast[1].alias("s")))
+        col = _Column(
+            "raw", e.struct.alias("s"), fields, (e.fast[0].fill_null(False), e.fast[1].alias("s"))
+        )
         df = pl.DataFrame({"raw": cells * 3}, schema={"raw": pl.Utf8})
         assert _fast_rows(df, col).equals(df.select(e.struct.alias("s")).select(fields))

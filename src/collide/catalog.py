@@ -125,6 +125,18 @@ def load_config(root: Path) -> ProjectConfig:
         return ProjectConfig()
     problems = Problems()
     cfg = _validate(ProjectConfig, doc, CONFIG_FILE, problems)
+    if cfg is not None:
+        from collide.workdays import parse_entries
+
+        for year, notice in cfg.holidays.items():
+            for key in ("off", "work"):
+                for message in parse_entries(getattr(notice, key), year)[1]:
+                    problems.add(
+                        CONFIG_FILE,
+                        doc.line_of(("holidays", year, key)),
+                        f"holidays {year} {key}: {message}",
+                        "Write each day as YYYY-MM-DD or a range YYYY-MM-DD..YYYY-MM-DD",
+                    )
     problems.raise_if_any()
     return cfg
 

@@ -28,7 +28,7 @@ def _literal(text: str) -> str:
 class Sandbox:
     """A DuckDB connection that sees only the given inputs and the engine's functions."""
 
-    def __init__(self, inputs: dict[str, Any], *, threads: int | None = None):
+    def __init__(self, inputs: dict[str, Any], *, threads: int | None = None, workdays: Any = None):
         import duckdb
         import pyarrow as pa
 
@@ -54,6 +54,9 @@ class Sandbox:
         from collide.functions import register_functions
 
         register_functions(self.con)
+        from collide.workdays import builtin, register_workdays
+
+        register_workdays(self.con, workdays or builtin())
         if dirs:
             listed = ", ".join(_literal(d) for d in sorted(dirs))
             self.con.execute(f"SET allowed_directories=[{listed}]")

@@ -415,6 +415,7 @@ def execute_model(
     *,
     max_evidence_rows: int = 200,
     threads: int | None = None,
+    workdays: Any = None,
 ) -> ModelOutput:
     """Run one model on its inputs (parquet paths or Arrow tables) → output rows + evidence."""
     from collide.engine import Sandbox, duckdb_problem, params_for
@@ -422,7 +423,7 @@ def execute_model(
     t0 = time.perf_counter()
     spec = model.spec
     notes: list[str] = []
-    with Sandbox({ds: inputs[ds] for ds in spec.inputs}, threads=threads) as box:
+    with Sandbox({ds: inputs[ds] for ds in spec.inputs}, threads=threads, workdays=workdays) as box:
         if model.kind == "sql":
             shape, problems = check_sql(
                 model.sql, spec.inputs, model.body_display, list(spec.params)

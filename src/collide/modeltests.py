@@ -58,7 +58,14 @@ def run_model_tests(project: Any, models: list) -> list[TestOutcome]:
                     for ds in model.spec.inputs
                 }
                 params = resolve_params(model, test.params, where=model.display)
-                out = execute_model(model, inputs, params, max_evidence_rows=5, threads=1)
+                out = execute_model(
+                    model,
+                    inputs,
+                    params,
+                    max_evidence_rows=5,
+                    threads=1,
+                    workdays=project.catalog.config.workdays(),
+                )
             except CollideError as exc:
                 outcomes.append(
                     TestOutcome(model.id, test.name, False, str(exc), line, model.display)

@@ -522,6 +522,7 @@ class Run:
                 inputs,
                 self.model_params[mid],
                 max_evidence_rows=self.project.config.export.max_evidence_rows,
+                workdays=self.project.config.workdays(),
             )
         except Exception as exc:
             self._fail(st, exc)

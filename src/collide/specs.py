@@ -94,6 +94,15 @@ class ScheduleConfig(Strict):
     deployment: str = "collide-nightly"
 
 
+class HolidayYear(Strict):
+    """One year's State Council holiday notice: days off and weekend days worked (调休上班),
+    each a date or a range `2027-02-06..2027-02-12`."""
+
+    off: list[Any] = Field(default_factory=list)
+    work: list[Any] = Field(default_factory=list)
+    source: str = ""  # e.g. the notice's number
+
+
 class ProjectConfig(Strict):
     name: str = "collide project"
     timezone: str = "Asia/Shanghai"
@@ -101,6 +110,18 @@ class ProjectConfig(Strict):
     export: ExportConfig = ExportConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     params: dict[str, Any] = Field(default_factory=dict)
+    # years added to (or replacing) the built-in holiday calendar (collide.workdays)
+    holidays: dict[int, HolidayYear] = Field(default_factory=dict)
+
+    def workdays(self) -> Any:
+        """The working-day calendar: built-in years plus `holidays:` (validated at load)."""
+        from collide.workdays import Year, calendar, parse_entries
+
+        extra = {
+            y: Year(frozenset(parse_entries(h.off, y)[0]), frozenset(parse_entries(h.work, y)[0]))
+            for y, h in self.holidays.items()
+        }
+        return calendar(extra)
 
 
 # --------------------------------------------------------------------------- connectors

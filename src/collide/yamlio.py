@@ -85,6 +85,16 @@ def load_yaml(path: Path, display: str | None = None) -> LocatedYaml:
         raise CollideError(
             Problem(shown, line, f'duplicate key "{key}"', "Keep one of the two entries")
         ) from None
+    except ValueError as exc:  # a date-shaped scalar that is not a date (2027-02-30)
+        line, bad = _bad_date(text)
+        raise CollideError(
+            Problem(
+                shown,
+                line,
+                f'"{bad}" is not a date' if bad else f"YAML value error: {exc}",
+                "Write a real date as YYYY-MM-DD, or quote the text",
+            )
+        ) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -99,6 +109,21 @@ def load_yaml(path: Path, display: str | None = None) -> LocatedYaml:
         ) from None
     lines: dict[Loc, int] = {(): 1}
     return LocatedYaml(path=path, data=_plain(node, (), lines), lines=lines)
+
+
+def _bad_date(text: str) -> tuple[int | None, str | None]:
+    """The line and text of the first unquoted YYYY-MM-DD that is not a real date."""
+    import datetime as dt
+    import re
+
+    for n, line in enumerate(text.splitlines(), 1):
+        code = line.split("#", 1)[0]
+        for m in re.finditer(r"(?<![\w'\"-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w'\"])", code):
+            try:
+                dt.date(*(int(g) for g in m.groups()))
+            except ValueError:
+                return n, m.group(0)
+    return None, None
 
 
 def _dup_key(exc: Exception) -> str:

@@ -621,7 +621,6 @@ def _apply(raw: pl.DataFrame, plan: dict[str, Any]) -> pl.DataFrame:
     hardly repeat (IDs, amounts) goes row by row: through its type's fast path where the cell
     is already canonical (`_fast_rows`), else through the full parse.
     """
-    import polars as pl
 
     structs: list[pl.Expr] = []  # evaluated on every row of the batch
     fields: list[pl.Expr] = list(plan["values"])  # read out of those structs
