@@ -103,3 +103,67 @@ def test_holidays_in_collide_yaml(tmp_path: Path) -> None:
     text = str(err.value)
     assert f'collide.yaml:{lines + 3}: holidays 2027 off: "春节" is not a date' in text
     assert f'collide.yaml:{lines + 3}: holidays 2027 off: "2026-10-01" is not within 2027' in text
+
+
+def test_a_year_without_calendar_is_reported() -> None:
+    with Sandbox({}) as box:
+        box.con.execute("SELECT add_workdays(DATE '2024-06-03', 20)").fetchall()
+        assert box.uncovered_years == set()
+        box.con.execute(
+            "SELECT add_workdays(d, 20) FROM (VALUES (DATE '2026-12-20'), (NULL)) t(d)"
+        ).fetchall()
+        assert box.uncovered_years == {2027}
+        box.con.execute("SELECT add_workdays(DATE '2019-12-31', -3)").fetchall()
+        assert box.uncovered_years == {2019, 2027}
+
+
+PERMITS = {
+    "connectors/permits.yaml": """
+        id: permits
+        title: 施工许可
+        source: {type: csv, path: data/permits.csv}
+        columns:
+          project_code: {from: 项目编号, type: string, required: true}
+          issued_on: {from: 发证日期, type: date, required: true}
+        keys: [project_code]
+    """,
+    "data/permits.csv": """
+        项目编号,发证日期
+        P1,2024-06-03
+        P2,2026-12-21
+    """,
+    "models/due.yaml": """
+        id: due
+        title: 到期
+        domain: 测试
+        description: 发证后第 20 个工作日。
+        legal_basis: 测试
+        severity: low
+        inputs: [permits]
+        subject: {type: project, id: project_code, name: project_code}
+        score: "1"
+        reason: "{project_code}应于{deadline}前存储"
+    """,
+    "models/due.sql": """
+        SELECT project_code, add_workdays(issued_on, 20) AS deadline FROM permits
+    """,
+}
+
+
+def test_a_clue_whose_deadline_runs_into_an_uncovered_year_says_so(tmp_path: Path, cli) -> None:
+    import csv
+
+    from conftest import write_project
+
+    root = write_project(tmp_path / "p", PERMITS)
+    code, out, err = cli("--project", str(root), "run", "--no-validate")
+    assert code == 0, out + err
+    run_dir = sorted(p for p in (root / "runs").iterdir() if not p.name.startswith("."))[-1]
+    text = (run_dir / "clues.csv").read_bytes().decode("utf-8-sig")
+    rows = {r["对象证件号"]: r for r in csv.DictReader(text.splitlines())}
+    assert "2024-07-02" in rows["P1"]["线索说明"]
+    assert not rows["P1"]["数据质量提示"]
+    # 2027 has no calendar: its deadline counts weekends only, and the clue says so
+    assert "2027年的法定节假日未配置" in rows["P2"]["数据质量提示"]
+    report = (run_dir / "report.md").read_text(encoding="utf-8")
+    assert "add_workdays）涉及2027年，该年法定节假日未配置" in report

@@ -56,7 +56,9 @@ class Sandbox:
         register_functions(self.con)
         from collide.workdays import builtin, register_workdays
 
-        register_workdays(self.con, workdays or builtin())
+        # years an add_workdays() call spanned that the holiday calendar does not cover
+        self.uncovered_years: set[int] = set()
+        register_workdays(self.con, workdays or builtin(), self.uncovered_years)
         if dirs:
             listed = ", ".join(_literal(d) for d in sorted(dirs))
             self.con.execute(f"SET allowed_directories=[{listed}]")

@@ -307,6 +307,8 @@ class ModelOutput:
     evidence: dict[str, list[EvidenceRow]] = field(default_factory=dict)  # subject → rows
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    # years an add_workdays() call spanned without a holiday calendar (weekends only)
+    uncovered_years: list[int] = field(default_factory=list)
 
 
 def _scored_sql(model: Model) -> str:
@@ -472,10 +474,11 @@ def execute_model(
             )
         )
         if nulls:
-            notes.append(f"{nulls} output rows without a subject id were dropped")
+            # (notes appear in the run report a prosecutor reads: Chinese)
+            notes.append(f"{nulls} 行输出缺少对象编号，已舍弃")
         if dups - max(nulls - 1, 0) > 0 and total:
             notes.append(
-                f"{dups - max(nulls - 1, 0)} duplicate subject rows; the highest-scoring row kept"
+                f"{dups - max(nulls - 1, 0)} 行输出的对象编号重复，每个对象保留得分最高的一行"
             )
         hits = box.arrow(
             f'SELECT * FROM __raw_hits WHERE "{subj}" IS NOT NULL '
@@ -498,6 +501,13 @@ def execute_model(
             ):
                 evidence.setdefault(key, []).append(EvidenceRow(ev.dataset, row_json, row_hash))
         out_rows = hits.to_pylist()
+        uncovered = sorted(box.uncovered_years)
+        if uncovered:
+            years = "、".join(str(y) for y in uncovered)
+            notes.append(
+                f"工作日计算（add_workdays）涉及{years}年，该年法定节假日未配置，仅跳过周末；"
+                "请在 collide.yaml 的 holidays 中补充国务院办公厅节假日安排通知"
+            )
     return ModelOutput(
         model_id=model.id,
         version=model.version,
@@ -505,4 +515,5 @@ def execute_model(
         evidence=evidence,
         notes=notes,
         seconds=time.perf_counter() - t0,
+        uncovered_years=uncovered,
     )

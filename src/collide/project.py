@@ -535,7 +535,21 @@ class Run:
                 warnings.extend(f"{title}：{w}" for w in q.warnings_zh())
         st.clues = build_clues(model, out)
         for c in st.clues:
-            c.warnings = warnings
+            c.warnings = list(warnings)
+        if out.uncovered_years:
+            # the clues whose own dates fall in such a year (all of them if none shows a date)
+            years = set(out.uncovered_years)
+            dated = [
+                c
+                for c in st.clues
+                if any(isinstance(v, dt.date) and v.year in years for v in c.output.values())
+            ]
+            named = "、".join(str(y) for y in sorted(years))
+            for c in dated or st.clues:
+                c.warnings.append(
+                    f"工作日期限：{named}年的法定节假日未配置（collide.yaml 的 holidays），"
+                    "按仅跳过周末计算，期限可能偏早，请人工核对"
+                )
         st.hits, st.seconds, st.notes, st.status = len(st.clues), out.seconds, out.notes, "ok"
         return st
 

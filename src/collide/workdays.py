@@ -153,10 +153,15 @@ def calendar(extra: Mapping[int, Year] | None = None) -> Calendar:
     return Calendar(builtin_years() | dict(extra))
 
 
-def register_workdays(con: Any, cal: Calendar) -> None:
+def register_workdays(con: Any, cal: Calendar, uncovered: set[int] | None = None) -> None:
     """`add_workdays(d DATE, n INTEGER) → DATE` on a DuckDB connection: the n-th working day
-    after d (before it when n < 0; d itself when n = 0); NULL when d or n is NULL."""
+    after d (before it when n < 0; d itself when n = 0); NULL when d or n is NULL.
+
+    Years the calendar does not cover that a call spans (between d and the result) are added
+    to `uncovered`: their working days were counted without holidays."""
     import pyarrow as pa
+
+    known = np.array(sorted(cal.years), dtype="int64")
 
     def add_workdays(days, n):  # (no annotations: DuckDB evaluates them)
         days = days.combine_chunks() if isinstance(days, pa.ChunkedArray) else days
@@ -165,7 +170,14 @@ def register_workdays(con: Any, cal: Calendar) -> None:
         d = days.fill_null(0).to_numpy(zero_copy_only=False).astype("datetime64[D]")
         k = n.fill_null(0).to_numpy(zero_copy_only=False).astype("int64")
         out, ok = cal.add(d, k)
-        return pa.array(out, type=pa.date32(), mask=~(valid & ok))
+        ok &= valid
+        if uncovered is not None and ok.any():
+            first = np.minimum(d[ok], out[ok]).astype("datetime64[Y]").astype("int64") + 1970
+            last = np.maximum(d[ok], out[ok]).astype("datetime64[Y]").astype("int64") + 1970
+            for y in range(int(first.min()), int(last.max()) + 1):
+                if y not in known and ((first <= y) & (last >= y)).any():
+                    uncovered.add(y)
+        return pa.array(out, type=pa.date32(), mask=~ok)
 
     con.create_function(
         "add_workdays",
