@@ -39,7 +39,7 @@ def test_every_documented_function_is_registered(con: duckdb.DuckDBPyConnection)
         ).fetchall()
     }
     assert names <= registered
-    assert len(names) == len(FUNCTIONS) == 14
+    assert len(names) == len(FUNCTIONS) == 15
 
 
 def test_sandbox_is_locked_and_functions_still_work(con: duckdb.DuckDBPyConnection) -> None:
@@ -115,12 +115,13 @@ def test_normalisers(con: duckdb.DuckDBPyConnection) -> None:
 def test_null_in_null_out(
     con: duckdb.DuckDBPyConnection, name: str, signature: str, returns: str, description: str
 ) -> None:
-    arity = signature.count(",") + 1
-    args = ", ".join(["NULL::VARCHAR"] * arity)
+    types = [a.split()[-1] for a in signature.split("(", 1)[1].rstrip(")").split(",")]
+    sample = {"VARCHAR": "'王伟'", "DATE": "DATE '2024-06-03'", "INTEGER": "20"}
+    args = ", ".join(f"NULL::{t}" for t in types)
     assert scalar(con, f"{name}({args})") is None
-    if arity == 2:
-        assert scalar(con, f"{name}('王伟', NULL)") is None
-        assert scalar(con, f"{name}(NULL, '王伟')") is None
+    if len(types) == 2:
+        assert scalar(con, f"{name}({sample[types[0]]}, NULL::{types[1]})") is None
+        assert scalar(con, f"{name}(NULL::{types[0]}, {sample[types[1]]})") is None
     assert returns in {"DOUBLE", "VARCHAR", "BOOLEAN", "DATE"}
     assert description
 
@@ -145,3 +146,12 @@ def test_pairwise_over_a_table(con: duckdb.DuckDBPyConnection) -> None:
     got = [r[0] for r in con.sql("SELECT name_sim(a, b) FROM pairs").fetchall()]
     assert got[:5] == [0.5, 1.0, None, None, 1.0]
     assert got == got[:5] * 1000
+
+
+def test_han_only_names_are_left_as_they_are_by_the_normaliser() -> None:
+    """name_sim / name_jw skip normalising names of Han characters alone: that is only right
+    while `person_name_norm` leaves every such name unchanged."""
+    han = [chr(c) for c in range(0x4E00, 0x9FFF + 1)] + [chr(c) for c in range(0x3400, 0x4DBF + 1)]
+    names = ["".join(han[i : i + 3]) for i in range(0, len(han), 3)]
+    s = pl.Series(names, dtype=pl.Utf8)
+    assert semantic.person_name_norm(s).to_list() == names

@@ -53,12 +53,9 @@ class Sandbox:
                 self.con.execute(f"CREATE TABLE {_quote(name)} ({cols})")
         from collide.functions import register_functions
 
-        register_functions(self.con)
-        from collide.workdays import builtin, register_workdays
-
         # years an add_workdays() call spanned that the holiday calendar does not cover
         self.uncovered_years: set[int] = set()
-        register_workdays(self.con, workdays or builtin(), self.uncovered_years)
+        register_functions(self.con, workdays, self.uncovered_years)
         if dirs:
             listed = ", ".join(_literal(d) for d in sorted(dirs))
             self.con.execute(f"SET allowed_directories=[{listed}]")

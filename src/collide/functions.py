@@ -1,9 +1,20 @@
 """SQL functions for model SQL: character-level similarity and the semantic-type normalisers.
 
-DuckDB's own `jaro_winkler_similarity` / `levenshtein` count UTF-8 bytes, so on Chinese names
-(3 bytes per character) they give wrong scores. These functions are Arrow UDFs: DuckDB hands over
+DuckDB 1.x's own `jaro_winkler_similarity` / `levenshtein` counted UTF-8 bytes, so on Chinese names
+(3 bytes per character) they gave wrong scores, and DuckDB's functions cannot normalise a name
+first (spaces, full-width forms, middle dots). These functions are Arrow UDFs: DuckDB hands over
 a whole vector at once, the normalisers run as the same polars expressions `semantic.py` uses at
 ingest, and similarity runs in rapidfuzz's C loop (`process.cpdist`) over the pairs.
+
+The similarity functions are what a fuzzy join spends its time in (tens of millions of candidate
+pairs, ~2,000 per call), so they avoid every per-call cost they can: a call to a polars
+normaliser costs about a millisecond whatever its size, so each distinct input is normalised once
+per connection and remembered (a name in a join block comes back in many vectors), and person
+names made of Han characters only, which the normaliser leaves as they are, skip it. They are
+registered as volatile (`side_effects=True`) only so that DuckDB evaluates each call once, where
+the SQL has it: otherwise its optimiser copies the expression behind an output column into every
+filter and join condition that reads the column, and `WHERE s >= 0.65 OR (s >= 0.5 AND …)` over
+`name_sim(…) AS s` scored each pair up to five times. They are pure all the same.
 
 Register them before the model sandbox is locked (`enable_external_access=false`,
 `lock_configuration=true`); they keep working afterwards since they touch no files.
@@ -17,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
@@ -60,6 +72,9 @@ FUNCTIONS: list[tuple[str, str, str, str]] = [
      "True for an 18-character USCC with a correct GB 32100 check character."),
     ("mask_id", "mask_id(s VARCHAR)", "VARCHAR",
      "Resident ID masked for sharing: 110105********002X (15-digit: first 6, 5 stars, last 4)."),
+    ("add_workdays", "add_workdays(d DATE, n INTEGER)", "DATE",
+     ("The n-th working day after d (before it when n < 0): weekends and statutory holidays "
+      "skipped, weekend days worked in exchange (调休上班) counted; holidays: in collide.yaml.")),
 ]  # fmt: skip
 
 
@@ -72,27 +87,102 @@ def _unary(fn: Callable[[pl.Series], pl.Series]) -> Callable[[Any], pa.Array]:
     return udf
 
 
+def _plain_person_name(arr: pa.Array) -> pa.Array:
+    """True where `semantic.person_name_norm` returns the value unchanged, cheaply: it changes
+    only spaces (and zero-width characters), full-width forms and middle dots, so a name of Han
+    characters alone stays as it is. NULL stays NULL. (One regex call: with DuckDB's two
+    threads contending for the GIL, fewer pyarrow calls beat cheaper ones.)"""
+    return pc.match_substring_regex(arr, r"^\p{Han}+$")
+
+
+class _Normalised:
+    """`norm` per distinct value, remembered for the connection's lifetime.
+
+    Values for which `plain` is true are returned as they are (`norm` must leave them
+    unchanged); the others are looked up, and those not seen before are normalised in one polars
+    call."""
+
+    def __init__(
+        self,
+        norm: Callable[[pl.Series], pl.Series],
+        plain: Callable[[pa.Array], pa.Array] | None,
+        limit: int = 1 << 18,
+    ):
+        self.norm, self.plain, self.limit = norm, plain, limit
+        self.memo: dict[str, str | None] = {}
+
+    def __call__(self, arr: pa.ChunkedArray | pa.Array) -> list[str | None]:
+        arr = _string_array(arr)
+        values = arr.to_pylist()
+        if self.plain is None:
+            self.fill(values, range(len(values)))
+            return values
+        plain = self.plain(arr)  # NULL stays NULL
+        if plain.true_count < len(arr) - arr.null_count:
+            self.fill(values, pc.indices_nonzero(pc.invert(plain)).to_pylist())
+        return values
+
+    def fill(self, values: list[str | None], todo: Any) -> None:
+        """Normalise `values[i]` in place for each i in `todo`."""
+        # DuckDB may call from several threads: work on one dict, replaced (not cleared) when
+        # it is full, so another call's lookups never lose their entries halfway
+        memo = self.memo
+        missing = {v for i in todo if (v := values[i]) is not None and v not in memo}
+        if missing:
+            if len(memo) + len(missing) > self.limit:
+                memo = self.memo = {}
+                missing = {v for i in todo if (v := values[i]) is not None}
+            keys = list(missing)
+            memo.update(zip(keys, self.norm(pl.Series(keys, dtype=pl.Utf8)).to_list()))
+        for i in todo:
+            v = values[i]
+            if v is not None:
+                values[i] = memo[v]
+
+
+def _string_array(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.chunk(0) if arr.num_chunks == 1 else arr.combine_chunks()
+    if not pa.types.is_string(arr.type):
+        arr = arr.cast(pa.string())
+    return arr
+
+
 def _pairwise(
-    scorer: Callable[..., float], norm: Callable[[pl.Series], pl.Series]
+    scorer: Callable[..., float],
+    norm: Callable[[pl.Series], pl.Series],
+    plain: Callable[[pa.Array], pa.Array] | None = None,
 ) -> Callable[[Any, Any], pa.Array]:
     """Wrap a rapidfuzz scorer as an Arrow UDF over (a, b) pairs; NULL in either side → NULL."""
+    normalised = _Normalised(norm, plain)
 
     def udf(a: pa.ChunkedArray | pa.Array, b: pa.ChunkedArray | pa.Array) -> pa.Array:
-        sa = norm(pl.Series(a).cast(pl.Utf8))
-        sb = norm(pl.Series(b).cast(pl.Utf8))
-        ok = (sa.is_not_null() & sb.is_not_null()).to_numpy()
+        sa, sb = normalised(a), normalised(b)
+        if None not in sa and None not in sb:
+            if not sa:
+                return pa.array([], pa.float64())
+            return pa.array(_cpdist(scorer, sa, sb))
+        ok = np.fromiter((x is not None and y is not None for x, y in zip(sa, sb)), bool, len(sa))
         out = np.zeros(len(sa), dtype=np.float64)
         if ok.any():
-            out[ok] = process.cpdist(
-                sa.filter(ok).to_list(),
-                sb.filter(ok).to_list(),
-                scorer=scorer,
-                dtype=np.float64,
-                workers=1,  # DuckDB hands over ~2k rows at a time: threads cost more than they save
+            out[ok] = _cpdist(
+                scorer,
+                [x for x, k in zip(sa, ok) if k],
+                [y for y, k in zip(sb, ok) if k],
             )
         return pa.array(out, mask=~ok)
 
     return udf
+
+
+def _cpdist(scorer: Callable[..., float], a: list, b: list) -> np.ndarray:
+    return process.cpdist(
+        a,
+        b,
+        scorer=scorer,
+        dtype=np.float64,
+        workers=1,  # DuckDB hands over ~2k rows at a time: threads cost more than they save
+    )
 
 
 def _ratio_0_1(a: str, b: str, **kwargs: Any) -> float:
@@ -106,10 +196,10 @@ def _mask_series(s: pl.Series) -> pl.Series:
 def _udfs() -> list[tuple[str, Callable[..., pa.Array], list[str], str]]:
     v = "VARCHAR"
     return [
-        ("name_sim", _pairwise(Levenshtein.normalized_similarity, semantic.person_name_norm),
-         [v, v], "DOUBLE"),
-        ("name_jw", _pairwise(JaroWinkler.normalized_similarity, semantic.person_name_norm),
-         [v, v], "DOUBLE"),
+        ("name_sim", _pairwise(Levenshtein.normalized_similarity, semantic.person_name_norm,
+                               _plain_person_name), [v, v], "DOUBLE"),
+        ("name_jw", _pairwise(JaroWinkler.normalized_similarity, semantic.person_name_norm,
+                              _plain_person_name), [v, v], "DOUBLE"),
         ("org_sim", _pairwise(Indel.normalized_similarity, semantic.org_key), [v, v], "DOUBLE"),
         ("addr_sim", _pairwise(_ratio_0_1, semantic.address_key), [v, v], "DOUBLE"),
         ("name_norm", _unary(semantic.person_name_norm), [v], v),
@@ -125,7 +215,26 @@ def _udfs() -> list[tuple[str, Callable[..., pa.Array], list[str], str]]:
     ]  # fmt: skip
 
 
-def register_functions(con: duckdb.DuckDBPyConnection) -> None:
-    """Register every function on `con` (call before locking the connection's configuration)."""
+_PAIRWISE = {"name_sim", "name_jw", "org_sim", "addr_sim"}
+
+
+def register_functions(
+    con: duckdb.DuckDBPyConnection, workdays: Any = None, uncovered: set[int] | None = None
+) -> None:
+    """Register every function on `con` (call before locking the connection's configuration).
+
+    `workdays` is the project's working-day calendar (default: the built-in years); years an
+    `add_workdays` call spans without a calendar are added to `uncovered`."""
+    from collide.workdays import builtin, register_workdays
+
+    register_workdays(con, workdays or builtin(), uncovered)
     for name, fn, args, ret in _udfs():
-        con.create_function(name, fn, args, ret, type="arrow", null_handling="special")
+        con.create_function(
+            name,
+            fn,
+            args,
+            ret,
+            type="arrow",
+            null_handling="special",
+            side_effects=name in _PAIRWISE,  # evaluated once where written: see the docstring
+        )
