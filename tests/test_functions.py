@@ -35,7 +35,8 @@ def test_every_documented_function_is_registered(con: duckdb.DuckDBPyConnection)
     registered = {
         r[0]
         for r in con.sql(
-            "SELECT function_name FROM duckdb_functions() WHERE function_type = 'scalar'"
+            "SELECT function_name FROM duckdb_functions() "
+            "WHERE function_type IN ('scalar', 'macro')"
         ).fetchall()
     }
     assert names <= registered
@@ -155,3 +156,33 @@ def test_han_only_names_are_left_as_they_are_by_the_normaliser() -> None:
     names = ["".join(han[i : i + 3]) for i in range(0, len(han), 3)]
     s = pl.Series(names, dtype=pl.Utf8)
     assert semantic.person_name_norm(s).to_list() == names
+
+
+def test_name_sim_native_path_equals_the_udf(con: duckdb.DuckDBPyConnection) -> None:
+    """name_sim scores Han-only pairs with DuckDB's levenshtein and others with the rapidfuzz
+    UDF: on Han-only pairs both give exactly the same number."""
+    import random
+
+    import pyarrow as pa
+
+    rng = random.Random(3)
+    han = [chr(c) for c in range(0x4E00, 0x4E00 + 400)] + ["𠀀", "㐀", "鿿"]
+    names = ["".join(rng.choice(han) for _ in range(rng.randint(1, 5))) for _ in range(20_000)]
+    pairs = pa.table(
+        {
+            "a": names,
+            "b": [
+                n[:-1] + rng.choice(han) if rng.random() < 0.5 else rng.choice(names) for n in names
+            ],  # fmt: skip
+        }
+    )
+    con.register("pairs", pairs)
+    native, udf = zip(
+        *con.execute("SELECT name_sim(a, b), __name_sim_udf(a, b) FROM pairs").fetchall()
+    )
+    assert list(native) == list(udf)
+    # mixed pairs take the UDF: spaces, middle dots, Latin letters, NULL
+    assert scalar(con, "name_sim('王 伟', '王伟')") == 1.0
+    assert scalar(con, "name_sim('阿卜杜•买买提', '阿卜杜·买买提')") == 1.0
+    assert scalar(con, "name_sim('Wang Wei', 'wang wei')") == 0.75
+    assert scalar(con, "name_sim(NULL, '王伟')") is None
