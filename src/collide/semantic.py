@@ -152,14 +152,6 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _MANGLED_FIX = "unrecoverable; ask the agency for the file with IDs as text"
 
 
-def _id_check_char(body17: pl.Expr) -> pl.Expr:
-    """ISO 7064 MOD 11-2 check character of the first 17 digits (null when not all digits)."""
-    total = sum(
-        body17.str.slice(i, 1).cast(pl.Int64, strict=False) * w for i, w in enumerate(_ID_WEIGHTS)
-    )
-    return pl.lit("10X98765432").str.slice(total % 11, 1)
-
-
 @functools.cache
 def _block_sums(first: int, size: int) -> pl.Series:
     """For every `size`-digit block v, the weighted digit sum of v placed at digit `first` of
@@ -731,8 +723,8 @@ class SemanticExprs:
     fatal: pl.Expr
     extra: list[pl.Expr] = field(default_factory=list)
     struct: pl.Expr | None = None
-    # (condition, struct): for the cells where the condition holds, a much cheaper struct with
-    # the same `value`, `issue`, `fatal` as `struct` (see `_FAST`); None for most types
+    # (condition, struct): for the cells where the condition holds (never null), a much cheaper
+    # struct with the same `value`, `issue`, `fatal` as `struct` (see `_FAST`); None for most
     fast: tuple[pl.Expr, pl.Expr] | None = None
 
 
@@ -794,6 +786,14 @@ _FAST: dict[str, Callable[[pl.Expr], tuple[pl.Expr, pl.Expr]]] = {
     "cn_id": _fast_id,
     "money": _fast_money,
 }
+
+
+def _fast(sem_type: str, src: str) -> tuple[pl.Expr, pl.Expr] | None:
+    """The fast path of column `src` (its condition false, never null, on an empty cell)."""
+    if sem_type not in _FAST:
+        return None
+    cond, struct = _FAST[sem_type](pl.col(src).cast(pl.Utf8))
+    return cond.fill_null(False), struct
 
 
 _STAGES: dict[str, list[Stage]] = {
@@ -896,7 +896,7 @@ def column_exprs(src: str, name: str, sem_type: str) -> SemanticExprs:
         fatal=r.struct.field("fatal").alias(f"{name}_fatal"),
         extra=extra,
         struct=r,
-        fast=_FAST[sem_type](pl.col(src).cast(pl.Utf8)) if sem_type in _FAST else None,
+        fast=_fast(sem_type, src),
     )
 
 

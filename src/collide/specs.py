@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 ID_RE = re.compile(r"^[a-z0-9_]+$")
 COLUMN_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -113,15 +113,22 @@ class ProjectConfig(Strict):
     # years added to (or replacing) the built-in holiday calendar (collide.workdays)
     holidays: dict[int, HolidayYear] = Field(default_factory=dict)
 
-    def workdays(self) -> Any:
-        """The working-day calendar: built-in years plus `holidays:` (validated at load)."""
-        from collide.workdays import Year, calendar, parse_entries
+    _workdays: Any = PrivateAttr(None)
 
-        extra = {
-            y: Year(frozenset(parse_entries(h.off, y)[0]), frozenset(parse_entries(h.work, y)[0]))
-            for y, h in self.holidays.items()
-        }
-        return calendar(extra)
+    def workdays(self) -> Any:
+        """The working-day calendar: built-in years plus `holidays:` (validated at load); built
+        once per loaded configuration, not once per model run."""
+        if self._workdays is None:
+            from collide.workdays import Year, calendar, parse_entries
+
+            extra = {
+                y: Year(
+                    frozenset(parse_entries(h.off, y)[0]), frozenset(parse_entries(h.work, y)[0])
+                )
+                for y, h in self.holidays.items()
+            }
+            self._workdays = calendar(extra)
+        return self._workdays
 
 
 # --------------------------------------------------------------------------- connectors

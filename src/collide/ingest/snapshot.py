@@ -38,13 +38,13 @@ TOTALS_RE = r"^\s*(合\s*计|总\s*计|小\s*计)"
 _WORKERS = 2  # batches normalised at once (polars also parallelises inside each)
 _IN_FLIGHT = 3  # batches read but not yet written
 _MEMO_CAP = 200_000  # distinct raw values remembered per column (see _Memo)
-# Dictionary pages only for the provenance columns (one value per file): for agency columns,
-# mostly distinct, building a dictionary per row group costs more time than plain pages with
-# zstd, and the file comes out larger, not smaller.
+# pyarrow, for the rejects: dictionary pages only for the provenance columns (one value per
+# file); for the raw text, mostly distinct, a dictionary per row group costs time and space.
 _PARQUET_OPTIONS: dict[str, Any] = {
     "compression": "zstd",
     "use_dictionary": ["_source_file", "_source_sheet", "_snapshot_id"],
 }
+# polars' sink, for the loaded rows (it chooses dictionary pages per column itself)
 _SINK_OPTIONS: dict[str, Any] = {"compression": "zstd", "maintain_order": True}
 REJECT_COLUMNS = ["_source_file", "_source_sheet", "_source_row", "_reason", "_raw"]
 
@@ -182,6 +182,7 @@ class _Column:
     struct: pl.Expr  # the full parse, one struct
     fields: list[pl.Expr]  # the output columns, read out of that struct
     fast: tuple[pl.Expr, pl.Expr] | None  # (condition, cheaper struct) for canonical cells
+    memo: _Memo | None = None  # the values normalised so far (only with a raw column)
 
 
 class _Writer:
@@ -369,8 +370,9 @@ class _Writer:
             src = None if j in table.numeric_flags else f"__c{j}"
             fast = None
             if src is not None and se.fast is not None:
-                fast = (se.fast[0].fill_null(False), se.fast[1].alias(sname))
-            per_col.append(_Column(src, se.struct.alias(sname), group, fast))
+                fast = (se.fast[0], se.fast[1].alias(sname))
+            memo = _Memo() if src is not None else None
+            per_col.append(_Column(src, se.struct.alias(sname), group, fast, memo))
         failed = {
             name: pl.col(name).is_null() | pl.col(f"__fat_{name}")
             for name in spec.columns
@@ -386,7 +388,6 @@ class _Writer:
             "values": values + extras + issues + fatals,
             "failed": failed,
             "per_col": per_col,
-            "memo": {c.src: _Memo() for c in per_col if c.src is not None},
             "reasons": reasons,
             "names": list(spec.columns),
         }
@@ -576,15 +577,16 @@ class _Memo:
         self.full = False
         self.lock = threading.Lock()
 
-    def rows(self, raw: pl.DataFrame, src: str, struct: pl.Expr, exprs: list) -> Any:
-        """The normalised rows for the cells of `raw[src]`, in row order (None: go row by row)."""
+    def rows(self, raw: pl.DataFrame, col: _Column) -> Any:
+        """The normalised rows for the cells of `raw[col.src]`, in row order (None: go row by
+        row)."""
         import polars as pl
 
         if self.full:
             return None
         with self.lock:
             # cast and extend under one lock: category k is always row k of the frame
-            codes = raw.get_column(src).cast(self.dtype).to_physical()
+            codes = raw.get_column(col.src).cast(self.dtype).to_physical()
             seen = 0 if self.frame is None else self.frame.height
             top = codes.max()
             if top is not None and top >= seen:
@@ -592,7 +594,7 @@ class _Memo:
                     self.full = True
                     return None
                 values = self.dtype.categories.to_series().slice(seen)
-                fresh = values.rename(src).to_frame().select(struct).select(exprs)
+                fresh = values.rename(col.src).to_frame().select(col.struct).select(col.fields)
                 self.frame = fresh if self.frame is None else pl.concat([self.frame, fresh])
             frame = self.frame
         if frame is None:  # every cell null so far
@@ -627,8 +629,8 @@ def _apply(raw: pl.DataFrame, plan: dict[str, Any]) -> pl.DataFrame:
     temp: list[str] = []
     computed: list[pl.Series] = []
     for col in plan["per_col"]:
-        if col.src is not None:
-            rows = plan["memo"][col.src].rows(raw, col.src, col.struct, col.fields)
+        if col.memo is not None:
+            rows = col.memo.rows(raw, col)
             if rows is None and col.fast is not None:
                 rows = _fast_rows(raw, col)
             if rows is not None:
