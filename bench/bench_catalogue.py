@@ -27,7 +27,7 @@ HEADING = "## Full catalogue run (issue 6)"
 
 def _collide() -> list[str]:
     exe = Path(sys.executable).with_name("collide")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "collide.cli"]
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "collide.cli.main"]
 
 
 def bench_one(rows: int, workdir: Path) -> dict[str, object]:

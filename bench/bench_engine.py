@@ -160,7 +160,7 @@ def main() -> None:
         build(root, args.rows, args.dead_every)
         import duckdb
 
-        from collide.models import execute_model
+        from collide.modelrun.execute import execute_model
         from collide.project import Project
 
         project = Project.load(root)
@@ -198,7 +198,7 @@ def main() -> None:
             [
                 sys.executable,
                 "-m",
-                "collide.cli",
+                "collide.cli.main",
                 "run",
                 "--select",
                 "pension_after_death",

@@ -141,7 +141,7 @@ def child(mode: str, work: Path, name: str) -> None:
         rows = con.execute(f"SELECT count(*) FROM '{out}'").fetchone()[0]
         rejected = 0
     else:
-        from collide.catalog import load_catalog
+        from collide.config.catalog import load_catalog
         from collide.ingest import ingest_dataset
 
         # "strings" maps every column as `string`: the cost of reading, accounting and writing

@@ -522,7 +522,7 @@ def child_ingest(work: Path) -> dict[str, object]:
 def child_collide(work: Path) -> dict[str, object]:
     t0 = time.perf_counter()
     from collide.ingest import latest_snapshot
-    from collide.models import execute_model, resolve_params
+    from collide.modelrun.execute import execute_model, resolve_params
     from collide.project import Project
 
     project = Project.load(work / "project")
@@ -559,11 +559,11 @@ def child_collide_sql(work: Path) -> dict[str, object]:
     """The model's SQL alone in collide's sandbox (functions registered, scored, fetched as
     Arrow): what execute_model spends before one row per subject and the evidence rows."""
     t0 = time.perf_counter()
-    from collide.engine import Sandbox, params_for
+    from collide.engine.duckdb import Sandbox, params_for
+    from collide.engine.sqlcheck import check_sql
     from collide.ingest import latest_snapshot
-    from collide.models import _scored_sql, resolve_params
+    from collide.modelrun.execute import _scored_sql, resolve_params
     from collide.project import Project
-    from collide.sandbox import check_sql
 
     project = Project.load(work / "project")
     model = project.catalog.models["person_fuzzy_link"]

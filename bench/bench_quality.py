@@ -102,7 +102,7 @@ def validate_child(dataset: str, data_path: str) -> None:
     t0 = time.perf_counter()
     import great_expectations  # noqa: F401  (timed apart: paid once per process)
 
-    from collide.catalog import load_catalog
+    from collide.config.catalog import load_catalog
     from collide.quality import validate_dataset
 
     t_import = time.perf_counter() - t0

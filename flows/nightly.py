@@ -25,8 +25,9 @@ from prefect.futures import wait
 from prefect.states import Completed, Failed, State
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from collide import orchestrate
-from collide.project import DatasetState, ModelState, Project, Run, RunResult
+from collide.orchestrate import prefect as orchestrate
+from collide.project import Project
+from collide.run import DatasetState, ModelState, Run, RunResult
 
 MODEL_WORKERS = int(os.environ.get("COLLIDE_MODEL_WORKERS") or min(4, os.cpu_count() or 2))
 # Objects pass between tasks in-process: nothing to persist, nothing to cache.

@@ -24,7 +24,7 @@ def write_project(root: Path, files: dict[str, str]) -> Path:
 @pytest.fixture
 def cli(capsys):
     """Run `collide ARGS…` in-process; returns (exit code, stdout, stderr)."""
-    from collide.cli import main
+    from collide.cli.main import main
 
     def run(*args: str) -> tuple[int, str, str]:
         code = 0

@@ -24,7 +24,7 @@ TRUTH = ROOT / "sample_data" / "ground_truth.csv"
 
 def _collide(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     exe = Path(sys.executable).with_name("collide")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "collide.cli"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "collide.cli.main"]
     return subprocess.run(
         [*cmd, "--project", str(project), *args],
         check=False,

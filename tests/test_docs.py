@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from collide.cli import cli
-from collide.specs import ProjectConfig
+from collide.cli.main import cli
+from collide.config.specs import ProjectConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -51,8 +51,8 @@ def test_readme_has_exactly_two_fresh_machine_commands() -> None:
 
 
 def test_function_example_in_readme_binds_against_the_shipped_datasets(tmp_path: Path) -> None:
-    from collide.catalog import load_catalog
-    from collide.engine import Sandbox
+    from collide.config.catalog import load_catalog
+    from collide.engine.duckdb import Sandbox
 
     sql = README.split("```sql\nSELECT j.id_number", 1)[1].split("```", 1)[0]
     sql = "SELECT j.id_number" + sql
@@ -64,8 +64,13 @@ def test_function_example_in_readme_binds_against_the_shipped_datasets(tmp_path:
 
 
 def test_files_the_readme_points_to_exist() -> None:
-    named = set(re.findall(r"`((?:models|docs|flows|bench|sample_data|expectations|connectors)"
-                           r"/[\w./-]+\.(?:py|yaml|md|csv|sql))`", README))
+    named = set(
+        re.findall(
+            r"`((?:models|docs|flows|bench|sample_data|expectations|connectors)"
+            r"/[\w./-]+\.(?:py|yaml|md|csv|sql))`",
+            README,
+        )
+    )
     assert named, "the README names no project files?"
     missing = sorted(n for n in named if not (ROOT / n).exists())
     assert not missing, f"README.md points to files that do not exist: {missing}"

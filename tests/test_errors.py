@@ -24,7 +24,7 @@ def _tree_digest(root: Path) -> str:
 @pytest.fixture(scope="module")
 def baseline(tmp_path_factory) -> Path:
     root = write_project(tmp_path_factory.mktemp("err") / "p", PENSION_FILES)
-    from collide.cli import main
+    from collide.cli.main import main
 
     main(["run", "--project", str(root)])  # returns normally on success
     assert (root / "runs").is_dir()
@@ -138,7 +138,7 @@ def test_keep_going_records_a_partial_run(baseline: Path, tmp_path: Path, cli) -
 
 
 def test_second_concurrent_run_refuses(baseline: Path, tmp_path: Path, cli) -> None:
-    from collide.store import RunLock
+    from collide.store.db import RunLock
 
     root = _copy(baseline, tmp_path)
     lock = RunLock(root / "output" / "collide.duckdb.lock")
@@ -176,7 +176,9 @@ def test_model_tests_pass_and_fail(baseline: Path, tmp_path: Path, cli) -> None:
 def test_keep_going_runs_the_models_whose_files_load(baseline: Path, tmp_path: Path, cli) -> None:
     """The nightly run must not lose the night to one model someone broke in the afternoon."""
     root = _copy(baseline, tmp_path)
-    write_project(root, {"models/broken.yaml": "id: broken\n  title: [\n", "models/broken.sql": "x"})
+    write_project(
+        root, {"models/broken.yaml": "id: broken\n  title: [\n", "models/broken.sql": "x"}
+    )
     code, out, err = cli("run", "--project", str(root))
     assert code == 1 and "models/broken.yaml:2: YAML syntax error" in err  # strict: refuses
     code, out, err = cli("run", "--keep-going", "--project", str(root))

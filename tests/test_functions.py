@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 from rapidfuzz.distance import JaroWinkler
 
-from collide import semantic
-from collide.functions import FUNCTIONS, register_functions
+from collide.engine.functions import FUNCTIONS, register_functions
+from collide.ingest import semantic
 
 VALID_ID = "11010519491231002X"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from collide.catalog import load_catalog
+from collide.config.catalog import load_catalog
 from collide.ingest import ingest_dataset, latest_snapshot, load_snapshot
 
 sys.path.insert(0, str(Path(__file__).parent / "corpus"))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from collide.catalog import load_catalog
+from collide.config.catalog import load_catalog
 from collide.errors import CollideError
 from collide.ingest import ingest_dataset
 

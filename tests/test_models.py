@@ -8,8 +8,8 @@ import pyarrow as pa
 import pytest
 from conftest import write_project
 
-from collide.catalog import load_catalog
-from collide.models import execute_model
+from collide.config.catalog import load_catalog
+from collide.modelrun.execute import execute_model
 
 FILES = {
     "connectors/bills.yaml": """

@@ -19,7 +19,7 @@ import duckdb
 import pytest
 from stdnum.cn import ric
 
-from collide.catalog import load_catalog
+from collide.config.catalog import load_catalog
 from collide.errors import Problem
 from collide.quality import check_suites, validate_dataset
 
@@ -324,9 +324,7 @@ def test_dates_in_the_future_are_named(project: Path) -> None:
     data[999]["death_date"] = dt.date(2025, 1, 1)  # a typo from the future
     report = validate(project, data)
     assert report.status == "warn"
-    assert report.warnings_zh() == [
-        "死亡日期不应晚于运行日2024-06-30，实际1行晚于该日（0.1%）"
-    ]
+    assert report.warnings_zh() == ["死亡日期不应晚于运行日2024-06-30，实际1行晚于该日（0.1%）"]
     future = outcome(report, "not_in_future")
     assert future.failing_rows == [
         {"_source_file": "data/death_2.csv", "_source_row": 501, "death_date": "2025-01-01"}

@@ -228,21 +228,21 @@ def test_crash_during_commit_leaves_previous_state(project: Path, cli, monkeypat
 
     before = counts()
     runs_before = sorted(p.name for p in (project / "runs").iterdir())
-    import collide.lifecycle
+    import collide.clues.lifecycle
 
-    real = collide.lifecycle.insert_rows
+    real = collide.clues.lifecycle.insert_rows
 
     def dying(con, table, rows, columns):
         if table == "evidence":
             raise OSError("disk full")
         return real(con, table, rows, columns)
 
-    monkeypatch.setattr(collide.lifecycle, "insert_rows", dying)
+    monkeypatch.setattr(collide.clues.lifecycle, "insert_rows", dying)
     code, out, err = cli("run", "--project", str(project))
     assert code == 2 and "internal error: OSError: disk full" in err
     assert counts() == before
     assert sorted(p.name for p in (project / "runs").iterdir()) == runs_before
-    monkeypatch.setattr(collide.lifecycle, "insert_rows", real)
+    monkeypatch.setattr(collide.clues.lifecycle, "insert_rows", real)
     code, out, err = cli("run", "--project", str(project))
     assert code == 0, out + err
     rows = read_clues(latest_run_dir(project) / "clues.csv")
@@ -302,8 +302,10 @@ def test_quality_results_are_reused_for_unchanged_data(project: Path, cli, monke
     assert again == first
     # New data for one dataset: that one is validated again (and here refused by the patch).
     deaths = project / "data" / "deaths.csv"
-    deaths.write_text(deaths.read_text(encoding="utf-8") + "110105196002020014,赵六,2024-05-05\n",
-                      encoding="utf-8")
+    deaths.write_text(
+        deaths.read_text(encoding="utf-8") + "110105196002020014,赵六,2024-05-05\n",
+        encoding="utf-8",
+    )
     code, out, err = cli("run", "--project", str(project))
     assert code == 2 and "validated again although nothing changed" in err
 
@@ -325,7 +327,9 @@ def test_reviews_come_back_in_the_xlsx_too_and_mistakes_are_named(project: Path,
     wb.save(filled)
     code, out, err = cli("review", "import", str(filled), "--project", str(project))
     assert code == 1
-    assert f'error: {filled}:3: 审查结论 "作废" is not one of 待审查 / 确认 / 排除 / 已立案. ' in err
+    assert (
+        f'error: {filled}:3: 审查结论 "作废" is not one of 待审查 / 确认 / 排除 / 已立案. ' in err
+    )
     assert f"error: {filled}:4: clue " in err and "is excluded (排除) without a reason" in err
     ws.cell(row=3, column=col["审查结论"], value="已立案")
     ws.cell(row=4, column=col["审查意见"], value="冒名登记")

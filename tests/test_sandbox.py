@@ -8,8 +8,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from collide.engine import Sandbox
-from collide.sandbox import check_sql
+from collide.engine.duckdb import Sandbox
+from collide.engine.sqlcheck import check_sql
 
 FORBIDDEN = {
     "SELECT * FROM read_csv('/etc/passwd')": "m.sql:1: table function read_csv() is not allowed in model SQL. A model may read only "

@@ -11,8 +11,8 @@ import polars as pl
 import pytest
 from stdnum.cn import ric, uscc
 
-from collide import semantic
-from collide.semantic import (
+from collide.ingest import semantic
+from collide.ingest.semantic import (
     SEMANTIC_TYPES,
     address_key,
     column_exprs,

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from collide.catalog import load_config
-from collide.engine import Sandbox
+from collide.config.catalog import load_config
+from collide.engine.duckdb import Sandbox
+from collide.engine.workdays import BUILTIN, builtin, calendar, parse_entries
 from collide.errors import CollideError
-from collide.workdays import BUILTIN, builtin, calendar, parse_entries
 
 
 def add(day: str, n: int, cal=None) -> str | None:
@@ -61,7 +61,7 @@ def test_project_year_replaces_the_built_in_one() -> None:
     off, bad = parse_entries(["2024-06-10", "2024-06-11..2024-06-12"], 2024)
     assert not bad
     y = builtin().years[2024]
-    from collide.workdays import Year
+    from collide.engine.workdays import Year
 
     cal = calendar({2024: Year(frozenset(off), y.work)})
     assert add("2024-06-07", 1, cal) == "2024-06-13"

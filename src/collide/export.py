@@ -15,9 +15,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from collide.clues import EXCLUDED, GONE, display, jsonable
-from collide.engine import one
-from collide.specs import SUBJECT_TYPE_LABELS
+from collide.clues.build import EXCLUDED, GONE, display, jsonable
+from collide.config.specs import SUBJECT_TYPE_LABELS
+from collide.engine.duckdb import one
 
 CSV_COLUMNS = [
     ("排名", "rank"),
@@ -46,7 +46,7 @@ _LONG_DIGITS = re.compile(r"^\d{12,}$")
 
 def mask_text(text: str) -> str:
     """Mask every resident ID in free text: 110105********002X (see semantic.mask_id_text)."""
-    from collide.semantic import mask_id_text
+    from collide.ingest.semantic import mask_id_text
 
     return mask_id_text(text)
 

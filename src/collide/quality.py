@@ -32,11 +32,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from collide.config.yamlio import LocatedYaml, load_yaml
 from collide.errors import CollideError, Problem, Problems, did_you_mean
-from collide.yamlio import LocatedYaml, load_yaml
 
 if TYPE_CHECKING:
-    from collide.catalog import Connector
+    from collide.config.catalog import Connector
 
 __all__ = [
     "COLLIDE_TYPES",
@@ -643,8 +643,8 @@ _ID_W = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _USCC_W = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 # Checksums as DuckDB macros: the snapshot keeps IDs normalised (18 characters, upper case), so the
-# rate of valid IDs is a scan, not a Python loop. Same rules as collide.semantic (GB 11643 MOD 11-2,
-# GB 32100 MOD 31), without the birth-date check.
+# rate of valid IDs is a scan, not a Python loop. Same rules as collide.ingest.semantic
+# (GB 11643 MOD 11-2, GB 32100 MOD 31), without the birth-date check.
 _ID_MACROS = (
     "CREATE MACRO collide_cn_id_valid(s) AS (regexp_full_match(s, '[0-9]{17}[0-9X]') AND "
     "substr('10X98765432', (("

@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
-from collide.catalog import Connector
+from collide.config.catalog import Connector
 from collide.errors import CollideError, Problem, did_you_mean
 
 SCAN_ROWS = 30  # header search depth: title rows and a two-row header fit easily

@@ -2,7 +2,7 @@
 
 `ingest_dataset` fingerprints the source, and when that exact input (and connector) already has a
 snapshot, stops there. Otherwise each raw batch is mapped to canonical columns, run through the
-semantic types (`collide.semantic`), split into loaded and rejected rows, and written into a
+semantic types (`collide.ingest.semantic`), split into loaded and rejected rows, and written into a
 temporary folder that is renamed into place only when complete, with its manifest. The LATEST
 pointer is replaced atomically, so a reader never sees half a snapshot.
 """
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from collide.catalog import Connector
+from collide.config.catalog import Connector
 from collide.errors import CollideError, Problem
 from collide.ingest.headers import Mapping, map_columns
 from collide.ingest.sources import SOURCES, RawTable, Restart
@@ -318,7 +318,7 @@ class _Writer:
         """The expressions for one table: they depend only on which header maps where."""
         import polars as pl
 
-        from collide.semantic import column_exprs
+        from collide.ingest.semantic import column_exprs
 
         spec = self.conn.spec
         strict = set(spec.keys) | {n for n, c in spec.columns.items() if c.required}

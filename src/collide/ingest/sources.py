@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from collide.catalog import Connector
+from collide.config.catalog import Connector
 from collide.errors import CollideError, Problem, did_you_mean
 from collide.ingest.headers import SCAN_ROWS, Header, alias_set, find_header
 

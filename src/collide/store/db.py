@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from collide.engine import one
+from collide.engine.duckdb import one
 from collide.errors import CollideError, Problem
 
 MIGRATIONS: list[str] = [

@@ -13,9 +13,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from collide.config.specs import ConnectorSpec, ModelSpec, ProjectConfig
+from collide.config.yamlio import LocatedYaml, load_yaml, pydantic_problems
 from collide.errors import CollideError, Problem, Problems, did_you_mean
-from collide.specs import ConnectorSpec, ModelSpec, ProjectConfig
-from collide.yamlio import LocatedYaml, load_yaml, pydantic_problems
 
 CONFIG_FILE = "collide.yaml"
 
@@ -126,7 +126,7 @@ def load_config(root: Path) -> ProjectConfig:
     problems = Problems()
     cfg = _validate(ProjectConfig, doc, CONFIG_FILE, problems)
     if cfg is not None:
-        from collide.workdays import parse_entries
+        from collide.engine.workdays import parse_entries
 
         for year, notice in cfg.holidays.items():
             for key in ("off", "work"):

@@ -7,7 +7,7 @@ year's holidays and exchanged working days are set by the State Council's notice
 in, and a project adds or corrects a year under `holidays:` in collide.yaml. A year that neither
 covers counts weekends only.
 
-Model SQL uses it as `add_workdays(date, n)` (see `collide.functions`).
+Model SQL uses it as `add_workdays(date, n)` (see `collide.engine.functions`).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from typing import TypeVar, get_args
 
 import polars as pl
 
-from collide.specs import SemanticType
+from collide.config.specs import SemanticType
 
 # One list of semantic types: the one connector files are validated against.
 SEMANTIC_TYPES: tuple[str, ...] = get_args(SemanticType)

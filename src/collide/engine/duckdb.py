@@ -51,7 +51,7 @@ class Sandbox:
             else:
                 cols = ", ".join(f"{_quote(c)} {t}" for c, t in src.items())
                 self.con.execute(f"CREATE TABLE {_quote(name)} ({cols})")
-        from collide.functions import register_functions
+        from collide.engine.functions import register_functions
 
         # years an add_workdays() call spanned that the holiday calendar does not cover
         self.uncovered_years: set[int] = set()
@@ -123,7 +123,7 @@ def duckdb_problem(exc: Exception, display: str, fix: str = "", line_offset: int
         )
     fn = re.match(r'(?:Scalar|Table|Aggregate) Function with name "?([\w]+)"? does not exist', main)
     if fn:
-        from collide.functions import FUNCTIONS
+        from collide.engine.functions import FUNCTIONS
 
         m = re.search(r'Did you mean "([^"]+)"', text)
         ours = did_you_mean(fn.group(1), [f[0] for f in FUNCTIONS])

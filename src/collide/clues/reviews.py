@@ -6,10 +6,10 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from collide.clues import EXCLUDED, PENDING, REVIEW_STATES
-from collide.engine import one
+from collide.clues.build import EXCLUDED, PENDING, REVIEW_STATES
+from collide.engine.duckdb import one
 from collide.errors import CollideError, Problem, Problems
-from collide.store import now
+from collide.store.db import now
 
 
 def _read_table(path: Path) -> tuple[list[str], list[list[Any]]]:

@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
-from collide import semantic
+from collide.ingest import semantic
 
 if TYPE_CHECKING:
     import duckdb
@@ -238,7 +238,7 @@ def register_functions(
 
     `workdays` is the project's working-day calendar (default: the built-in years); years an
     `add_workdays` call spans without a calendar are added to `uncovered`."""
-    from collide.workdays import builtin, register_workdays
+    from collide.engine.workdays import builtin, register_workdays
 
     register_workdays(con, workdays or builtin(), uncovered)
     for name, fn, args, ret in _udfs():

@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from collide.clues import EXCLUDED, GONE, NEW, ONGOING, PENDING, Clue, jsonable
-from collide.store import insert_rows, now
+from collide.clues.build import EXCLUDED, GONE, NEW, ONGOING, PENDING, Clue, jsonable
+from collide.store.db import insert_rows, now
 
 
 def _dumps(obj: Any) -> str:

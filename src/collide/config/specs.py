@@ -110,7 +110,7 @@ class ProjectConfig(Strict):
     export: ExportConfig = ExportConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     params: dict[str, Any] = Field(default_factory=dict)
-    # years added to (or replacing) the built-in holiday calendar (collide.workdays)
+    # years added to (or replacing) the built-in holiday calendar (collide.engine.workdays)
     holidays: dict[int, HolidayYear] = Field(default_factory=dict)
 
     _workdays: Any = PrivateAttr(None)
@@ -119,7 +119,7 @@ class ProjectConfig(Strict):
         """The working-day calendar: built-in years plus `holidays:` (validated at load); built
         once per loaded configuration, not once per model run."""
         if self._workdays is None:
-            from collide.workdays import Year, calendar, parse_entries
+            from collide.engine.workdays import Year, calendar, parse_entries
 
             extra = {
                 y: Year(

@@ -422,15 +422,17 @@ def review_import(project: Any, csv_file: Path) -> None:
     _console().print(f"{counts['updated']} reviews recorded, {counts['unchanged']} unchanged.")
 
 
-def _register_optional_commands() -> None:
-    try:
-        from collide.orchestrate import schedule_command
-    except ImportError:
-        return
-    cli.add_command(schedule_command, "schedule")
+@cli.command("schedule")
+@click.option(
+    "--dry-run", is_flag=True, help="Print the deployment and its next runs; do not serve it."
+)
+@project_option
+def schedule(project: Any, dry_run: bool) -> None:
+    """Serve the nightly Prefect deployment on collide.yaml's cron until stopped (Ctrl-C)."""
+    from collide.orchestrate.prefect import schedule as serve_schedule
 
-
-_register_optional_commands()
+    con = _console()
+    serve_schedule(project, dry_run, lambda text: con.print(text, markup=False))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from collide.clues import display
+from collide.clues.build import display
 
 
 @dataclass
@@ -36,7 +36,7 @@ def _typed_table(rows: list[dict[str, Any]], schema: dict[str, str]):
             f'TRY_CAST("{c}" AS {t}) AS "{c}"' if t != "VARCHAR" else f'"{c}"'
             for c, t in schema.items()
         )
-        from collide.engine import fetch_arrow
+        from collide.engine.duckdb import fetch_arrow
 
         return fetch_arrow(con, f"SELECT {cols} FROM __given")
     finally:
@@ -45,7 +45,7 @@ def _typed_table(rows: list[dict[str, Any]], schema: dict[str, str]):
 
 def run_model_tests(project: Any, models: list) -> list[TestOutcome]:
     from collide.errors import CollideError
-    from collide.models import execute_model, input_schemas, resolve_params
+    from collide.modelrun.execute import execute_model, input_schemas, resolve_params
 
     schemas = input_schemas(project.catalog, {})
     outcomes = []

@@ -16,7 +16,7 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
-from collide.specs import SEVERITY_WEIGHT
+from collide.config.specs import SEVERITY_WEIGHT
 
 NEW, ONGOING, GONE = "新增", "持续", "已消失"
 PENDING, CONFIRMED, EXCLUDED, FILED = "待审查", "确认", "排除", "已立案"
@@ -149,7 +149,7 @@ def percentiles(scores: list[float | None]) -> list[float]:
 
 def build_clues(model, output) -> list[Clue]:
     """Clues of one model's output (not yet ranked across models)."""
-    from collide.models import SCORE_COL
+    from collide.modelrun.execute import SCORE_COL
 
     spec = model.spec
     clues = []

@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from collide.catalog import Catalog, Model
+from collide.config.catalog import Catalog, Model
+from collide.engine.sqlcheck import check_expression, check_sql
 from collide.errors import CollideError, Problem, did_you_mean
-from collide.sandbox import check_expression, check_sql
 
 SUBJECT_COL = "__subject_id"
 SCORE_COL = "__score"
@@ -117,7 +117,7 @@ def reason_fields(template: str) -> list[str]:
 
 def check_model(model: Model, cat: Catalog, schemas: dict[str, dict[str, str]]) -> list[Problem]:
     """Every problem with one model, found by binding it (not running it) on empty inputs."""
-    from collide.engine import Sandbox, duckdb_problem
+    from collide.engine.duckdb import Sandbox, duckdb_problem
 
     spec = model.spec
     problems: list[Problem] = []
@@ -370,7 +370,7 @@ def _empty_frame(schema: dict[str, str]):
     try:
         import polars as pl
 
-        from collide.engine import fetch_arrow
+        from collide.engine.duckdb import fetch_arrow
 
         return pl.from_arrow(fetch_arrow(con, f"SELECT {cols} LIMIT 0")).lazy()
     finally:
@@ -441,7 +441,7 @@ def execute_model(
     workdays: Any = None,
 ) -> ModelOutput:
     """Run one model on its inputs (parquet paths or Arrow tables) → output rows + evidence."""
-    from collide.engine import Sandbox, duckdb_problem, params_for
+    from collide.engine.duckdb import Sandbox, duckdb_problem, params_for
 
     t0 = time.perf_counter()
     spec = model.spec

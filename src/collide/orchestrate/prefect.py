@@ -10,17 +10,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import click
-
-from collide.cli import project_option
 from collide.errors import CollideError, Problem
 
 if TYPE_CHECKING:
-    from collide.project import Project, RunResult
+    from collide.project import Project
+    from collide.run import RunResult
 
 FLOW_FILE = "flows/nightly.py"
 FLOW_FUNCTION = "nightly"
@@ -28,7 +26,7 @@ SUMMARY_FILE = "summary.txt"
 # A Prefect notification block (e.g. "custom-webhook/collide-ops") to send each summary to.
 NOTIFY_BLOCK_ENV = "COLLIDE_NOTIFY_BLOCK"
 
-log = logging.getLogger("collide.orchestrate")
+log = logging.getLogger("collide.orchestrate.prefect")
 
 
 # --------------------------------------------------------------------------- logging
@@ -217,35 +215,25 @@ def pool_of_existing(deployment: Any) -> str | None:
     return found.work_pool_name
 
 
-@click.command("schedule")
-@click.option(
-    "--dry-run", is_flag=True, help="Print the deployment and its next runs; do not serve it."
-)
-@project_option
-def schedule_command(project: Project, dry_run: bool) -> None:
-    """Serve the nightly Prefect deployment on collide.yaml's cron until stopped (Ctrl-C)."""
-    from rich.console import Console
-
-    con = Console(highlight=False, soft_wrap=True)
+def schedule(project: Project, dry_run: bool, say: Callable[[str], None]) -> None:
+    """Serve the nightly deployment on collide.yaml's cron until stopped (`collide schedule`)."""
     deployment = _build_from_root(project)
     sch = project.config.schedule
-    con.print(
+    say(
         f"Deployment {deployment.flow_name}/{deployment.name}: {deployment.entrypoint}, "
-        f'cron "{sch.cron}" ({sch.timezone})',
-        markup=False,
+        f'cron "{sch.cron}" ({sch.timezone})'
     )
     runs = next_runs(deployment)
     if runs:
-        con.print("Next runs: " + ", ".join(runs), markup=False)
+        say("Next runs: " + ", ".join(runs))
     url = ui_url()
     if url:
-        con.print(f"Watch it at {url}/deployments (flow runs: {url}/runs)", markup=False)
+        say(f"Watch it at {url}/deployments (flow runs: {url}/runs)")
     else:
-        con.print(
+        say(
             "No Prefect server is configured, so Prefect will start a temporary one that "
             "stops with this command. To fix this, run `prefect server start` and "
-            "`prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api` first.",
-            markup=False,
+            "`prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api` first."
         )
     owner = pool_of_existing(deployment) if url else None
     if owner:
@@ -266,7 +254,7 @@ def schedule_command(project: Project, dry_run: bool) -> None:
         return
     from prefect import serve
 
-    con.print("Serving; press Ctrl-C to stop (the schedule is paused when it stops).", markup=False)
+    say("Serving; press Ctrl-C to stop (the schedule is paused when it stops).")
     os.chdir(project.root)  # flow runs start in this process's folder
     serve(deployment, print_starting_message=False)
 
@@ -280,18 +268,6 @@ def _build_from_root(project: Project) -> Any:
         return build_deployment(project)
     finally:
         os.chdir(here)
-
-
-def _register() -> None:
-    # cli.py registers this command when it is imported first; when this module is imported first,
-    # cli.py's import of it is circular and skipped, so register here.
-    from collide import cli
-
-    if "schedule" not in cli.cli.commands:
-        cli.cli.add_command(schedule_command, "schedule")
-
-
-_register()
 
 
 # --------------------------------------------------------------------------- summary / notify

@@ -1,0 +1,1 @@
+"""A model from its spec to its output rows: binding (`collide check`), executing, unit tests."""

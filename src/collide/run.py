@@ -1,0 +1,327 @@
+"""A run in progress and its result: the typed state that the facade, the CLI and the Prefect
+flow share. `Run` holds the lock, collects each dataset's and model's outcome, and writes
+everything into the store at `commit()` (or nothing)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from collide.config.catalog import Model
+from collide.errors import CollideError, Problem
+
+if TYPE_CHECKING:
+    from collide.project import Progress, Project
+
+
+@dataclass
+class DatasetState:
+    dataset_id: str
+    status: str = "pending"  # ok | failed | blocked (quality) | pending
+    message: str = ""
+    snapshot: Any = None  # collide.ingest.SnapshotInfo
+    ingest: Any = None  # collide.ingest.IngestReport
+    quality: Any = None  # collide.quality.QualityReport
+
+
+@dataclass
+class ModelState:
+    model_id: str
+    version: str = ""
+    status: str = "pending"  # ok | failed | skipped
+    message: str = ""
+    hits: int = 0
+    seconds: float = 0.0
+    clues: list = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    status: str  # ok | partial
+    run_dir: Path
+    clues: int
+    new: int
+    ongoing: int
+    gone: int
+    datasets: dict[str, DatasetState]
+    models: dict[str, ModelState]
+    seconds: float
+    problems: list[str] = field(default_factory=list)  # files that did not load
+
+
+class Run:
+    """One run in progress: holds the lock, collects results, writes everything at commit."""
+
+    def __init__(
+        self,
+        project: Project,
+        models: list[Model],
+        params: dict[str, Any],
+        run_date: dt.date,
+        keep_going: bool,
+        wait: float,
+    ):
+        from collide.modelrun.execute import resolve_params
+        from collide.store.db import RunLock
+
+        self.project = project
+        self.keep_going = keep_going
+        self.run_date = run_date
+        now = dt.datetime.now()
+        self.started = now.replace(microsecond=0)
+        self.t0 = time.perf_counter()
+        # Sorts in start order (milliseconds), unique across machines (random suffix).
+        self.run_id = f"{now:%Y%m%d-%H%M%S}-{now.microsecond // 1000:03d}{secrets.token_hex(1)}"
+        self.params = params
+        self.model_params = {m.id: resolve_params(m, params) for m in models}
+        self.models: dict[str, ModelState] = {m.id: ModelState(m.id, m.version) for m in models}
+        self._model_objs = {m.id: m for m in models}
+        needed: list[str] = []
+        for m in models:
+            for ds in m.spec.inputs:
+                if ds not in needed:
+                    needed.append(ds)
+        self.datasets: dict[str, DatasetState] = {ds: DatasetState(ds) for ds in needed}
+        self.lock = RunLock(project.store.path.with_name(project.store.path.name + ".lock"))
+        self.problems: list[str] = []  # files that did not load (keep_going runs only)
+        self.lock.acquire(wait)
+
+    def close(self) -> None:
+        self.lock.release()
+
+    def _fail(self, state: Any, exc: Exception) -> None:
+        state.status = "failed"
+        state.message = (
+            str(exc)
+            if isinstance(exc, CollideError)
+            else (f"internal error: {type(exc).__name__}: {exc}")
+        )
+        if isinstance(exc, CollideError):
+            if not self.keep_going:
+                raise exc
+        elif not self.keep_going:
+            raise exc
+
+    def ingest(self, ds: str, progress: Progress | None = None) -> DatasetState:
+        from collide.ingest import ingest_dataset
+
+        st = self.datasets[ds]
+        st.status, st.message = "pending", ""  # a retry starts afresh
+        try:
+            rep = ingest_dataset(
+                self.project._connector(ds),
+                self.project.root,
+                self.project.snapshots_dir,
+                progress=progress,
+            )
+            st.ingest = rep
+            self._set_snapshot(st, rep.snapshot_id)
+        except Exception as exc:
+            self._fail(st, exc)
+        return st
+
+    def use_latest(self, ds: str) -> DatasetState:
+        from collide.ingest import latest_snapshot
+
+        st = self.datasets[ds]
+        snap = latest_snapshot(self.project.snapshots_dir, ds)
+        if snap is None:
+            self._fail_dataset(
+                st,
+                f'dataset "{ds}" has no snapshot yet',
+                "Run without --no-ingest, or `collide ingest`",
+            )
+        else:
+            self._set_snapshot(st, snap.snapshot_id)
+        return st
+
+    def _set_snapshot(self, st: DatasetState, snapshot_id: str) -> None:
+        from collide.ingest import load_snapshot
+
+        st.snapshot = load_snapshot(self.project.snapshots_dir, st.dataset_id, snapshot_id)
+        st.status = "ok"
+        if st.snapshot.manifest.get("rows_loaded", 1) == 0:
+            files = ", ".join(f["path"] for f in st.snapshot.manifest.get("files", [])) or "source"
+            self._fail_dataset(
+                st,
+                f'dataset "{st.dataset_id}" is empty: no rows loaded from {files}',
+                "Check the agency file (rejected rows are in the snapshot's rejects.parquet) "
+                "or fix the connector",
+            )
+
+    def _fail_dataset(self, st: DatasetState, message: str, fix: str) -> None:
+        """A dataset problem, reported at its connector file."""
+        display = self.project._connector(st.dataset_id).display
+        self._fail(st, CollideError(Problem(display, None, message, fix)))
+
+    def validate(self, ds: str) -> DatasetState:
+        st = self.datasets[ds]
+        if st.status != "ok":
+            return st
+        try:
+            rep = self.project._quality(ds, st.snapshot, self.run_date)
+        except Exception as exc:
+            st.status, st.message = "failed", f"quality check failed: {exc}"
+            if not self.keep_going and not isinstance(exc, CollideError):
+                raise
+            return st
+        st.quality = rep
+        if rep is not None and rep.status == "fail":
+            st.status = "blocked"
+            failed = [
+                o.description_zh or o.expectation
+                for o in rep.outcomes
+                if not o.success and o.blocking
+            ]
+            st.message = "data-quality gate failed: " + "; ".join(failed)
+        return st
+
+    def run_model(self, mid: str) -> ModelState:
+        from collide.clues.build import build_clues
+        from collide.modelrun.execute import execute_model
+
+        st = self.models[mid]
+        model = self._model_objs[mid]
+        bad = [ds for ds in model.spec.inputs if self.datasets[ds].status != "ok"]
+        if bad:
+            st.status = "skipped"
+            st.message = "; ".join(
+                f"input {ds} {self.datasets[ds].status}: {self.datasets[ds].message}" for ds in bad
+            )
+            return st
+        inputs = {ds: self.datasets[ds].snapshot.data_path for ds in model.spec.inputs}
+        try:
+            out = execute_model(
+                model,
+                inputs,
+                self.model_params[mid],
+                max_evidence_rows=self.project.config.export.max_evidence_rows,
+                workdays=self.project.config.workdays(),
+            )
+        except Exception as exc:
+            self._fail(st, exc)
+            return st
+        warnings: list[str] = []
+        for ds in model.spec.inputs:
+            q = self.datasets[ds].quality
+            if q is not None:
+                title = self.project.catalog.connectors[ds].spec.title
+                warnings.extend(f"{title}：{w}" for w in q.warnings_zh())
+        st.clues = build_clues(model, out)
+        for c in st.clues:
+            c.warnings = list(warnings)
+        if out.uncovered_years:
+            # the clues whose own dates fall in such a year (all of them if none shows a date)
+            years = set(out.uncovered_years)
+            dated = [
+                c
+                for c in st.clues
+                if any(isinstance(v, dt.date) and v.year in years for v in c.output.values())
+            ]
+            named = "、".join(str(y) for y in sorted(years))
+            for c in dated or st.clues:
+                c.warnings.append(
+                    f"工作日期限：{named}年的法定节假日未配置（collide.yaml 的 holidays），"
+                    "按仅跳过周末计算，期限可能偏早，请人工核对"
+                )
+        st.hits, st.seconds, st.notes, st.status = len(st.clues), out.seconds, out.notes, "ok"
+        return st
+
+    # ------------------------------------------------------------------ commit
+
+    def commit(self) -> RunResult:
+        from collide.clues.build import rank
+        from collide.clues.lifecycle import apply_lifecycle
+        from collide.export import export_run
+
+        clues = rank([c for st in self.models.values() for c in st.clues])
+        status = (
+            "ok"
+            if all(s.status == "ok" for s in self.models.values())
+            and all(d.status == "ok" for d in self.datasets.values())
+            and not self.problems
+            else "partial"
+        )
+        finished = dt.datetime.now().replace(microsecond=0)
+        summary = self._summary(status, finished)
+        store = self.project.store
+        with store.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                gone = apply_lifecycle(self, con, clues, summary)
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            run_dir = self.project.runs_dir / self.run_id
+            mask = self.project.config.export.mask_ids
+            formats = ("csv", "xlsx") if self.project.config.export.xlsx else ("csv",)
+            export_run(
+                self.project,
+                con,
+                self.run_id,
+                run_dir,
+                mask=mask,
+                formats=formats,
+            )
+        counts = {"新增": 0, "持续": 0}
+        for c in clues:
+            counts[c.lifecycle] = counts.get(c.lifecycle, 0) + 1
+        return RunResult(
+            self.run_id,
+            status,
+            run_dir,
+            len(clues),
+            counts["新增"],
+            counts["持续"],
+            gone,
+            self.datasets,
+            self.models,
+            time.perf_counter() - self.t0,
+            self.problems,
+        )
+
+    def _summary(self, status: str, finished: dt.datetime) -> dict[str, Any]:
+        def ds_info(st: DatasetState) -> dict[str, Any]:
+            snap = st.snapshot
+            man = snap.manifest if snap is not None else {}
+            return {
+                "status": st.status,
+                "message": st.message,
+                "snapshot_id": snap.snapshot_id if snap is not None else None,
+                "rows_loaded": man.get("rows_loaded"),
+                "rows_rejected": man.get("rows_rejected"),
+                "rows_read": man.get("rows_read"),
+                "quality": st.quality.status if st.quality is not None else None,
+                "ingest_seconds": round(st.ingest.seconds, 3) if st.ingest is not None else None,
+            }
+
+        return {
+            "run_id": self.run_id,
+            "status": status,
+            "run_date": self.run_date.isoformat(),
+            "started_at": self.started.isoformat(),
+            "finished_at": finished.isoformat(),
+            "seconds": round(time.perf_counter() - self.t0, 3),
+            "params": self.params,
+            "problems": self.problems,
+            "datasets": {ds: ds_info(st) for ds, st in self.datasets.items()},
+            "models": {
+                mid: {
+                    "version": st.version,
+                    "status": st.status,
+                    "message": st.message,
+                    "hits": st.hits,
+                    "seconds": round(st.seconds, 3),
+                    "notes": st.notes,
+                    "params": self.model_params[mid],
+                }
+                for mid, st in self.models.items()
+            },
+        }

@@ -1,0 +1,2 @@
+"""The store: one DuckDB file holding runs, snapshots, clues, sightings, reviews and the
+audit log."""
