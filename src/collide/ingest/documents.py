@@ -2,9 +2,9 @@
 
 A folder of .txt (UTF-8 or GBK/GB18030), .docx, .html and .pdf (text layer) files is read into
 one row per document or one row per party. The clerk declares the fields in the connector's
-`source:` block (`DocumentSourceSpec`): a built-in extractor for the standard parts of a judgment
-(案号, 当事人, 案由, 送达方式, 到庭情况, 本院认为, 判决如下, 落款日期, 本金 …) or a `pattern:` for anything
-else. Every value keeps its provenance (`<field>__text`: the matched text, `<field>__paragraph`:
+`source:` block (`DocumentSourceSpec`): a built-in extractor for the standard parts of a
+judgment (案号, 当事人, 案由, 送达方式, 到庭情况, 本院认为, 判决如下, 落款日期, 本金 …) or a `pattern:`
+for anything else. Every value keeps its provenance (`<field>__text`: the matched text, `<field>__paragraph`:
 the paragraph it was found in; `_source_file`, `_source_paragraph`, `_source_sha256` per row), and
 then goes through the same semantic types as any column (`collide.ingest.semantic`): Chinese-numeral
 dates and amounts are rewritten here into spellings those normalisers accept.
@@ -195,7 +195,8 @@ _STARTS = (
     "委托|诉讼代理人|法定代|负责人|当事人|本院认为|判决如下|裁定如下|审判长|审判员|代理审判员|"
     "人民陪审员|书记员|法官助理|如不服|一、|二、|三、|四、|五、|六、|七、|八、|九、|十、"
 )
-_START_RE = re.compile(rf"^(?:{_STARTS})")
+_START_RE = re.compile(rf"^(?:{_STARTS}|[（(〔\[]\s*(?:19|20)\d\d\s*[)）〕\]]|[〇○零一二]{{4}}年)")
+_CONT_START = frozenset("，,。；;：:、）)】」”")  # a line starting so continues the one before
 _WRAP_MIN = 20  # a line at least this long that stops mid-sentence was hard-wrapped
 _PAGE_NO_RE = re.compile(
     r"^(?:[-—–\s]*\d+[-—–\s]*|第\s*\d+\s*页(?:\s*[,，/／]?\s*共\s*\d+\s*页)?)$"
@@ -213,16 +214,14 @@ def _unwrap(lines: Iterable[str], drop_page_numbers: bool = False) -> list[str]:
             continue
         if drop_page_numbers and _PAGE_NO_RE.match(line.translate(_FOLD)):
             continue
-        if wrapped and not _START_RE.match(line):
+        if out and (line[0] in _CONT_START or (wrapped and not _START_RE.match(line))):
             out[-1] += line
         else:
             out.append(line)
         last = out[-1]
-        wrapped = (
-            len(line) >= _WRAP_MIN
-            and not last.endswith(_END_PUNCT)
-            and not last.endswith(_HEADING_END)
-        )
+        # a short line ending like a heading (法院, 判决书, 案号…号, a date) is one, not a wrap
+        heading = len(line) < 30 and last.endswith(_HEADING_END)
+        wrapped = len(line) >= _WRAP_MIN and not last.endswith(_END_PUNCT) and not heading
     return out
 
 
@@ -714,6 +713,10 @@ def _party_hits(doc: Doc, which: str) -> list[Hit]:
     return [Hit(p.name, p.paragraph, p.text) for p in doc.parties if pick(p)]
 
 
+def _principals(doc: Doc) -> list[Hit]:
+    return [Hit(p.name, p.paragraph, p.text) for p in doc.parties if p.role not in AGENT_ROLES]
+
+
 _Extractor = Any  # Callable[[Doc], list[Hit]]
 
 # name → (function, default semantic type, default take, Chinese label)
@@ -729,7 +732,7 @@ EXTRACTORS: dict[str, tuple[_Extractor, str, str, str]] = {
     "defendants": (lambda d: _party_hits(d, "defendant"), "string", "all", "被告"),
     "third_parties": (lambda d: _party_hits(d, "third_party"), "string", "all", "第三人"),
     "agents": (lambda d: _party_hits(d, "agent"), "string", "all", "委托诉讼代理人"),
-    "party_count": (lambda d: [Hit(p.name, p.paragraph, p.text) for p in d.parties if p.role not in AGENT_ROLES], "int", "count", "当事人数"),
+    "party_count": (_principals, "int", "count", "当事人数"),
     "service": (_x_service, "string", "first", "送达方式"),
     "attendance": (_x_attendance, "string", "first", "到庭情况"),
     "default_judgment": (_x_default_judgment, "bool", "first", "缺席判决"),
@@ -1081,6 +1084,9 @@ def _display(path: Path, root: Path) -> str:
 
 
 _WORKER_PLAN: _Plan | None = None
+# Starting a worker process costs about a second (it imports the engine): below this many files
+# per worker, parsing in this process is faster.
+_FILES_PER_WORKER = 1500
 
 
 def _init_worker(spec_json: str) -> None:
@@ -1145,7 +1151,7 @@ def read_documents(
     files = find_files(spec, root, origin)
     jobs = [(str(p), _display(p, root)) for p in files]
     workers = spec.workers or min(os.cpu_count() or 1, 8)
-    workers = min(workers, max(1, len(jobs) // 64))
+    workers = min(workers, max(1, len(jobs) // _FILES_PER_WORKER))
     pending: list[tuple[str, str, list[dict[str, Any]]]] = []
     rows_pending = 0
     for display, digest, size, rows, reason in _parsed(spec, jobs, workers):
