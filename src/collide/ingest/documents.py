@@ -189,6 +189,7 @@ _FOLD = str.maketrans(
     }
 )
 _END_PUNCT = tuple("。！？!?；;：:」”’）)】")
+_SENTENCE_END = tuple("。！？!?")
 _HEADING_END = ("书", "法院", "号", "日", "局", "委员会")
 _STARTS = (
     "原告|被告|第三人|上诉人|被上诉人|原审|申请人|被申请人|再审申请人|申请执行人|被执行人|"
@@ -204,24 +205,39 @@ _PAGE_NO_RE = re.compile(
 
 
 def _unwrap(lines: Iterable[str], drop_page_numbers: bool = False) -> list[str]:
-    """Non-empty lines, stripped, with hard-wrapped lines joined to the line they continue."""
-    out: list[str] = []
-    wrapped = False
+    """Non-empty lines, stripped, with hard-wrapped lines joined to the line they continue.
+
+    A file wrapped at a fixed width (most lines exactly as long as the longest) is joined by
+    that width: a full line that does not end a sentence continues on the next one, whatever
+    the next one starts with. Otherwise a long line that stops mid-sentence continues unless
+    the next line starts like a paragraph of a judgment (原告…, 本院认为…, 审判员…).
+    """
+    kept = []
     for raw in lines:
         line = raw.strip(" \t\r\n\u3000\u00a0\ufeff")
+        if line and drop_page_numbers and _PAGE_NO_RE.match(line.translate(_FOLD)):
+            continue
+        kept.append(line)
+    lengths = [len(x) for x in kept if x]
+    width = max(lengths, default=0)
+    fixed = width >= 15 and lengths.count(width) >= 3 and lengths.count(width) * 5 >= len(lengths)
+    out: list[str] = []
+    wrapped = False
+    for line in kept:
         if not line:
             wrapped = False
             continue
-        if drop_page_numbers and _PAGE_NO_RE.match(line.translate(_FOLD)):
-            continue
-        if out and (line[0] in _CONT_START or (wrapped and not _START_RE.match(line))):
+        if out and (line[0] in _CONT_START or (wrapped and (fixed or not _START_RE.match(line)))):
             out[-1] += line
         else:
             out.append(line)
         last = out[-1]
-        # a short line ending like a heading (法院, 判决书, 案号…号, a date) is one, not a wrap
-        heading = len(line) < 30 and last.endswith(_HEADING_END)
-        wrapped = len(line) >= _WRAP_MIN and not last.endswith(_END_PUNCT) and not heading
+        if fixed:
+            wrapped = len(line) == width and not last.endswith(_SENTENCE_END)
+        else:
+            # a short line ending like a heading (法院, 判决书, 案号…号, a date) is one, not a wrap
+            heading = len(line) < 30 and last.endswith(_HEADING_END)
+            wrapped = len(line) >= _WRAP_MIN and not last.endswith(_END_PUNCT) and not heading
     return out
 
 
@@ -408,7 +424,7 @@ _ORG_END = re.compile(
 _AFFIL_RE = re.compile(r"[^，,。；;]*(律师事务所|法律服务所|公司|银行|分行|支行)[^，,。；;]*")
 _CASE_RE = re.compile(
     r"(?:[\u4e00-\u9fff]{1,16})?[（(〔\[【]\s*(?:19|20)\d{2}\s*[)）〕\]】]\s*"
-    r"[\u4e00-\u9fff0-9]{0,16}?[0-9]+\s*号"
+    r"[\u4e00-\u9fff0-9]{0,16}?\s*[0-9]+\s*号"
 )
 _OPINION_RE = re.compile(r"^\s*(?:本院认为|本局认为|本机关认为|经审查认为)")
 _RULING_RE = re.compile(r"(?:判决|裁定|决定|调解协议)如下\s*[:：]?\s*$|(?:判决|裁定|决定)如下[:：]")
@@ -842,7 +858,8 @@ class DocumentSourceSpec(_Strict):
     rows: Literal["document", "party"] = "document"
     roles: list[str] | None = None  # party rows: only these roles (原告, 被告, 委托诉讼代理人 …)
     fields: dict[str, DocumentFieldSpec] = Field(min_length=1)
-    workers: int | None = Field(None, ge=1, le=64)  # processes parsing files (default: cores)
+    # processes parsing files; default: one per core once there are enough files to pay for them
+    workers: int | None = Field(None, ge=1, le=64)
     batch_rows: int = Field(20_000, ge=100)
 
     @field_validator("fields")
@@ -1150,8 +1167,10 @@ def read_documents(
     report = report if report is not None else DocumentReport()
     files = find_files(spec, root, origin)
     jobs = [(str(p), _display(p, root)) for p in files]
-    workers = spec.workers or min(os.cpu_count() or 1, 8)
-    workers = min(workers, max(1, len(jobs) // _FILES_PER_WORKER))
+    if spec.workers is not None:  # as the clerk says (at most one per chunk of files)
+        workers = spec.workers
+    else:
+        workers = min(os.cpu_count() or 1, 8, max(1, len(jobs) // _FILES_PER_WORKER))
     pending: list[tuple[str, str, list[dict[str, Any]]]] = []
     rows_pending = 0
     for display, digest, size, rows, reason in _parsed(spec, jobs, workers):
