@@ -101,14 +101,14 @@ def main() -> None:
     import polars
 
     print(
-        f"## Judgment texts (`bench/bench_documents.py -n {args.n}`) — {time.strftime('%Y-%m-%d')}, "
+        f"## Judgment texts (`bench/bench_documents.py -n {args.n}`) — "
+        f"{time.strftime('%Y-%m-%d')}, "
         f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"polars {polars.__version__}\n"
     )
-    print(
-        "| run | documents | rows | rejected | MB | seconds | documents/s | MB/s | peak RSS MB | 300,000 texts at this rate |"
-    )
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    head = "run documents rows rejected MB seconds documents/s MB/s peak_RSS_MB 300,000_texts"
+    print("| " + " | ".join(h.replace("_", " ") for h in head.split()) + " |")
+    print("| --- |" + " ---: |" * (len(head.split()) - 1))
     for label, r in results.items():
         mb = r["bytes"] / 1e6
         rate = r["read"] / r["seconds"]
