@@ -535,42 +535,47 @@ def test_spec_mistakes_are_reported_at_their_line(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- the generator
 
 
+def readme_connector(tmp_path: Path) -> dict:
+    """The connector of the README's "Judgment and decision texts" section, as YAML loads it."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Judgment and decision texts", 1)[1]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "civil_judgments.yaml"
+    path.write_text(block, encoding="utf-8")
+    return load_yaml(path).data
+
+
 def test_generated_judgments_give_back_the_planted_lenders(tmp_path: Path) -> None:
-    """The sample's rule run on what the reader extracts finds exactly the planted plaintiffs."""
+    """The README's connector on generated judgments, and the sample's rule over its rows, find
+    exactly the planted plaintiffs and none of the decoys."""
+    out = tmp_path / "sample_data"
     subprocess.run(
         [
             sys.executable,
             str(ROOT / "sample_data" / "generate_judgments.py"),
             "--out",
-            str(tmp_path),
+            str(out),
             "-n",
             "400",
         ],
         check=True,
         capture_output=True,
     )
-    files = list((tmp_path / "judgments").iterdir())
+    files = list((out / "judgments").iterdir())
     assert {f.suffix for f in files} == {".txt", ".docx", ".html"}
-    spec = DocumentSourceSpec.model_validate(
-        {
-            "path": "judgments/*",
-            "rows": "party",
-            "roles": ["原告"],
-            "fields": {
-                "case_no": {"extract": "case_number", "required": True},
-                "cause": {"extract": "cause"},
-                "service": {"extract": "service"},
-                "attendance": {"extract": "attendance"},
-                "judged_on": {"extract": "judgment_date", "required": True},
-            },
-        }
-    )
+    connector = readme_connector(tmp_path)
+    assert connector["source"]["type"] == "documents"
+    spec = DocumentSourceSpec.model_validate(connector["source"])
     report = DocumentReport()
     df = pl.from_arrow(pa.Table.from_batches(list(read_documents(spec, tmp_path, report))))
     assert (
         report.documents_read == len(files) == report.documents_loaded + report.documents_rejected
     )
     assert all(r.reason == "no 案号 found (field case_no)" for r in report.rejects)
+    loans = df.filter(pl.col("cause").is_in(["民间借贷纠纷", "金融借款合同纠纷"]))
+    assert loans.height > 100
+    assert loans["principal"].null_count() == 0 and loans["rate"].null_count() == 0
+    assert df["judged_on"].null_count() == 0 and df["party_name"].null_count() == 0
     import duckdb
 
     con = duckdb.connect()
@@ -588,7 +593,7 @@ def test_generated_judgments_give_back_the_planted_lenders(tmp_path: Path) -> No
         SELECT DISTINCT party_name FROM windows WHERE n >= 10 AND n_absent >= 0.6 * n ORDER BY 1
         """
     ).fetchall()
-    truth = pl.read_csv(tmp_path / "judgments_ground_truth.csv")
+    truth = pl.read_csv(out / "judgments_ground_truth.csv")
     planted = sorted(truth.filter(pl.col("expected") == "hit")["subject_name"].to_list())
     assert planted and [h[0] for h in hits] == planted
     decoys = set(truth.filter(pl.col("expected") == "no-hit")["subject_name"].to_list())
