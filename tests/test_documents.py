@@ -598,3 +598,93 @@ def test_generated_judgments_give_back_the_planted_lenders(tmp_path: Path) -> No
     assert planted and [h[0] for h in hits] == planted
     decoys = set(truth.filter(pl.col("expected") == "no-hit")["subject_name"].to_list())
     assert len(decoys) >= 4 and not decoys & {h[0] for h in hits}
+
+
+PENALTY = """滨江市临川区市场监督管理局
+行政处罚决定书
+临市监处罚〔2024〕57号
+当事人：滨江市临川区鑫源餐饮有限公司
+统一社会信用代码：91339012MA2B3C4D5E
+住所：滨江市临川区人民路12号
+法定代表人：王伟
+本局于2024年3月1日对当事人涉嫌未取得排水许可排放污水一案立案调查。
+经查，当事人在未取得排水许可的情况下向城镇排水设施排放污水。
+本局认为，当事人的行为违反了《城镇排水与污水处理条例》第二十一条的规定。依据该条例第五十条，本局决定如下：
+一、责令改正；二、罚款人民币伍万元整。
+如不服本决定，可以在收到本决定书之日起六十日内向滨江市临川区人民政府申请行政复议。
+滨江市临川区市场监督管理局
+二〇二四年四月十日
+"""
+
+
+def test_an_administrative_penalty_decision(tmp_path: Path) -> None:
+    write(tmp_path, "p.txt", PENALTY)
+    fields = {
+        "issuer": {"extract": "issuer"},
+        "title": {"extract": "title"},
+        "doc_no": {"extract": "case_number", "required": True},
+        "subject": {"extract": "plaintiff"},
+        "fine": {"extract": "fine"},
+        "decided_on": {"extract": "judgment_date"},
+    }
+    (row,), _ = read(spec_of(fields=fields), tmp_path)
+    assert row["issuer"] == "滨江市临川区市场监督管理局"
+    assert row["title"] == "行政处罚决定书"
+    assert row["doc_no"] == "临市监处罚〔2024〕57号"
+    assert row["fine"] == Decimal("50000.00") and row["fine__paragraph"] == 11
+    assert row["decided_on"] == dt.date(2024, 4, 10)
+    rows, _ = read(spec_of(rows="party", fields={"doc_no": {"extract": "case_number"}}), tmp_path)
+    assert [(r["party_role"], r["party_name"], r["party_agent_of"]) for r in rows] == [
+        ("当事人", "滨江市临川区鑫源餐饮有限公司", None),
+        ("法定代表人", "王伟", "滨江市临川区鑫源餐饮有限公司"),
+    ]
+    company = rows[0]
+    assert company["party_kind"] == "单位" and company["party_address"] == "滨江市临川区人民路12号"
+    assert company["party_credit_code"] == "91339012MA2B3C4D5E"  # the detail lines below it
+    assert company["party__text"].splitlines()[1:] == [
+        "统一社会信用代码：91339012MA2B3C4D5E",
+        "住所：滨江市临川区人民路12号",
+    ]
+
+
+def test_appeal_counterclaim_and_statement_lines(tmp_path: Path) -> None:
+    text = """滨江市中级人民法院
+民事判决书
+（2024）滨01民终77号
+上诉人（原审被告）：李四（曾用名李斯），男，住滨江市。
+被上诉人（原审原告）：张三，男，住滨江市。
+原审第三人：某某律师事务所（普通合伙），住所地滨江市。
+上诉人李四因与被上诉人张三民间借贷纠纷一案，不服滨江市临川区人民法院（2023）滨0112民初9号民事判决，向本院提起上诉。
+上诉人李四上诉请求：撤销原判。
+"""
+    write(tmp_path, "appeal.txt", text)
+    fields = {
+        k: {"extract": k}
+        for k in ("plaintiff", "defendant", "third_parties", "cause", "case_number", "court")
+    }
+    (row,), _ = read(spec_of(fields=fields), tmp_path)
+    assert (row["plaintiff"], row["defendant"]) == ("张三", "李四")
+    assert row["third_parties"] == "某某律师事务所（普通合伙）"
+    assert row["cause"] == "民间借贷纠纷"
+    assert row["case_number"] == "（2024）滨01民终77号" and row["court"] == "滨江市中级人民法院"
+    write(
+        tmp_path,
+        "appeal.txt",
+        text.replace("原审第三人", "原告（反诉被告）").replace(
+            "上诉人李四上诉请求", "被告李四辩称"
+        ),
+    )
+    rows, _ = read(spec_of(rows="party", fields={"cause": {"extract": "cause"}}), tmp_path)
+    assert [(r["party_role"], r["party_role_detail"], r["party_name"]) for r in rows] == [
+        ("上诉人", "原审被告", "李四"),
+        ("被上诉人", "原审原告", "张三"),
+        ("原告", "反诉被告", "某某律师事务所(普通合伙)"),  # person_name: half-width brackets
+    ]
+
+
+def test_the_extractor_names_are_one_list() -> None:
+    from typing import get_args
+
+    from collide.ingest.documents import EXTRACTORS, ExtractorName
+
+    assert set(get_args(ExtractorName)) == set(EXTRACTORS)

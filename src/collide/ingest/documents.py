@@ -3,11 +3,12 @@
 A folder of .txt (UTF-8 or GBK/GB18030), .docx, .html and .pdf (text layer) files is read into
 one row per document or one row per party. The clerk declares the fields in the connector's
 `source:` block (`DocumentSourceSpec`): a built-in extractor for the standard parts of a
-judgment (案号, 当事人, 案由, 送达方式, 到庭情况, 本院认为, 判决如下, 落款日期, 本金 …) or a `pattern:`
-for anything else. Every value keeps its provenance (`<field>__text`: the matched text, `<field>__paragraph`:
-the paragraph it was found in; `_source_file`, `_source_paragraph`, `_source_sha256` per row), and
-then goes through the same semantic types as any column (`collide.ingest.semantic`): Chinese-numeral
-dates and amounts are rewritten here into spellings those normalisers accept.
+judgment (案号, 当事人, 案由, 送达方式, 到庭情况, 本院认为, 判决如下, 落款日期, 本金 …) or a
+`pattern:` for anything else. Every value keeps its provenance (`<field>__text`: the matched
+text, `<field>__paragraph`: the paragraph it was found in; `_source_file`, `_source_paragraph`,
+`_source_sha256` per row), and then goes through the same semantic types as any column
+(`collide.ingest.semantic`): Chinese-numeral dates and amounts are rewritten here into
+spellings those normalisers accept.
 
 Files are parsed in a process pool (regular expressions hold the GIL); the typed columns are
 computed per batch in polars. Nothing is downloaded: no language model, only rules.
@@ -25,7 +26,7 @@ import hashlib
 import os
 import re
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from html.parser import HTMLParser
@@ -205,7 +206,10 @@ _STARTS = (
     "委托|诉讼代理人|法定代|负责人|当事人|本院认为|判决如下|裁定如下|审判长|审判员|代理审判员|"
     "人民陪审员|书记员|法官助理|如不服|一、|二、|三、|四、|五、|六、|七、|八、|九、|十、"
 )
-_START_RE = re.compile(rf"^(?:{_STARTS}|[（(〔\[]\s*(?:19|20)\d\d\s*[)）〕\]]|[〇○零一二]{{4}}年)")
+# ... or a label line (住所：…, 统一社会信用代码：…), a 案号 or a date line
+_START_RE = re.compile(
+    rf"^(?:{_STARTS}|[\u4e00-\u9fff]{{2,10}}[:：]|[（(〔\[]\s*(?:19|20)\d\d\s*[)）〕\]]|[〇○零一二]{{4}}年)"
+)
 _CONT_START = frozenset("，,。；;：:、）)】」”")  # a line starting so continues the one before
 _WRAP_MIN = 20  # a line at least this long that stops mid-sentence was hard-wrapped
 _PAGE_NO_RE = re.compile(
@@ -411,6 +415,14 @@ ROLES = (
     "负责人",
     "当事人",
 )
+_APPEAL_ROLES = frozenset({"上诉人", "被上诉人", "再审申请人", "被申请人"})
+# a paragraph that starts with a role word but is a statement, not a party line
+_NOT_PARTY_RE = re.compile(r"诉称|辩称|述称|陈述|向本院|提出诉讼请求|不服|申请称|答辩|提交")
+_DETAIL_RE = re.compile(
+    r"^(?:统一社会信用代码|社会信用代码|公民身份号码|居民身份证号码|身份证号码|身份证号|住所地|住所|住址|"
+    r"地址|经营场所|联系电话|电话|出生日期|性别|民族|职务)\s*[:：]"
+)
+_NAME_TAIL_RE = re.compile(r"[（(](?!普通合伙|有限合伙|特殊普通合伙)[^）)]*[）)]$")
 AGENT_ROLES = frozenset(
     {"委托诉讼代理人", "委托代理人", "诉讼代理人", "指定代理人", "法定代理人", "法定代表人",
      "主要负责人", "负责人"}
@@ -483,20 +495,24 @@ class Party:
     paragraph: int  # 1-based
     text: str
     agent_of: str | None = None
+    details: list[int] = field(default_factory=list)  # 0-based detail lines (住所：…) below it
 
     @property
     def kind(self) -> str:
         return "单位" if _ORG_END.search(self.name) or len(self.name) > 6 else "自然人"
 
+    def _was(self, word: str) -> bool:
+        """An appeal's party says in brackets what it was at first instance (上诉人（原审原告）);
+        a counterclaim's bracket (原告（反诉被告）) does not change who sued."""
+        return self.role in _APPEAL_ROLES and word in (self.detail or "")
+
     @property
     def plaintiff_like(self) -> bool:
-        return self.role in ("原告", "申请执行人", "申请人", "再审申请人") or "原告" in (
-            self.detail or ""
-        )
+        return self.role in ("原告", "申请执行人", "申请人") or self._was("原告")
 
     @property
     def defendant_like(self) -> bool:
-        return self.role in ("被告", "被执行人", "被申请人") or "被告" in (self.detail or "")
+        return self.role in ("被告", "被执行人") or self._was("被告")
 
 
 @dataclass
@@ -522,11 +538,16 @@ class Doc:
                 if parties:
                     break
                 continue
+            if parties and last_party == i - 1 and _DETAIL_RE.match(text):
+                parties[-1].details.append(i)  # 统一社会信用代码：… on a line of its own
+                last_party = i
+                continue
             m = PARTY_RE.match(text)
-            if not m or i > 60:
+            if not m or i > 60 or _NOT_PARTY_RE.search(m.group("name")):
                 continue
             role = m.group("role")
-            name = m.group("name").strip()
+            # 张三（曾用名张山）→ 张三; 某某律师事务所（普通合伙） keeps its bracket
+            name = _NAME_TAIL_RE.sub("", m.group("name").strip()) or m.group("name").strip()
             party = Party(len(parties) + 1, role, m.group("detail"), name, i + 1, paras[i])
             if role in AGENT_ROLES:
                 party.agent_of = principal.name if principal else None
@@ -597,6 +618,22 @@ def _x_court(doc: Doc) -> list[Hit]:
     for i in range(min(len(doc.paras), 6)):
         t = doc.folded[i]
         m = re.search(r"^(?P<v>\S{2,40}?人民法院)", t.replace(" ", ""))
+        if m:
+            return [Hit(m.group("v"), i + 1, doc.paras[i])]
+    return []
+
+
+_ISSUER_END = r"(?:人民法院|人民检察院|局|委员会|办公室|人民政府|大队|支队|中心|管理处)"
+_ISSUER_RE = re.compile(
+    rf"^(?P<v>\S{{2,40}}?{_ISSUER_END})(?=(?:行政处罚|不予行政处罚|责令)?\S{{0,8}}(?:决定书|通知书)$|$)"
+)
+
+
+def _x_issuer(doc: Doc) -> list[Hit]:
+    """Who issued the document: the court, or the agency of a 行政处罚决定书 (its own line or
+    the title's first words: 某某市场监督管理局行政处罚决定书)."""
+    for i in range(min(len(doc.paras), 6)):
+        m = _ISSUER_RE.match(re.sub(r"\s", "", doc.folded[i]))
         if m:
             return [Hit(m.group("v"), i + 1, doc.paras[i])]
     return []
@@ -742,13 +779,14 @@ def _principals(doc: Doc) -> list[Hit]:
     return [Hit(p.name, p.paragraph, p.text) for p in doc.parties if p.role not in AGENT_ROLES]
 
 
-_Extractor = Any  # Callable[[Doc], list[Hit]]
+_Extractor = Callable[[Doc], list[Hit]]
 
 # name → (function, default semantic type, default take, Chinese label)
 EXTRACTORS: dict[str, tuple[_Extractor, str, str, str]] = {
     "title": (_x_title, "string", "first", "标题"),
     "doc_type": (_x_doc_type, "string", "first", "文书类型"),
     "court": (_x_court, "org_name", "first", "法院"),
+    "issuer": (_x_issuer, "org_name", "first", "制作机关"),
     "case_number": (_x_case_number, "string", "first", "案号"),
     "cause": (_x_cause, "string", "first", "案由"),
     "plaintiff": (lambda d: _party_hits(d, "plaintiff"), "person_name", "first", "原告"),
@@ -772,8 +810,8 @@ EXTRACTORS: dict[str, tuple[_Extractor, str, str, str]] = {
     "clerk": (lambda d: _judges(d, clerk=True), "person_name", "first", "书记员"),
 }  # fmt: skip
 ExtractorName = Literal[
-    "title", "doc_type", "court", "case_number", "cause", "plaintiff", "plaintiffs", "defendant",
-    "defendants", "third_parties", "agents", "party_count", "service", "attendance",
+    "title", "doc_type", "court", "issuer", "case_number", "cause", "plaintiff", "plaintiffs",
+    "defendant", "defendants", "third_parties", "agents", "party_count", "service", "attendance",
     "default_judgment", "facts", "court_opinion", "ruling", "judgment_date", "principal", "fine",
     "court_fee", "judges", "clerk",
 ]  # fmt: skip
@@ -1035,8 +1073,9 @@ def parse_document(
         if spec.roles and p.role not in spec.roles:
             continue
         row = dict(base)
-        row.update(_party_values(p, doc.folded[p.paragraph - 1]))
-        row["party__text"] = p.text
+        lines = [doc.folded[p.paragraph - 1], *(doc.folded[i] for i in p.details)]
+        row.update(_party_values(p, "，".join(lines)))
+        row["party__text"] = "\n".join([p.text, *(doc.paras[i] for i in p.details)])
         row["_source_paragraph"] = p.paragraph
         rows.append(row)
     if not rows:
