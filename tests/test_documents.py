@@ -181,6 +181,14 @@ def test_amount_spellings(text: str, want: str) -> None:
     assert cn_amount_text(text) == want
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 9_999_999), st.integers(0, 4))
+def test_amounts_in_wan_with_decimals(units: int, places: int) -> None:
+    """1.5万元, 12.3456万元: the count of 万 with up to four decimals is exact to the yuan."""
+    wan = Decimal(units) / (10**places)
+    assert cn_amount_text(f"{wan}万元") == f"{(wan * 10_000).quantize(Decimal('0.01'))}"
+
+
 def test_amount_text_that_is_no_amount() -> None:
     assert cn_amount_text("若干元") is None
     assert cn_amount_text("利息") is None
@@ -424,6 +432,10 @@ def test_a_document_without_case_number_is_rejected_with_the_reason(tmp_path: Pa
         "docs/bad_date.txt": 'judged_on: unparseable date "二〇二四年二月三十日"',
     }
     assert report.documents_read == 6 == report.documents_loaded + report.documents_rejected
+    assert sorted(f["path"] for f in report.files) == sorted(
+        f"docs/{p.name}" for p in (tmp_path / "docs").iterdir()
+    )
+    assert sum(f["bytes"] for f in report.files) == report.bytes_read
     table = report.rejects_table()
     assert (
         table.column_names == ["_source_file", "_source_sha256", "_reason"] and table.num_rows == 5

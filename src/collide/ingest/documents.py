@@ -1105,6 +1105,9 @@ class DocumentReport:
     bytes_read: int = 0
     rejects: list[DocumentReject] = field(default_factory=list)
     issues_by_field: dict[str, int] = field(default_factory=dict)
+    # every file read, for a snapshot manifest: {"path", "sha256", "bytes", "rows"} (rows parsed;
+    # a document rejected later for a value that fails its type keeps its count here)
+    files: list[dict[str, Any]] = field(default_factory=list)
 
     def rejects_table(self) -> pa.Table:
         import pyarrow as pa
@@ -1224,6 +1227,7 @@ def read_documents(
     for display, digest, size, rows, reason in _parsed(spec, jobs, workers):
         report.documents_read += 1
         report.bytes_read += size
+        report.files.append({"path": display, "sha256": digest, "bytes": size, "rows": len(rows)})
         if reason is not None:
             report.documents_rejected += 1
             report.rejects.append(DocumentReject(display, reason, digest))
