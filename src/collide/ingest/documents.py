@@ -443,8 +443,9 @@ _ORG_END = re.compile(
     r"研究所|研究院|局|所|部|站|社|园|馆)$"
 )
 _AFFIL_RE = re.compile(r"[^，,。；;]*(律师事务所|法律服务所|公司|银行|分行|支行)[^，,。；;]*")
+# 案号 （2024）浙0102民初1234号; 文号 临市监处罚〔2024〕57号 (only 〔〕 numbers have a prefix)
 _CASE_RE = re.compile(
-    r"(?:[\u4e00-\u9fff]{1,16})?[（(〔\[【]\s*(?:19|20)\d{2}\s*[)）〕\]】]\s*"
+    r"(?:[\u4e00-\u9fff]{1,16}[〔\[]|[（(〔\[【])\s*(?:19|20)\d{2}\s*[)）〕\]】]\s*"
     r"[\u4e00-\u9fff0-9]{0,16}?\s*[0-9]+\s*号"
 )
 _OPINION_RE = re.compile(r"^\s*(?:本院认为|本局认为|本机关认为|经审查认为)")
@@ -609,6 +610,7 @@ def _x_case_number(doc: Doc) -> list[Hit]:
     out = []
     for h in hits[:1]:
         v = re.sub(r"\s", "", h.text.translate(_FOLD))
+        v = re.sub(r"^.*[书:：]", "", v)  # a title or label on the same line is no part of it
         v = v.replace("(", "（").replace(")", "）").replace("[", "〔").replace("]", "〕")
         out.append(Hit(v, h.paragraph, h.text))
     return out
