@@ -501,6 +501,17 @@ def test_gbk_docx_html_and_pdf_read_like_utf8(tmp_path: Path) -> None:
         assert {k: v for k, v in row.items() if k not in strip} == first, row["_source_file"]
 
 
+def test_a_declared_encoding_that_does_not_fit_rejects_the_file(tmp_path: Path) -> None:
+    write(tmp_path, "gbk.txt", JUDGMENT, encoding="gbk")
+    rows, report = read(spec_of(encoding="utf-8"), tmp_path)
+    assert rows == []
+    assert [r.reason for r in report.rejects] == [
+        "not utf-8 text (byte 0): set `encoding: auto` or save it as UTF-8"
+    ]
+    rows, _ = read(spec_of(encoding="gb18030"), tmp_path)
+    assert rows[0]["case_no"] == "（2024）浙0102民初1234号"
+
+
 def test_a_pool_of_processes_gives_the_same_rows(tmp_path: Path) -> None:
     for k in range(130):  # more than two chunks of files
         write(tmp_path, f"{k:03d}.txt", JUDGMENT.replace("1234号", f"{k + 1}号"))

@@ -254,10 +254,19 @@ def _unwrap(lines: Iterable[str], drop_page_numbers: bool = False) -> list[str]:
     return out
 
 
+class _Unreadable(Exception):
+    """A file that holds no text we can read; the message is the reject reason."""
+
+
 def decode_text(data: bytes, encoding: str = "auto") -> str:
     """Text of a .txt/.html file: BOM, else UTF-8, else GB18030 (a superset of GBK)."""
     if encoding != "auto":
-        return data.decode(encoding, errors="replace")
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError as exc:
+            raise _Unreadable(
+                f"not {encoding} text (byte {exc.start}): set `encoding: auto` or save it as UTF-8"
+            ) from None
     for bom, name in (
         (codecs.BOM_UTF8, "utf-8-sig"),
         (codecs.BOM_UTF16_LE, "utf-16"),
@@ -269,10 +278,6 @@ def decode_text(data: bytes, encoding: str = "auto") -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("gb18030", errors="replace")
-
-
-class _Unreadable(Exception):
-    """A file that holds no text we can read; the message is the reject reason."""
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
