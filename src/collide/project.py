@@ -164,8 +164,12 @@ class Project:
                         f"Run `collide ingest {ds}` first",
                     )
                 )
-            out[ds] = self._quality(ds, snap, run_date or dt.date.today())
+            out[ds] = self._quality(ds, snap, run_date or self.run_date())
         return out
+
+    def run_date(self) -> dt.date:
+        """The date runs judge the data against: `run_date:` of collide.yaml, else today."""
+        return self.config.run_date or dt.date.today()
 
     def _quality(self, ds: str, snap: Any, run_date: dt.date) -> Any:
         """The quality report of a snapshot, validated once per (snapshot, suite, previous
@@ -246,7 +250,7 @@ class Project:
         from collide.run import Run
 
         run = Run(
-            self, self.select(select), params or {}, run_date or dt.date.today(), keep_going, wait
+            self, self.select(select), params or {}, run_date or self.run_date(), keep_going, wait
         )
         run.problems = [str(p) for p in self.catalog.problems.items]
         return run
