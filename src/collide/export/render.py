@@ -17,18 +17,21 @@ _MD_PUNCT = re.compile(r"[\\`*\[\]|~$]")
 # `_` opens emphasis only at a word edge; inside a word (dataset_id) it is plain text.
 _MD_UNDERSCORE = re.compile(r"(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
 # What turns the start of a line (or list item) into a heading, list, rule or setext underline.
-_MD_BLOCK_START = re.compile(r"^(#|-|\+|=|\d+[.)](?=\s|$))")
+_MD_BLOCK_START = re.compile(r"^([#+=-])|^(\d+)([.)])(?=\s|$)")
 
 
 def md_escape(value: Any) -> str:
     """A value as literal text in Markdown: nothing in it renders as HTML, a link, code, a
     table cell border or a line break (every CommonMark/GFM viewer shows it as written)."""
     text = "" if value is None else str(value)
-    text = re.sub(r"\r\n|\r|\n", " ", text)
+    # one line; no leading blanks (four of them would start a code block in a list item)
+    text = re.sub(r"\r\n|\r|\n", " ", text).strip()
     text = re.sub(r"[&<>]", lambda m: _MD_ENTITIES[m.group()], text)
     text = _MD_PUNCT.sub(lambda m: "\\" + m.group(), text)
     text = _MD_UNDERSCORE.sub(r"\\_", text)
-    return _MD_BLOCK_START.sub(r"\\\1", text)
+    return _MD_BLOCK_START.sub(
+        lambda m: "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3), text
+    )
 
 
 def _html_escape(value: Any) -> Any:
