@@ -16,7 +16,7 @@ from collide.clues.build import GONE
 from collide.export.columns import mask_text
 from collide.export.csv import write_csv
 from collide.export.evidence import sheet_labels, write_evidence
-from collide.export.hitlist import ClueCounts, describe, run_clue_rows
+from collide.export.hitlist import ClueCounts, describe, listed, run_clue_rows
 from collide.export.report import render_report
 from collide.export.xlsx import write_xlsx
 
@@ -39,7 +39,7 @@ def export_run(
     summary, quality = queries.run_record(con, run_id)
     everything = run_clue_rows(con, run_id, include_excluded=True)
     counts = ClueCounts.of(everything)
-    rows = run_clue_rows(con, run_id)
+    rows = listed(everything)
     describe(rows, project.catalog)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.tmp")

@@ -47,8 +47,11 @@ def run_clue_rows(con: Any, run_id: str, include_excluded: bool = False) -> list
     from collide.store import queries
 
     rows = queries.run_sightings(con, run_id)
-    if include_excluded:
-        return rows
+    return rows if include_excluded else listed(rows)
+
+
+def listed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of the hit list: every sighting but the excluded clues."""
     return [r for r in rows if r["review_status"] != EXCLUDED]
 
 
