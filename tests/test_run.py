@@ -228,21 +228,21 @@ def test_crash_during_commit_leaves_previous_state(project: Path, cli, monkeypat
 
     before = counts()
     runs_before = sorted(p.name for p in (project / "runs").iterdir())
-    import collide.clues.lifecycle
+    import collide.store.queries
 
-    real = collide.clues.lifecycle.insert_rows
+    real = collide.store.queries.insert_rows
 
     def dying(con, table, rows, columns):
         if table == "evidence":
             raise OSError("disk full")
         return real(con, table, rows, columns)
 
-    monkeypatch.setattr(collide.clues.lifecycle, "insert_rows", dying)
+    monkeypatch.setattr(collide.store.queries, "insert_rows", dying)
     code, out, err = cli("run", "--project", str(project))
     assert code == 2 and "internal error: OSError: disk full" in err
     assert counts() == before
     assert sorted(p.name for p in (project / "runs").iterdir()) == runs_before
-    monkeypatch.setattr(collide.clues.lifecycle, "insert_rows", real)
+    monkeypatch.setattr(collide.store.queries, "insert_rows", real)
     code, out, err = cli("run", "--project", str(project))
     assert code == 0, out + err
     rows = read_clues(latest_run_dir(project) / "clues.csv")

@@ -53,6 +53,7 @@ class RunResult:
     models: dict[str, ModelState]
     seconds: float
     problems: list[str] = field(default_factory=list)  # files that did not load
+    excluded: int = 0  # hit again but excluded by a reviewer (排除), not listed
 
 
 class Run:
@@ -250,41 +251,29 @@ class Run:
         )
         finished = dt.datetime.now().replace(microsecond=0)
         summary = self._summary(status, finished)
-        store = self.project.store
-        with store.connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                gone = apply_lifecycle(self, con, clues, summary)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+        from collide.store.db import transaction
+
+        with self.project.store.connect() as con:
+            with transaction(con):
+                apply_lifecycle(self, con, clues, summary)
             run_dir = self.project.runs_dir / self.run_id
             mask = self.project.config.export.mask_ids
             formats = ("csv", "xlsx") if self.project.config.export.xlsx else ("csv",)
-            export_run(
-                self.project,
-                con,
-                self.run_id,
-                run_dir,
-                mask=mask,
-                formats=formats,
-            )
-        counts = {"新增": 0, "持续": 0}
-        for c in clues:
-            counts[c.lifecycle] = counts.get(c.lifecycle, 0) + 1
+            # The figures the hit list shows (collide.export.hitlist): one count everywhere.
+            counts = export_run(self.project, con, self.run_id, run_dir, mask=mask, formats=formats)
         return RunResult(
             self.run_id,
             status,
             run_dir,
-            len(clues),
-            counts["新增"],
-            counts["持续"],
-            gone,
+            counts.listed,
+            counts.new,
+            counts.ongoing,
+            counts.gone,
             self.datasets,
             self.models,
             time.perf_counter() - self.t0,
             self.problems,
+            counts.excluded,
         )
 
     def _summary(self, status: str, finished: dt.datetime) -> dict[str, Any]:

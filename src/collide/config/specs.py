@@ -5,6 +5,7 @@ Every spec forbids unknown keys, so a typo is an error at its line, not a silent
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any, Literal
 
@@ -110,6 +111,10 @@ class ProjectConfig(Strict):
     export: ExportConfig = ExportConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     params: dict[str, Any] = Field(default_factory=dict)
+    # The date a run judges the data against (freshness, "not after the run date"); leave it out
+    # and it is the day of the run. A project of fixed extracts (the bundled sample) sets their
+    # as-of date here.
+    run_date: dt.date | None = None
     # years added to (or replacing) the built-in holiday calendar (collide.engine.workdays)
     holidays: dict[int, HolidayYear] = Field(default_factory=dict)
 
