@@ -91,7 +91,7 @@ def apply_lifecycle(run: Any, con: Any, clues: list[Clue], summary: dict[str, An
             ],
         )
     for mid, st in run.models.items():
-        model = run._model_objs[mid]
+        model = run.model(mid)
         con.execute(
             "INSERT INTO model_versions SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM "
             "model_versions WHERE model_id = ? AND version = ?)",
