@@ -370,7 +370,7 @@ def _rule_output(model: Model, frames: dict, params: dict[str, Any]):
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     try:
         spec.loader.exec_module(module)  # type: ignore[union-attr]
-    except Exception as exc:
+    except Exception as exc:  # only the user's file runs here: whatever it raises is theirs
         raise CollideError(
             Problem(
                 model.body_display,
