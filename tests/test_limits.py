@@ -146,6 +146,36 @@ def test_without_keep_going_the_run_stops_with_the_limit(tmp_path: Path, cli) ->
     assert SECONDS_MSG.format(m="recursion", s=1) in flat(out + err)
 
 
+SLOW_RULE = """
+    import time
+
+    import polars as pl
+
+
+    def rule(inputs, params):
+        # each batch waits: the rule's query is still running when its time is up
+        slow = pl.col("id_number").map_batches(lambda s: (time.sleep(3), s)[1], return_dtype=pl.Utf8)
+        return inputs["people"].select(slow, "person_name")
+"""
+
+
+def test_a_polars_rule_is_stopped_too(tmp_path: Path, cli) -> None:
+    project = limits_project(
+        tmp_path / "p",
+        {
+            "models/slow_rule.yaml": model_yaml("slow_rule", "limits: {model_seconds: 1}"),
+            "models/slow_rule.py": SLOW_RULE,
+        },
+    )
+    code, out, err = cli("run", "-s", "slow_rule", "--no-validate", "--project", str(project))
+    assert code == 1
+    assert "Traceback" not in out + err
+    assert (
+        "models/slow_rule.yaml: model stopped after 1 s (limits.model_seconds). Make the rule "
+        "cheaper or raise limits.model_seconds in models/slow_rule.yaml or collide.yaml"
+    ) in flat(out + err)
+
+
 def test_model_unit_tests_run_under_the_limits(tmp_path: Path, cli) -> None:
     tests = """tests:
           - name: never ends

@@ -427,14 +427,13 @@ def session_limits(model: Model, config: ProjectConfig, root: Path) -> Limits:
 
 def limit_problem(model: Model, exc: LimitExceeded) -> Problem:
     """A model stopped at a limit: which one, and where to raise it."""
+    body = "SQL" if model.kind == "sql" else "rule"
     if exc.limit == "model_seconds":
-        what, fix = (
-            f"model stopped after {exc.value} s (limits.model_seconds)",
-            "Make the SQL cheaper",
-        )
+        what = f"model stopped after {exc.value} s (limits.model_seconds)"
+        fix = f"Make the {body} cheaper"
     else:
         what = f"model stopped: it needed more than {exc.value} of memory (limits.model_memory)"
-        fix = "Make the SQL lighter (fewer rows per join key, fewer rows kept per group)"
+        fix = f"Make the {body} lighter (fewer rows per join key, fewer rows kept per group)"
     return Problem(
         model.display,
         None,
@@ -443,16 +442,33 @@ def limit_problem(model: Model, exc: LimitExceeded) -> Problem:
     )
 
 
-def _collect(frame: pl.LazyFrame, seconds: float | None) -> pl.DataFrame:
-    """Collect a polars rule's frame, cancelled past `seconds` (polars has no memory limit)."""
-    if not seconds:
+# A stopped rule's query, kept until it ends: polars aborts the process when the handle of a
+# background query is dropped while the query still runs, and cancel() stops not every plan at once.
+_STOPPED: list[Any] = []
+
+
+def _collect(frame: pl.LazyFrame, limits: Limits, t0: float) -> pl.DataFrame:
+    """Collect a polars rule's frame, cancelled once the model's time is up (polars has no
+    memory limit, and a cancelled query may finish its current step in the background)."""
+    import polars as pl
+
+    still = []
+    for stopped in _STOPPED:
+        try:
+            if stopped.fetch() is None:
+                still.append(stopped)
+        except pl.exceptions.PolarsError:
+            pass  # it ended with an error: nobody waits for it
+    _STOPPED[:] = still
+    if not limits.seconds:
         return frame.collect()
     query = frame.collect(background=True)
-    deadline = time.monotonic() + seconds
+    deadline = t0 + limits.seconds
     while (done := query.fetch()) is None:
-        if time.monotonic() > deadline:
+        if time.perf_counter() > deadline:
             query.cancel()
-            raise LimitExceeded("model_seconds", f"{seconds:g}")
+            _STOPPED.append(query)
+            raise LimitExceeded("model_seconds", f"{limits.seconds:g}")
         time.sleep(0.01)
     return done
 
@@ -521,9 +537,8 @@ def _execute(
             ds: (pl.scan_parquet(src) if isinstance(src, Path) else pl.from_arrow(src).lazy())
             for ds, src in ((d, inputs[d]) for d in spec.inputs)
         }
-        left = limits.seconds - (time.perf_counter() - t0) if limits.seconds else None
         try:
-            result = _collect(_rule_output(model, frames, params), left).to_arrow()
+            result = _collect(_rule_output(model, frames, params), limits, t0).to_arrow()
         except (CollideError, LimitExceeded):
             raise
         except pl.exceptions.PolarsError as exc:
