@@ -201,6 +201,7 @@ def test_model_unit_tests_run_under_the_limits(tmp_path: Path, cli) -> None:
         ),
         ("limits: {model_seconds: 0}", "model_seconds"),
         ("limits: {model_minutes: 5}", "model_minutes"),
+        ("engine: duckbd", 'unknown engine "duckbd". Did you mean "duckdb"?'),
     ],
 )
 def test_bad_limits_are_reported_at_their_file(tmp_path: Path, cli, yaml: str, message: str):

@@ -136,3 +136,25 @@ def test_a_polars_rule_failing_is_its_authors_mistake(
     with pytest.raises(CollideError) as exc:
         execute_model(model, {"bills": bills}, params)
     assert str(exc.value).startswith(message), str(exc.value)
+
+
+def test_the_model_runner_imports_no_engine_library() -> None:
+    """Model work reaches DuckDB only through the engine seam (engine/backend.py), so a second
+    engine is one new module: nothing under modelrun/, nor run.py, imports an engine."""
+    import ast
+
+    src = Path(__file__).resolve().parents[1] / "src" / "collide"
+    found = []
+    for path in [*(src / "modelrun").glob("*.py"), src / "run.py"]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            for name in names:
+                if name.split(".")[0] in {"duckdb", "pyspark"}:
+                    found.append(f"{path.name}:{node.lineno}: {name}")
+    assert not found, found
