@@ -79,14 +79,27 @@ class DuckDBSession(Session):
         workdays: Calendar | None = None,
     ):
         import duckdb
-        import pyarrow as pa
 
         self.limits = limits or Limits()
         self._expired = False
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
         self._spill: Path | None = None
+        self.uncovered_years: set[int] = set()
         self.con = duckdb.connect(":memory:")
+        try:
+            self._lock_down(inputs, threads, workdays)
+        except BaseException:
+            self.close()  # no connection or spill folder left behind by a half-made session
+            raise
+
+    def _lock_down(
+        self, inputs: Mapping[str, InputData], threads: int | None, workdays: Calendar | None
+    ) -> None:
+        """Inputs, functions and limits in place, then the door shut: external access off except
+        for the inputs' data files, the configuration locked, the watchdog started."""
+        import pyarrow as pa
+
         con = self.con
         if threads:
             con.execute(f"SET threads={int(threads)}")
@@ -103,9 +116,8 @@ class DuckDBSession(Session):
         for name, src in inputs.items():
             if isinstance(src, Path):
                 path = str(src.resolve())
-                con.execute(
-                    f"CREATE VIEW {_quote(name)} AS SELECT * FROM read_parquet({_literal(path)})"
-                )
+                scan = f"read_parquet({_literal(path)})"
+                con.execute(f"CREATE VIEW {_quote(name)} AS SELECT * FROM {scan}")
                 files.add(path)
             elif isinstance(src, pa.Table):
                 con.register(f"__input_{name}", src)
@@ -114,7 +126,6 @@ class DuckDBSession(Session):
                 )
             else:
                 self.create_table(name, src)
-        self.uncovered_years: set[int] = set()
         register_functions(con, workdays, self.uncovered_years)
         if files:
             listed = ", ".join(_literal(f) for f in sorted(files))
