@@ -343,3 +343,23 @@ def test_reviews_come_back_in_the_xlsx_too_and_mistakes_are_named(project: Path,
     first = ws.cell(row=2, column=col["线索编号"]).value
     assert rows[first]["review_status"] == "确认"
     assert rows[first]["review_note"] == "已走访，情况属实"
+
+
+def test_stages_reach_the_run_and_the_project_through_public_accessors() -> None:
+    """`run._model_objs`, `project._connector` and the like tie a stage to another's insides;
+    the facade and the run state offer typed accessors instead."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1]
+    offenders = []
+    for path in [*(root / "src" / "collide").rglob("*.py"), *(root / "flows").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Attribute) or not node.attr.startswith("_"):
+                continue
+            if node.attr.startswith("__"):
+                continue
+            base = node.value
+            name = getattr(base, "id", None) or getattr(base, "attr", None)
+            if name in {"project", "run"}:
+                offenders.append(f"{path.relative_to(root)}:{node.lineno}: {name}.{node.attr}")
+    assert not offenders, offenders

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from collide.config.catalog import Catalog, Model, find_project_root, load_catalog
+from collide.config.catalog import Catalog, Connector, Model, find_project_root, load_catalog
 from collide.errors import CollideError, Problem, did_you_mean
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ class Project:
         names = datasets or list(self.catalog.connectors)
         out: dict[str, Any] = {}
         for ds in names:
-            conn = self._connector(ds)
+            conn = self.connector(ds)
             try:
                 out[ds] = ingest_dataset(conn, self.root, self.snapshots_dir, progress=progress)
             except CollideError as exc:
@@ -153,7 +153,7 @@ class Project:
         self.require_valid()
         out = {}
         for ds in datasets or list(self.catalog.connectors):
-            conn = self._connector(ds)
+            conn = self.connector(ds)
             snap = latest_snapshot(self.snapshots_dir, ds)
             if snap is None:
                 raise CollideError(
@@ -164,14 +164,14 @@ class Project:
                         f"Run `collide ingest {ds}` first",
                     )
                 )
-            out[ds] = self._quality(ds, snap, run_date or self.run_date())
+            out[ds] = self.quality_report(ds, snap, run_date or self.run_date())
         return out
 
     def run_date(self) -> dt.date:
         """The date runs judge the data against: `run_date:` of collide.yaml, else today."""
         return self.config.run_date or dt.date.today()
 
-    def _quality(self, ds: str, snap: Any, run_date: dt.date) -> Any:
+    def quality_report(self, ds: str, snap: Any, run_date: dt.date) -> Any:
         """The quality report of a snapshot, validated once per (snapshot, suite, previous
         snapshot, connector, run date): a rerun on the same data reuses it without loading GX."""
         import hashlib
@@ -180,7 +180,7 @@ class Project:
         from collide.quality import QualityReport, validate_dataset
 
         suite = self.expectations_dir / f"{ds}.yaml"
-        conn = self._connector(ds)
+        conn = self.connector(ds)
         from collide.store import queries
 
         previous = None
@@ -216,7 +216,8 @@ class Project:
         tmp.replace(cache)
         return report
 
-    def _connector(self, ds: str):
+    def connector(self, ds: str) -> Connector:
+        """The connector of dataset `ds` (an unknown name is the user's mistake)."""
         if ds not in self.catalog.connectors:
             raise CollideError(
                 Problem(

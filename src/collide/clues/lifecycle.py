@@ -81,7 +81,7 @@ def apply_lifecycle(run: Any, con: Any, clues: list[Clue], summary: dict[str, An
             st.message,
         )
     for mid, st in run.models.items():
-        model = run._model_objs[mid]
+        model = run.model(mid)
         queries.record_model_version(
             con,
             mid,

@@ -153,9 +153,10 @@ def calendar(extra: Mapping[int, Year] | None = None) -> Calendar:
     return Calendar(builtin_years() | dict(extra))
 
 
-def register_workdays(con: Any, cal: Calendar, uncovered: set[int] | None = None) -> None:
-    """`add_workdays(d DATE, n INTEGER) → DATE` on a DuckDB connection: the n-th working day
-    after d (before it when n < 0; d itself when n = 0); NULL when d or n is NULL.
+def add_workdays_udf(cal: Calendar, uncovered: set[int] | None = None) -> Any:
+    """The Arrow body of `add_workdays(d DATE, n INTEGER) → DATE` (each backend registers it):
+    the n-th working day after d (before it when n < 0; d itself when n = 0); NULL when d or n
+    is NULL.
 
     Years the calendar does not cover that a call spans (between d and the result) are added
     to `uncovered`: their working days were counted without holidays."""
@@ -179,11 +180,4 @@ def register_workdays(con: Any, cal: Calendar, uncovered: set[int] | None = None
                     uncovered.add(y)
         return pa.array(out, type=pa.date32(), mask=~ok)
 
-    con.create_function(
-        "add_workdays",
-        add_workdays,
-        ["DATE", "INTEGER"],
-        "DATE",
-        type="arrow",
-        null_handling="special",
-    )
+    return add_workdays
