@@ -417,9 +417,13 @@ def review() -> None:
 @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
 @project_option
 def review_import(project: Any, csv_file: Path) -> None:
-    """Read 审查结论/审查意见 back from a filled-in clues CSV."""
+    """Read 审查结论 and the disposition columns back from a filled-in clues CSV/XLSX."""
     counts = project.import_reviews(csv_file)
-    _console().print(f"{counts['updated']} reviews recorded, {counts['unchanged']} unchanged.")
+    _console().print(
+        f"{_rel(project, Path(counts['file']))}: {counts['updated']} reviews recorded, "
+        f"{counts['unchanged']} unchanged.",
+        markup=False,
+    )
 
 
 @cli.command("schedule")

@@ -6,7 +6,7 @@ Every spec forbids unknown keys, so a typo is an error at its line, not a silent
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -103,6 +103,33 @@ class HolidayYear(Strict):
     source: str = ""  # e.g. the notice's number
 
 
+# The 条线 a clue is routed to (分流), and the default reasons an exclusion (排除) may give.
+Line = Literal["刑事", "民事", "行政", "公益诉讼", "未检"]
+LINES: tuple[str, ...] = get_args(Line)
+DEFAULT_EXCLUSION_REASONS: tuple[str, ...] = (
+    "数据错误",
+    "冒名登记",
+    "已整改",
+    "不属本院管辖",
+    "重复线索",
+    "其他",
+)
+
+
+class ReviewConfig(Strict):
+    """`review:` in collide.yaml: what the reviewers' file may say."""
+
+    # added to DEFAULT_EXCLUSION_REASONS (the defaults always stay valid)
+    exclusion_reasons: list[str] = Field(default_factory=list)
+    # 整改期限 = 制发日期 + this many months when the reviewer leaves it empty (诉前检察建议: two)
+    rectification_months: int = Field(2, ge=0, le=120)
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        extra = [r.strip() for r in self.exclusion_reasons if r.strip()]
+        return tuple(dict.fromkeys([*DEFAULT_EXCLUSION_REASONS, *extra]))
+
+
 class ProjectConfig(Strict):
     name: str = "collide project"
     timezone: str = "Asia/Shanghai"
@@ -112,6 +139,8 @@ class ProjectConfig(Strict):
     params: dict[str, Any] = Field(default_factory=dict)
     # years added to (or replacing) the built-in holiday calendar (collide.engine.workdays)
     holidays: dict[int, HolidayYear] = Field(default_factory=dict)
+    review: ReviewConfig = ReviewConfig()
+    line: Line | None = None  # the 条线 of models that name none
 
     _workdays: Any = PrivateAttr(None)
 
@@ -276,6 +305,9 @@ class ModelSpec(Strict):
     tests: list[ModelTestSpec] = Field(default_factory=list)
     enabled: bool = True
     tags: list[str] = Field(default_factory=list)
+    line: Line | None = None  # 条线 (分流); default: collide.yaml's `line:`
+    assignee: str | None = None  # default 承办人 of this model's clues
+    rectification_months: int | None = Field(None, ge=0, le=120)  # overrides collide.yaml
 
     @field_validator("id")
     @classmethod
