@@ -25,6 +25,7 @@ CSV_COLUMNS = [
     ("模型", "model_id"),
     ("模型名称", "model_title"),
     ("领域", "domain"),
+    ("条线", "line"),
     ("风险等级", "severity_zh"),
     ("风险分", "risk"),
     ("对象类型", "subject_type_zh"),
@@ -36,8 +37,16 @@ CSV_COLUMNS = [
     ("命中模型数", "models_hit"),
     ("数据质量提示", "warnings_text"),
     ("证据文件", "evidence_file"),
+    ("整改状态", "followup"),
     ("审查结论", "review_status"),
     ("审查意见", "review_note"),
+    ("排除理由", "exclusion_reason"),
+    ("承办人", "assignee"),
+    ("案号", "case_no"),
+    ("检察建议文号", "recommendation_no"),
+    ("制发日期", "issued_on"),
+    ("整改期限", "rectify_by"),
+    ("有效期至", "valid_until"),
 ]
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -131,6 +140,9 @@ def export_run(
     summary = json.loads(summary_json)
     quality = json.loads(quality_json or "{}")
     rows = run_clue_rows(con, run_id)
+    from collide.clues.dispositions import decorate
+
+    decorate(project, con, run_id, rows)
     specs = project.catalog.models
     for r in rows:
         spec = specs[r["model_id"]].spec if r["model_id"] in specs else None

@@ -196,6 +196,7 @@ def check_row(
 def decorate(project: Any, con: Any, run_id: str, rows: list[dict[str, Any]]) -> None:
     """Add a run's dispositions, 条线 and 整改状态 to its exported rows (clues.csv agrees with
     `collide stats`: the latest decision, the latest 整改状态)."""
+    from collide.clues.followup import label
     from collide.store.reviews import run_review_fields
 
     fields = run_review_fields(con, run_id)
@@ -207,4 +208,6 @@ def decorate(project: Any, con: Any, run_id: str, rows: list[dict[str, Any]]) ->
             r[key] = f.get(key)
         r["assignee"] = r["assignee"] or default_assignee(project, r["model_id"])
         r["line"] = model_line(project, r["model_id"])
-        r["followup"] = f.get("followup") or ""
+        r["followup"] = label(
+            f.get("followup") or "", f.get("followup_since"), f.get("days_overdue")
+        )
