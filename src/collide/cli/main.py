@@ -400,12 +400,23 @@ def clues(project: Any, status: tuple[str, ...], run_id: str | None, no_mask: bo
     help="Investigator export with full ID numbers (written to runs/<id>/unmasked/ "
     "and recorded in the audit log).",
 )
+@click.option(
+    "--by",
+    type=click.Choice(["line", "assignee"]),
+    default=None,
+    help="Also write one hit list per 条线 or 承办人 (by_line/, by_assignee/).",
+)
 @project_option
-def export(project: Any, run_id: str | None, fmt: str, no_mask: bool) -> None:
+def export(project: Any, run_id: str | None, fmt: str, no_mask: bool, by: str | None) -> None:
     """Re-create a run's hit lists and evidence sheets from the store."""
     formats = ("csv", "xlsx") if fmt == "all" else (fmt,)
     dest = project.export(run_id, formats, mask=not no_mask)
     _console().print(f"Exported to {_rel(project, dest)}", markup=False)
+    if by:
+        from collide.clues.routing import split_hit_list
+
+        for path in split_hit_list(dest / "clues.csv", by):
+            _console().print(f"  {_rel(project, path)}", markup=False)
 
 
 @cli.group()
@@ -437,6 +448,12 @@ def schedule(project: Any, dry_run: bool) -> None:
 
     con = _console()
     serve_schedule(project, dry_run, lambda text: con.print(text, markup=False))
+
+
+from collide.cli import figures  # noqa: E402  (its commands use project_option above)
+
+cli.add_command(figures.stats)
+cli.add_command(figures.audit)
 
 
 def main(argv: list[str] | None = None) -> None:

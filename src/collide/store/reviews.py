@@ -263,6 +263,24 @@ def clue_figures(con: Any, start: dt.date | None, end: dt.date | None) -> list[d
     )
 
 
+def filed_dates(
+    con: Any, clue_ids: list[str], end: dt.date | None, stages: list[str]
+) -> list[dt.date]:
+    """The day each clue first reached one of `stages` (立案 or later), up to `end`."""
+    if not clue_ids:
+        return []
+    rows = con.execute(
+        """
+        SELECT min(CAST(reviewed_at AS DATE)) FROM reviews
+        WHERE clue_id IN (SELECT unnest(?::VARCHAR[])) AND decision IN (SELECT unnest(?::VARCHAR[]))
+          AND (?::DATE IS NULL OR CAST(reviewed_at AS DATE) <= ?::DATE)
+        GROUP BY clue_id
+        """,
+        [clue_ids, stages, end, end],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
 def model_titles(con: Any) -> dict[str, str]:
     """The title of each model's latest recorded version (models since removed keep theirs)."""
     rows = con.execute(
