@@ -333,6 +333,7 @@ def test_reviews_come_back_in_the_xlsx_too_and_mistakes_are_named(project: Path,
     )
     assert f"error: {filled}:4: clue " in err and ": 排除 needs a 排除理由. " in err
     ws.cell(row=3, column=col["审查结论"], value="已立案")
+    ws.cell(row=3, column=col["案号"], value="临检刑立〔2026〕1号")
     ws.cell(row=4, column=col["审查意见"], value="冒名登记")
     wb.save(filled)
     code, out, err = cli("review", "import", str(filled), "--project", str(project))
