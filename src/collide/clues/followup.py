@@ -22,7 +22,7 @@ from collide.clues.build import IN_TERM, OVERDUE, RECTIFIED, RECURRED, Clue
 
 @dataclass(frozen=True)
 class Observation:
-    started: dt.datetime  # when the run started
+    committed: dt.datetime  # when the run was written (its finished_at)
     run_date: dt.date
     hit: bool  # the model ran on complete inputs and hit the subject
 
@@ -50,7 +50,7 @@ def status_of(t: Tracked, history: list[Observation]) -> Status | None:
 
     def counts(o: Observation) -> bool:
         after_issue = t.issued_on is not None and o.run_date >= t.issued_on
-        after_close = t.closed_at is not None and o.started > t.closed_at
+        after_close = t.closed_at is not None and o.committed > t.closed_at
         return after_issue or after_close
 
     seen = [o for o in history if counts(o)]
@@ -74,7 +74,7 @@ def status_of(t: Tracked, history: list[Observation]) -> Status | None:
     if was_gone:
         return Status(RECURRED, since=back_since, deadline=t.rectify_by)
     if t.closed_at is not None:
-        after = [o for o in seen if o.hit and o.started > t.closed_at]
+        after = [o for o in seen if o.hit and o.committed > t.closed_at]
         if after:
             return Status(RECURRED, since=after[0].run_date, deadline=t.rectify_by)
     if t.rectify_by is not None and last.run_date > t.rectify_by:
@@ -125,7 +125,7 @@ def follow_up(run: Any, con: Any, clues: list[Clue]) -> list[dict[str, Any]]:
     for t, model_id in tracked:
         seen = [Observation(*o) for o in history.get(t.clue_id, [])]
         if model_id in ran:
-            seen.append(Observation(run.started, run.run_date, t.clue_id in current))
+            seen.append(Observation(dt.datetime.now(), run.run_date, t.clue_id in current))
         st = status_of(t, seen)
         if st is None:
             continue

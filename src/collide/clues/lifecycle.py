@@ -5,6 +5,7 @@ Called inside the run's single transaction (see Run.commit).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -61,7 +62,9 @@ def apply_lifecycle(run: Any, con: Any, clues: list[Clue], summary: dict[str, An
         [
             run.run_id,
             run.started,
-            at,
+            # to the microsecond: a decision recorded just before this commit is told apart
+            # from one just after it (回头看 of closed clues)
+            dt.datetime.now(),
             summary["status"],
             run.run_date,
             _dumps(run.params),

@@ -19,7 +19,6 @@ from typing import Any
 from collide.clues.build import PENDING, REVIEW_STATES
 from collide.clues.dispositions import COLUMNS, DATE_FIELDS, LABEL, check_row, parse_dates
 from collide.errors import CollideError, Problem, Problems
-from collide.store.db import now
 
 _NEUTRALISED = ("'=", "'+", "'-", "'@", "'\t", "'\r")  # how export.spreadsheet_safe writes them
 
@@ -249,7 +248,7 @@ def import_reviews(project: Any, con: Any, path: Path) -> dict[str, Any]:
 
     counts: dict[str, Any] = {"updated": 0, "unchanged": 0, "file": str(path)}
     reviewer = _reviewer()
-    at = now()
+    at = dt.datetime.now()  # to the microsecond: ordered against runs committed the same second
     con.execute("BEGIN TRANSACTION")
     try:
         for lineno, cid, values, stored in decisions:

@@ -124,7 +124,7 @@ def tracked_clues(con: Any) -> list[dict[str, Any]]:
 
 def observations(con: Any, clue_ids: list[str]) -> dict[str, list[tuple[Any, Any, bool]]]:
     """Per clue, each committed run in which its model ran on complete inputs (status ok):
-    (started_at, run_date, hit), oldest first."""
+    (finished_at, run_date, hit), oldest first."""
     if not clue_ids:
         return {}
     import pyarrow as pa
@@ -133,7 +133,7 @@ def observations(con: Any, clue_ids: list[str]) -> dict[str, list[tuple[Any, Any
     try:
         rows = con.execute(
             """
-            SELECT t.clue_id, r.started_at, r.run_date,
+            SELECT t.clue_id, r.finished_at, r.run_date,
                    EXISTS (SELECT 1 FROM sightings s WHERE s.run_id = r.run_id
                            AND s.clue_id = t.clue_id AND s.lifecycle <> '已消失') AS hit
             FROM __track_ids t JOIN clues c USING (clue_id)
