@@ -145,7 +145,8 @@ def compute(
         }
 
     rows = []
-    for key in sorted(members):
+    # the groups nobody was given (未分配, 未分流) come last
+    for key in sorted(members, key=lambda k: (k in (UNASSIGNED, "未分流"), k)):
         group = [c for c in clues if key_of_clue(c) == key]
         n_runs, n_rows = usage(members[key])
         head: dict[str, Any]
