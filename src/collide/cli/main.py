@@ -340,7 +340,10 @@ def models(project: Any) -> None:
 @click.option(
     "--status",
     multiple=True,
-    type=click.Choice(["新增", "持续", "已消失", "待审查", "确认", "排除", "已立案"]),
+    type=click.Choice(
+        ["新增", "持续", "已消失", "待审查", "确认", "排除", "已立案"]
+        + ["已制发检察建议", "已起诉", "已办结"]
+    ),
     help="Filter by lifecycle or review state (repeatable).",
 )
 @click.option("--run", "run_id", default=None, help="Run id (default: the latest).")

@@ -66,9 +66,10 @@ def render(f: Figures, path: Path, title: str = "大数据法律监督模型成�
                     ax1.text(v, y, f" {v}", va="center", fontsize=8)
         ax1.set_yticks(range(len(models)), [str(r[name_col] or r[f.columns[0]]) for r in models])
         ax1.invert_yaxis()
-        ax1.set_xlabel("件数")
         ax1.set_title("各模型线索转化（线索 → 确认 → 立案 → 检察建议 → 已整改）")
-        ax1.legend(loc="lower right", fontsize=9)
+        top = max([r[FUNNEL[0]] for r in models] or [0])
+        ax1.set_xlim(0, max(1, top) * 1.12)
+        ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=len(FUNNEL), fontsize=9)
         months = [m for m, _, _ in f.months]
         xs = range(len(months))
         ax2.bar([x - 0.2 for x in xs], [c for _, c, _ in f.months], 0.4, label="新发现线索")
