@@ -276,7 +276,7 @@ def test_review_import_finds_the_latest_runs_file(project: Path, cli, monkeypatc
     )
 
 
-def test_gbk_file_from_excel_is_read(project: Path, cli) -> None:
+def test_gbk_and_utf16_files_from_excel_are_read(project: Path, cli) -> None:
     rows = first_run(project, cli)
     by_model(rows, "pension_after_death").update(
         审查结论="排除", 排除理由="冒名登记", 审查意见="经核实"
@@ -286,6 +286,22 @@ def test_gbk_file_from_excel_is_read(project: Path, cli) -> None:
     assert code == 0, err
     assert store_rows(project, "SELECT decision, exclusion_reason, note FROM reviews") == [
         ("排除", "冒名登记", "经核实")
+    ]
+    # Excel's "Unicode text" (UTF-16, tabs), with a retyped lower-case clue id
+    target = by_model(rows, "food_ban_holder")
+    target.update(审查结论="确认", 审查意见="第一行\r\n第二行", 线索编号=target["线索编号"].lower())
+    buf = io.StringIO(newline="")
+    w = csv.DictWriter(buf, fieldnames=list(rows[0]), delimiter="\t")
+    w.writeheader()
+    w.writerows(rows)
+    (project / "unicode.txt").write_bytes(buf.getvalue().encode("utf-16"))
+    code, out, err = cli(
+        "review", "import", str(project / "unicode.txt"), "--project", str(project)
+    )
+    assert code == 0, err
+    assert "1 reviews recorded, 1 unchanged." in out
+    assert store_rows(project, "SELECT decision, note FROM reviews WHERE decision = '确认'") == [
+        ("确认", "第一行\r\n第二行")
     ]
 
 

@@ -88,7 +88,9 @@ def _read_table(path: Path) -> tuple[list[str], list[list[Any]], set[tuple[int, 
             return [], [], set()
         return [_cell_text(h).strip() for h in rows[0]], rows[1:], formulas
     raw = path.read_bytes()
-    for enc in ("utf-8-sig", "gb18030"):
+    # Excel's "Unicode text" is UTF-16 with a BOM and tabs between the cells.
+    encodings = ("utf-16",) if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else ()
+    for enc in (*encodings, "utf-8-sig", "gb18030"):
         try:
             text = raw.decode(enc)
             break
@@ -103,8 +105,10 @@ def _read_table(path: Path) -> tuple[list[str], list[list[Any]], set[tuple[int, 
                 "Save it as CSV UTF-8 (or GBK) from Excel/WPS",
             )
         )
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     try:
-        table = list(csv.reader(io.StringIO(text, newline="")))
+        table = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as exc:
         raise CollideError(
             Problem(str(path), None, f"not a readable CSV file ({exc})", "Save it as CSV again")
@@ -178,7 +182,7 @@ def import_reviews(project: Any, con: Any, path: Path) -> dict[str, Any]:
             raw_cells[name] = value
         if bad:
             continue
-        cid = cells["线索编号"].strip()
+        cid = cells["线索编号"].strip().upper()  # XS… ids are upper-case; a retyped one may not be
         decision = cells["审查结论"].strip()
         if not cid or not decision or decision == PENDING:
             continue
