@@ -147,3 +147,46 @@ def test_in_term_and_a_closed_clue_hit_again(tmp_path: Path, cli) -> None:
     assert cli("run", "--project", str(project), "--no-ingest")[0] == 0
     row = next(r for r in read_rows(latest_run_dir(project) / "clues.csv") if r["线索编号"] == cid)
     assert row["整改状态"] == f"整改后复发（{dt.date.today()}再次命中）"
+
+
+def test_status_follows_the_runs_since_the_recommendation() -> None:
+    from collide.clues.followup import Observation, Tracked, status_of
+
+    d = dt.date
+    t = Tracked("XS1", "临检建〔2026〕1号", d(2026, 1, 10), d(2026, 3, 10), None)
+
+    def runs(*days_hits: tuple[dt.date, bool]) -> list[Observation]:
+        return [
+            Observation(dt.datetime.combine(day, dt.time()), day, hit) for day, hit in days_hits
+        ]
+
+    # runs before the recommendation do not count; none since: 整改期内
+    assert status_of(t, runs((d(2026, 1, 1), False))).status == "整改期内"
+    assert (
+        status_of(t, runs((d(2026, 3, 10), True))).status == "整改期内"
+    )  # the deadline day itself
+    late = status_of(t, runs((d(2026, 2, 1), True), (d(2026, 3, 20), True)))
+    assert (late.status, late.days_overdue) == ("逾期未整改", 10)
+    fixed = status_of(
+        t, runs((d(2026, 2, 1), True), (d(2026, 2, 5), False), (d(2026, 2, 6), False))
+    )
+    assert (fixed.status, fixed.since) == ("已整改", d(2026, 2, 5))
+    back = runs((d(2026, 2, 1), False), (d(2026, 4, 1), True))
+    assert (status_of(t, back).status, status_of(t, back).since) == ("整改后复发", d(2026, 4, 1))
+    # gone again after coming back: 已整改 from the latest disappearance
+    again = status_of(t, [*back, *runs((d(2026, 5, 1), False))])
+    assert (again.status, again.since) == ("已整改", d(2026, 5, 1))
+    # a closed clue with no 检察建议: nothing to say until it is seen after closing
+    closed = Tracked("XS2", None, None, None, dt.datetime(2026, 6, 1, 12))
+    assert status_of(closed, runs((d(2026, 5, 1), True))) is None
+    assert status_of(closed, runs((d(2026, 6, 2), True))).status == "整改后复发"
+    assert status_of(closed, runs((d(2026, 6, 2), False))).status == "已整改"
+
+
+def test_month_arithmetic_of_the_deadline() -> None:
+    d = dt.date
+    assert add_months(d(2026, 3, 1), 2) == d(2026, 5, 1)
+    assert add_months(d(2026, 12, 31), 2) == d(2027, 2, 28)
+    assert add_months(d(2028, 12, 31), 2) == d(2029, 2, 28)
+    assert add_months(d(2027, 12, 31), 2) == d(2028, 2, 29)
+    assert add_months(d(2026, 1, 31), -3) == d(2025, 10, 31)

@@ -134,10 +134,15 @@ def check_row(
         if not reason and note in reasons:
             reason = values["exclusion_reason"] = note  # "冒名登记" written as the note
         if not reason:
+            where = (
+                "in 排除理由"
+                if "exclusion_reason" in cells
+                else "in a 排除理由 column (this file has none: export the hit list again)"
+            )
             problems.append(
                 (
                     "排除 needs a 排除理由",
-                    f"Write one of {' / '.join(reasons)} in 排除理由 (more can be added in "
+                    f"Write one of {' / '.join(reasons)} {where} (more can be added in "
                     "collide.yaml, review: exclusion_reasons)",
                 )
             )
