@@ -94,18 +94,6 @@ def record_decision(
     )
 
 
-def history(con: Any, clue_id: str) -> list[dict[str, Any]]:
-    """Every decision recorded for a clue, oldest first."""
-    return _dicts(
-        con,
-        "SELECT * FROM reviews WHERE clue_id = ? ORDER BY reviewed_at, rowid",
-        [clue_id],
-    )
-
-
-# ---------------------------------------------------------------------------- 回头看
-
-
 def tracked_clues(con: Any) -> list[dict[str, Any]]:
     """Clues the follow-up watches: with a 检察建议, or closed (已办结); with the time the
     latest 已办结 decision was recorded."""
@@ -148,22 +136,6 @@ def observations(con: Any, clue_ids: list[str]) -> dict[str, list[tuple[Any, Any
     for cid, started, run_date, hit in rows:
         out.setdefault(cid, []).append((started, run_date, bool(hit)))
     return out
-
-
-def last_followups(con: Any, clue_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """The latest stored 整改状态 of each clue (carried over when its model did not run)."""
-    if not clue_ids:
-        return {}
-    rows = _dicts(
-        con,
-        """
-        SELECT f.* FROM followups f JOIN runs r USING (run_id)
-        WHERE f.clue_id IN (SELECT unnest(?::VARCHAR[]))
-        QUALIFY row_number() OVER (PARTITION BY f.clue_id ORDER BY r.started_at DESC) = 1
-        """,
-        [clue_ids],
-    )
-    return {r["clue_id"]: r for r in rows}
 
 
 def write_followups(con: Any, run_id: str, rows: list[dict[str, Any]]) -> None:
