@@ -173,6 +173,9 @@ def test_dispositions_are_kept_with_their_history(project: Path, cli) -> None:
         "name: 测试项目\nreview:\n  exclusion_reasons: [已另案处理]\n  rectification_months: 3\n",
         encoding="utf-8",
     )
+    # a model's own months win over collide.yaml's
+    drain = project / "models" / "no_drain_permit.yaml"
+    drain.write_text(drain.read_text(encoding="utf-8") + "rectification_months: 1\n", "utf-8")
     rows = first_run(project, cli)
     pension = by_model(rows, "pension_after_death")
     food = by_model(rows, "food_ban_holder")
@@ -186,11 +189,18 @@ def test_dispositions_are_kept_with_their_history(project: Path, cli) -> None:
     pension.update(
         审查结论="已制发检察建议", 检察建议文号="临检民公建〔2026〕7号", 制发日期="2026年3月1日"
     )
+    drain_row = by_model(rows, "no_drain_permit")
+    drain_row.update(
+        审查结论="已制发检察建议", 检察建议文号="临检行建〔2026〕8号", 制发日期="20260301"
+    )
     code, out, err = cli(
         "review", "import", str(write_rows(project / "third.csv", rows)), "--project", str(project)
     )
     assert code == 0, err
-    assert "1 reviews recorded, 1 unchanged." in out
+    assert "2 reviews recorded, 1 unchanged." in out
+    assert store_rows(
+        project, f"SELECT rectify_by FROM clues WHERE clue_id = '{drain_row['线索编号']}'"
+    ) == [(dt.date(2026, 4, 1),)]
 
     history = store_rows(
         project,
