@@ -229,7 +229,7 @@ def apply_lifecycle(run: Any, con: Any, clues: list[Clue], summary: dict[str, An
         for i, r in enumerate(c.evidence)
     ]
     insert_rows(con, "evidence", ev_rows, ["run_id", "clue_id", "seq", "dataset", "row_json"])
-    _record_reopened(run, con, reopened, at)
+    _record_reopened(run, con, reopened, dt.datetime.now())  # ordered with imports (µs)
     if followups:
         from collide.store.reviews import write_followups
 
