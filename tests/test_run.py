@@ -328,10 +328,12 @@ def test_reviews_come_back_in_the_xlsx_too_and_mistakes_are_named(project: Path,
     code, out, err = cli("review", "import", str(filled), "--project", str(project))
     assert code == 1
     assert (
-        f'error: {filled}:3: 审查结论 "作废" is not one of 待审查 / 确认 / 排除 / 已立案. ' in err
+        f'error: {filled}:3: 审查结论 "作废" is not one of 待审查 / 确认 / 排除 / 已立案 / '
+        "已制发检察建议 / 已起诉 / 已办结. " in err
     )
-    assert f"error: {filled}:4: clue " in err and "is excluded (排除) without a reason" in err
+    assert f"error: {filled}:4: clue " in err and ": 排除 needs a 排除理由. " in err
     ws.cell(row=3, column=col["审查结论"], value="已立案")
+    ws.cell(row=3, column=col["案号"], value="临检刑立〔2026〕1号")
     ws.cell(row=4, column=col["审查意见"], value="冒名登记")
     wb.save(filled)
     code, out, err = cli("review", "import", str(filled), "--project", str(project))

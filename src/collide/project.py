@@ -335,8 +335,9 @@ class Project:
             rows = [r for r in rows if r["lifecycle"] in status or r["review_status"] in status]
         return rows
 
-    def import_reviews(self, path: Path) -> dict[str, int]:
-        from collide.clues.reviews import import_reviews
+    def import_reviews(self, path: Path) -> dict[str, Any]:
+        from collide.clues.reviews import import_reviews, resolve_path
 
+        path = resolve_path(self, path)
         with self.store.connect() as con:
             return import_reviews(self, con, path)

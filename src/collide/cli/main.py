@@ -341,7 +341,10 @@ def models(project: Any) -> None:
 @click.option(
     "--status",
     multiple=True,
-    type=click.Choice(["新增", "持续", "已消失", "待审查", "确认", "排除", "已立案"]),
+    type=click.Choice(
+        ["新增", "持续", "已消失", "待审查", "确认", "排除", "已立案"]
+        + ["已制发检察建议", "已起诉", "已办结"]
+    ),
     help="Filter by lifecycle or review state (repeatable).",
 )
 @click.option("--run", "run_id", default=None, help="Run id (default: the latest).")
@@ -401,12 +404,23 @@ def clues(project: Any, status: tuple[str, ...], run_id: str | None, no_mask: bo
     help="Investigator export with full ID numbers (written to runs/<id>/unmasked/ "
     "and recorded in the audit log).",
 )
+@click.option(
+    "--by",
+    type=click.Choice(["line", "assignee"]),
+    default=None,
+    help="Also write one hit list per 条线 or 承办人 (by_line/, by_assignee/).",
+)
 @project_option
-def export(project: Any, run_id: str | None, fmt: str, no_mask: bool) -> None:
+def export(project: Any, run_id: str | None, fmt: str, no_mask: bool, by: str | None) -> None:
     """Re-create a run's hit lists and evidence sheets from the store."""
     formats = ("csv", "xlsx") if fmt == "all" else (fmt,)
     dest = project.export(run_id, formats, mask=not no_mask)
     _console().print(f"Exported to {_rel(project, dest)}", markup=False)
+    if by:
+        from collide.clues.routing import split_hit_list
+
+        for path in split_hit_list(dest / "clues.csv", by):
+            _console().print(f"  {_rel(project, path)}", markup=False)
 
 
 @cli.group()
@@ -418,9 +432,13 @@ def review() -> None:
 @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
 @project_option
 def review_import(project: Any, csv_file: Path) -> None:
-    """Read 审查结论/审查意见 back from a filled-in clues CSV."""
+    """Read 审查结论 and the disposition columns back from a filled-in clues CSV/XLSX."""
     counts = project.import_reviews(csv_file)
-    _console().print(f"{counts['updated']} reviews recorded, {counts['unchanged']} unchanged.")
+    _console().print(
+        f"{_rel(project, Path(counts['file']))}: {counts['updated']} reviews recorded, "
+        f"{counts['unchanged']} unchanged.",
+        markup=False,
+    )
 
 
 @cli.command("schedule")
@@ -434,6 +452,12 @@ def schedule(project: Any, dry_run: bool) -> None:
 
     con = _console()
     serve_schedule(project, dry_run, lambda text: con.print(text, markup=False))
+
+
+from collide.cli import figures  # noqa: E402  (its commands use project_option above)
+
+cli.add_command(figures.stats)
+cli.add_command(figures.audit)
 
 
 def main(argv: list[str] | None = None) -> None:

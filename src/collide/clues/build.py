@@ -20,7 +20,10 @@ from collide.config.specs import SEVERITY_WEIGHT
 
 NEW, ONGOING, GONE = "新增", "持续", "已消失"
 PENDING, CONFIRMED, EXCLUDED, FILED = "待审查", "确认", "排除", "已立案"
-REVIEW_STATES = (PENDING, CONFIRMED, EXCLUDED, FILED)
+RECOMMENDED, PROSECUTED, CLOSED = "已制发检察建议", "已起诉", "已办结"
+REVIEW_STATES = (PENDING, CONFIRMED, EXCLUDED, FILED, RECOMMENDED, PROSECUTED, CLOSED)
+# 整改状态 (回头看) of a clue with a 检察建议, or closed
+IN_TERM, RECTIFIED, OVERDUE, RECURRED = "整改期内", "已整改", "逾期未整改", "整改后复发"
 
 
 def clue_id(model_id: str, subject_id: str) -> str:
@@ -117,6 +120,8 @@ class Clue:
     review_status: str = PENDING
     review_note: str = ""
     warnings: list[str] = field(default_factory=list)
+    followup: str = ""  # 整改状态, set by clues.followup
+    days_overdue: int | None = None
 
 
 def _float(v: Any) -> float | None:
@@ -181,7 +186,10 @@ def build_clues(model, output) -> list[Clue]:
 
 
 def rank(clues: list[Clue]) -> list[Clue]:
-    """Risk per the module docstring; rank 1 = most urgent. Returns the clues sorted."""
+    """Risk per the module docstring; rank 1 = most urgent. Returns the clues sorted.
+
+    A clue whose 检察建议 deadline has passed while the model still hits it (逾期未整改) ranks
+    above every other clue, the longest overdue first: it is the finding of the follow-up."""
     models_per_subject: dict[str, set[str]] = {}
     for c in clues:
         models_per_subject.setdefault(c.subject_id, set()).add(c.model_id)
@@ -189,7 +197,16 @@ def rank(clues: list[Clue]) -> list[Clue]:
         c.models_hit = len(models_per_subject[c.subject_id])
         base = 100.0 * SEVERITY_WEIGHT[c.severity] / 3.0 * (0.5 + 0.5 * c.percentile)
         c.risk = round(base * (1.0 + 0.25 * (c.models_hit - 1)), 1)
-    ordered = sorted(clues, key=lambda c: (-c.risk, -SEVERITY_WEIGHT[c.severity], c.clue_id))
+    ordered = sorted(
+        clues,
+        key=lambda c: (
+            c.followup != OVERDUE,
+            -(c.days_overdue or 0) if c.followup == OVERDUE else 0,
+            -c.risk,
+            -SEVERITY_WEIGHT[c.severity],
+            c.clue_id,
+        ),
+    )
     for i, c in enumerate(ordered, 1):
         c.rank = i
     return ordered

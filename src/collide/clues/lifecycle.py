@@ -5,10 +5,11 @@ Called inside the run's single transaction (see Run.commit); the SQL is in store
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
-from collide.clues.build import EXCLUDED, GONE, NEW, ONGOING, PENDING, Clue, jsonable
+from collide.clues.build import EXCLUDED, GONE, NEW, ONGOING, PENDING, Clue, jsonable, rank
 from collide.store import queries
 from collide.store.db import now
 
@@ -22,6 +23,7 @@ def apply_lifecycle(run: Any, con: Any, clues: list[Clue], summary: dict[str, An
     """Set lifecycle/review on `clues`, write the run; return how many clues disappeared."""
     at = now()
     prior = queries.prior_clues(con, [c.clue_id for c in clues])
+    reopened: list[tuple[Clue, dict[str, Any], str]] = []
     for c in clues:
         p = prior.get(c.clue_id)
         if p is None:
@@ -31,9 +33,18 @@ def apply_lifecycle(run: Any, con: Any, clues: list[Clue], summary: dict[str, An
         c.first_seen = p["first_seen_at"].date().isoformat() if p["first_seen_at"] else ""
         c.review_status = p["review_status"] or PENDING
         c.review_note = p["review_note"] or ""
-        if c.review_status == EXCLUDED and p["reviewed_evidence_hash"] != c.evidence_hash:
-            c.review_note = f"证据已变化，请重新审查（原排除理由：{c.review_note or '未填写'}）"
-            c.review_status = PENDING
+        if c.review_status == EXCLUDED:
+            back = _exclusion_ends(p, c, run.run_date)
+            if back:
+                reopened.append((c, p, back))
+                c.review_note, c.review_status = back, PENDING
+
+    # 回头看: 整改状态 of the clues with a 检察建议 (or closed); overdue ones rank first.
+    from collide.clues.followup import follow_up
+
+    followups = follow_up(run, con, clues)
+    if followups:
+        rank(clues)
 
     gone: list[dict[str, Any]] = []
     for mid, st in run.models.items():
@@ -49,7 +60,9 @@ def apply_lifecycle(run: Any, con: Any, clues: list[Clue], summary: dict[str, An
         con,
         run_id=run.run_id,
         started=run.started,
-        finished=at,
+        # to the microsecond: a decision recorded just before this commit is told apart from
+        # one just after it (回头看 of closed clues)
+        finished=dt.datetime.now(),
         status=summary["status"],
         run_date=run.run_date,
         params=_dumps(run.params),
@@ -160,9 +173,54 @@ def apply_lifecycle(run: Any, con: Any, clues: list[Clue], summary: dict[str, An
         for i, r in enumerate(c.evidence)
     ]
     queries.insert_evidence(con, ev_rows)
+    _record_reopened(run, con, reopened, dt.datetime.now())  # ordered with imports (µs)
+    if followups:
+        from collide.store.reviews import write_followups
+
+        write_followups(con, run.run_id, followups)
     queries.audit(
         con,
         "run",
         {"run_id": run.run_id, "status": summary["status"], "clues": len(clues), "gone": len(gone)},
     )
     return len(gone)
+
+
+def _exclusion_ends(prior: dict[str, Any], c: Clue, run_date: Any) -> str:
+    """Why an excluded clue comes back for review ("" when it stays out): its evidence changed,
+    or the date the exclusion held until (有效期至) has passed."""
+    reason = prior.get("exclusion_reason") or c.review_note or "未填写"
+    until = prior.get("valid_until")
+    if until is not None and run_date > until:
+        return f"排除有效期已于{until}届满，请重新审查（原排除理由：{reason}）"
+    if prior["reviewed_evidence_hash"] != c.evidence_hash:
+        return f"证据已变化，请重新审查（原排除理由：{c.review_note or '未填写'}）"
+    return ""
+
+
+def _record_reopened(
+    run: Any, con: Any, reopened: list[tuple[Clue, dict[str, Any], str]], at: Any
+) -> None:
+    """An exclusion that ends is a change of the clue's disposition: kept in its history."""
+    from collide.store.reviews import FIELDS, record_decision
+
+    for c, p, note in reopened:
+        values = {f: p.get(f) for f in FIELDS}
+        values.update(
+            review_status=PENDING, review_note=note, exclusion_reason=None, valid_until=None
+        )
+        record_decision(
+            con,
+            c.clue_id,
+            values,
+            at=at,
+            reviewer="collide",
+            source=f"run {run.run_id}",
+            source_row=None,
+            evidence_hash=c.evidence_hash,
+            changes={
+                "审查结论": [EXCLUDED, PENDING],
+                "排除理由": [p.get("exclusion_reason"), None],
+                "有效期至": [p.get("valid_until"), None],
+            },
+        )

@@ -1,25 +1,68 @@
-"""`collide review import`: reviewers' decisions from their filled-in CSV, back into the store."""
+"""`collide review import`: reviewers' decisions from their filled-in hit list, back into the store.
+
+The file is read as the reviewer wrote it: every cell kept exactly (line breaks, U+2028, form
+feeds inside a cell), a formula refused instead of read as empty, two different decisions for one
+clue refused instead of "the last one wins". Every problem in the file is listed before anything
+is recorded; each decision is appended to the clue's history with who, when, which file and row,
+and what it changed.
+"""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import io
+import os
 from pathlib import Path
 from typing import Any
 
-from collide.clues.build import EXCLUDED, PENDING, REVIEW_STATES
-from collide.engine.duckdb import one
+from collide.clues.build import PENDING, REVIEW_STATES
+from collide.clues.dispositions import COLUMNS, DATE_FIELDS, LABEL, check_row, parse_dates
 from collide.errors import CollideError, Problem, Problems
-from collide.store.db import now
+
+_NEUTRALISED = ("'=", "'+", "'-", "'@", "'\t", "'\r")  # how export.spreadsheet_safe writes them
 
 
-def _read_table(path: Path) -> tuple[list[str], list[list[Any]]]:
-    """Header and rows of the returned hit list: CSV (UTF-8 or GBK, as Excel/WPS save it) or the
-    .xlsx export filled in directly."""
+def resolve_path(project: Any, path: Path) -> Path:
+    """The file the reviewer means. `clues.csv` typed in the project folder is the latest
+    run's hit list (runs/<run>/clues.csv) when there is no such file here."""
+    if path.exists():
+        return path
+    latest = None
+    if project.store.path.exists():
+        with project.store.connect(read_only=True) as con:
+            latest = project.store.latest_run(con)
+    candidate = project.runs_dir / latest / path.name if latest else None
+    if candidate is not None and not path.is_absolute() and len(path.parts) == 1:
+        if candidate.exists():
+            return candidate
+    if candidate is not None and candidate.exists():
+        fix = f"The latest run's hit list is {candidate}: pass that path"
+    elif latest:
+        fix = f"Check the path; the latest run's files are in {project.runs_dir / latest}"
+    else:
+        fix = "Check the path; no run has been recorded yet (`collide run`)"
+    raise CollideError(Problem(str(path), None, "file not found", fix))
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat()
+    return str(value)
+
+
+def _read_table(path: Path) -> tuple[list[str], list[list[Any]], set[tuple[int, int]]]:
+    """Header, rows (row i is spreadsheet row i + 2) and the (row, column) of formula cells:
+    CSV (UTF-8 or GBK, as Excel/WPS save it) or the .xlsx export filled in directly."""
     if path.suffix.lower() == ".xlsx":
         import openpyxl
 
         try:
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
         except Exception as exc:  # a damaged or locked workbook is a user problem, not a crash
             raise CollideError(
                 Problem(
@@ -29,15 +72,25 @@ def _read_table(path: Path) -> tuple[list[str], list[list[Any]]]:
                     "Save it again from Excel/WPS, or export it as CSV",
                 )
             ) from None
+        formulas: set[tuple[int, int]] = set()
+        rows: list[list[Any]] = []
         try:
-            rows = [list(r) for r in wb.worksheets[0].iter_rows(values_only=True)]
+            for i, cells in enumerate(wb.worksheets[0].iter_rows()):
+                values = []
+                for j, c in enumerate(cells):
+                    if getattr(c, "data_type", None) == "f":
+                        formulas.add((i - 1, j))
+                    values.append(getattr(c, "value", None))
+                rows.append(values)
         finally:
             wb.close()
         if not rows:
-            return [], []
-        return [str(h or "").strip() for h in rows[0]], rows[1:]
+            return [], [], set()
+        return [_cell_text(h).strip() for h in rows[0]], rows[1:], formulas
     raw = path.read_bytes()
-    for enc in ("utf-8-sig", "gb18030"):
+    # Excel's "Unicode text" is UTF-16 with a BOM and tabs between the cells.
+    encodings = ("utf-16",) if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else ()
+    for enc in (*encodings, "utf-8-sig", "gb18030"):
         try:
             text = raw.decode(enc)
             break
@@ -52,20 +105,48 @@ def _read_table(path: Path) -> tuple[list[str], list[list[Any]]]:
                 "Save it as CSV UTF-8 (or GBK) from Excel/WPS",
             )
         )
-    rows = list(csv.reader(text.splitlines()))
-    if not rows:
-        return [], []
-    return [h.strip() for h in rows[0]], rows[1:]
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    try:
+        table = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise CollideError(
+            Problem(str(path), None, f"not a readable CSV file ({exc})", "Save it as CSV again")
+        ) from None
+    if not table:
+        return [], [], set()
+    return [h.strip() for h in table[0]], table[1:], set()
 
 
-def import_reviews(project: Any, con: Any, path: Path) -> dict[str, int]:
-    """Apply 审查结论/审查意见 columns; all problems are reported before anything is written."""
-    if not path.exists():
-        raise CollideError(Problem(str(path), None, "file not found", "Check the path"))
-    header, records = _read_table(path)
-    reader = [{h: ("" if v is None else str(v)) for h, v in zip(header, rec)} for rec in records]
-    need = {"线索编号", "审查结论", "审查意见"}
-    missing = need - set(header)
+def _unneutralise(text: str) -> str:
+    """Undo what the export did to keep a cell from running as a formula or turning an ID into
+    a number, so that an untouched cell reads back as the value it shows."""
+    if text.startswith(_NEUTRALISED):
+        return text[1:]
+    if text.startswith("\t") and text[1:].isdigit():
+        return text[1:]
+    return text
+
+
+def _reviewer() -> str:
+    import getpass
+    import socket
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        user = f"uid {os.getuid()}"
+    return f"{user}@{socket.gethostname()}"
+
+
+def import_reviews(project: Any, con: Any, path: Path) -> dict[str, Any]:
+    """Apply the 审查结论 and disposition columns; all problems are reported before anything is
+    written. Returns the counts and the file read."""
+    from collide.clues.dispositions import rectification_months
+    from collide.store.reviews import clue_states, record_decision
+
+    header, records, formulas = _read_table(path)
+    missing = {"线索编号", "审查结论"} - set(header)
     if missing:
         raise CollideError(
             Problem(
@@ -75,68 +156,135 @@ def import_reviews(project: Any, con: Any, path: Path) -> dict[str, int]:
                 "Import the clues.csv exported by collide, with its header",
             )
         )
+    col = {h: i for i, h in enumerate(header) if h}
+    read = ["线索编号", "审查结论", *[h for h in COLUMNS if h in col]]
     problems = Problems()
-    decisions = []
-    for lineno, row in enumerate(reader, 2):
-        cid = (row.get("线索编号") or "").strip().lstrip("'\t")
-        decision = (row.get("审查结论") or "").strip()
-        note = (row.get("审查意见") or "").strip()
+    where = str(path)
+    rows: list[tuple[int, str, str, dict[str, str], dict[str, Any]]] = []
+    for i, rec in enumerate(records):
+        lineno = i + 2
+        cells: dict[str, str] = {}
+        raw_cells: dict[str, Any] = {}
+        bad = False
+        for name in read:
+            j = col[name]
+            value = rec[j] if j < len(rec) else None
+            text = _unneutralise(_cell_text(value))
+            if (i, j) in formulas or (isinstance(value, str) and value.startswith("=")):
+                problems.add(
+                    where,
+                    lineno,
+                    f"{name} holds a formula ({_cell_text(value)[:40]})",
+                    "Type the value itself into the cell, not a formula",
+                )
+                bad = True
+            cells[name] = text
+            raw_cells[name] = value
+        if bad:
+            continue
+        cid = cells["线索编号"].strip().upper()  # XS… ids are upper-case; a retyped one may not be
+        decision = cells["审查结论"].strip()
         if not cid or not decision or decision == PENDING:
             continue
         if decision not in REVIEW_STATES:
             problems.add(
-                str(path),
+                where,
                 lineno,
                 f'审查结论 "{decision}" is not one of {" / ".join(REVIEW_STATES)}',
                 "Use one of these words exactly",
             )
             continue
-        if decision == EXCLUDED and not note:
+        fields = {
+            COLUMNS[h]: (cells[h] if COLUMNS[h] == "review_note" else cells[h].strip())
+            for h in COLUMNS
+            if h in cells
+        }
+        raw = {COLUMNS[h]: raw_cells[h] for h in COLUMNS if h in raw_cells}
+        rows.append((lineno, cid, decision, fields, raw))
+
+    # One decision per clue: the same row twice is fine, two different ones are not.
+    first: dict[str, tuple[int, str, dict[str, str]]] = {}
+    unique = []
+    for lineno, cid, decision, fields, raw in rows:
+        seen = first.get(cid)
+        if seen is None:
+            first[cid] = (lineno, decision, fields)
+            unique.append((lineno, cid, decision, fields, raw))
+            continue
+        if (seen[1], seen[2]) != (decision, fields):
+            differ = (
+                ["审查结论"]
+                if seen[1] != decision
+                else [LABEL[f] for f in fields if fields.get(f) != seen[2].get(f)]
+            )
             problems.add(
-                str(path),
+                where,
                 lineno,
-                f"clue {cid} is excluded (排除) without a reason",
-                "Write the reason in 审查意见, e.g. 冒名登记",
+                f"clue {cid} is also on row {seen[0]} with a different "
+                f"{'/'.join(differ)} (row {seen[0]}: {seen[1]}; row {lineno}: {decision})",
+                "Keep one row per clue",
+            )
+
+    states = clue_states(con, [cid for _, cid, *_ in unique])
+    dates = parse_dates([raw.get(f) for *_, raw in unique for f in DATE_FIELDS])
+    reasons = project.config.review.reasons
+    decisions = []
+    for k, (lineno, cid, decision, fields, _raw) in enumerate(unique):
+        stored = states.get(cid)
+        if stored is None:
+            problems.add(
+                where, lineno, f"unknown clue {cid}", "Import a file exported by this project"
             )
             continue
-        decisions.append((lineno, cid, decision, note))
+        row_dates = dict(zip(DATE_FIELDS, dates[k * len(DATE_FIELDS) : (k + 1) * len(DATE_FIELDS)]))
+        check = check_row(
+            decision,
+            fields,
+            row_dates,
+            stored,
+            reasons,
+            rectification_months(project, stored["model_id"]),
+        )
+        for problem, fix in check.problems:
+            problems.add(where, lineno, f"clue {cid}: {problem}", fix)
+        decisions.append((lineno, cid, check.values, stored))
     problems.raise_if_any()
-    counts = {"updated": 0, "unchanged": 0}
+
+    counts: dict[str, Any] = {"updated": 0, "unchanged": 0, "file": str(path)}
+    reviewer = _reviewer()
+    at = dt.datetime.now()  # to the microsecond: ordered against runs committed the same second
     con.execute("BEGIN TRANSACTION")
     try:
-        for lineno, cid, decision, note in decisions:
-            row = one(
-                con.execute(
-                    "SELECT c.review_status, c.review_note, s.evidence_hash FROM clues c "
-                    "LEFT JOIN (SELECT clue_id, evidence_hash FROM sightings WHERE clue_id = ? "
-                    "AND lifecycle <> '已消失' ORDER BY run_id DESC LIMIT 1) s USING (clue_id) "
-                    "WHERE c.clue_id = ?",
-                    [cid, cid],
-                )
-            )
-            if row is None:
-                problems.add(
-                    str(path),
-                    lineno,
-                    f"unknown clue {cid}",
-                    "Import a CSV exported by this project",
-                )
-                continue
-            if (row[0], row[1] or "") == (decision, note):
+        for lineno, cid, values, stored in decisions:
+            changes = {
+                LABEL[f]: [stored.get(f), v]
+                for f, v in values.items()
+                if (stored.get(f) or None) != (v or None)
+            }
+            if not changes:
                 counts["unchanged"] += 1
                 continue
-            con.execute(
-                "UPDATE clues SET review_status = ?, review_note = ?, reviewed_at = ?, "
-                "reviewed_evidence_hash = ? WHERE clue_id = ?",
-                [decision, note, now(), row[2], cid],
-            )
-            con.execute(
-                "INSERT INTO reviews VALUES (?, ?, ?, ?, ?, ?)",
-                [cid, now(), decision, note, str(path), row[2]],
+            record_decision(
+                con,
+                cid,
+                values,
+                at=at,
+                reviewer=reviewer,
+                source=str(path),
+                source_row=lineno,
+                evidence_hash=stored.get("evidence_hash"),
+                changes=changes,
             )
             counts["updated"] += 1
-        problems.raise_if_any()
-        project.store.audit(con, "review_import", {"file": str(path), **counts})
+        project.store.audit(
+            con,
+            "review_import",
+            {
+                "file": str(path),
+                "updated": counts["updated"],
+                "unchanged": counts["unchanged"],
+            },
+        )
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

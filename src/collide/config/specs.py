@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
@@ -132,6 +132,33 @@ class LimitsSpec(Strict):
 DEFAULT_LIMITS = LimitsSpec(model_seconds=900, model_memory="4GB")
 
 
+# The 条线 a clue is routed to (分流), and the default reasons an exclusion (排除) may give.
+Line = Literal["刑事", "民事", "行政", "公益诉讼", "未检"]
+LINES: tuple[str, ...] = get_args(Line)
+DEFAULT_EXCLUSION_REASONS: tuple[str, ...] = (
+    "数据错误",
+    "冒名登记",
+    "已整改",
+    "不属本院管辖",
+    "重复线索",
+    "其他",
+)
+
+
+class ReviewConfig(Strict):
+    """`review:` in collide.yaml: what the reviewers' file may say."""
+
+    # added to DEFAULT_EXCLUSION_REASONS (the defaults always stay valid)
+    exclusion_reasons: list[str] = Field(default_factory=list)
+    # 整改期限 = 制发日期 + this many months when the reviewer leaves it empty (诉前检察建议: two)
+    rectification_months: int = Field(2, ge=0, le=120)
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        extra = [r.strip() for r in self.exclusion_reasons if r.strip()]
+        return tuple(dict.fromkeys([*DEFAULT_EXCLUSION_REASONS, *extra]))
+
+
 class ProjectConfig(Strict):
     name: str = "collide project"
     timezone: str = "Asia/Shanghai"
@@ -163,6 +190,8 @@ class ProjectConfig(Strict):
         """One model's limits: its own `limits:`, else collide.yaml's, else the defaults."""
         project = self.limits.over(DEFAULT_LIMITS)
         return model.limits.over(project) if model.limits is not None else project
+    review: ReviewConfig = ReviewConfig()
+    line: Line | None = None  # the 条线 of models that name none
 
     _workdays: Any = PrivateAttr(None)
 
@@ -328,6 +357,9 @@ class ModelSpec(Strict):
     enabled: bool = True
     tags: list[str] = Field(default_factory=list)
     limits: LimitsSpec | None = None  # overrides collide.yaml's limits for this model
+    line: Line | None = None  # 条线 (分流); default: collide.yaml's `line:`
+    assignee: str | None = None  # default 承办人 of this model's clues
+    rectification_months: int | None = Field(None, ge=0, le=120)  # overrides collide.yaml
 
     @field_validator("id")
     @classmethod

@@ -25,6 +25,7 @@ CLUE_COLUMNS: list[Column] = [
     Column("模型", "model_id"),
     Column("模型名称", "model_title", width=24),
     Column("领域", "domain"),
+    Column("条线", "line"),
     Column("风险等级", "severity_zh"),
     Column("风险分", "risk", number=True),
     Column("对象类型", "subject_type_zh"),
@@ -36,8 +37,16 @@ CLUE_COLUMNS: list[Column] = [
     Column("命中模型数", "models_hit", number=True),
     Column("数据质量提示", "warnings_text", width=30),
     Column("证据文件", "evidence_file", width=26),
+    Column("整改状态", "followup"),
     Column("审查结论", "review_status"),
     Column("审查意见", "review_note", width=30),
+    Column("排除理由", "exclusion_reason"),
+    Column("承办人", "assignee"),
+    Column("案号", "case_no"),
+    Column("检察建议文号", "recommendation_no", width=20),
+    Column("制发日期", "issued_on"),
+    Column("整改期限", "rectify_by"),
+    Column("有效期至", "valid_until"),
 ]
 
 

@@ -38,6 +38,9 @@ def export_run(
 
     summary, quality = queries.run_record(con, run_id)
     everything = run_clue_rows(con, run_id, include_excluded=True)
+    from collide.clues.dispositions import decorate
+
+    decorate(project, con, run_id, everything)  # dispositions, 条线, 整改状态
     counts = ClueCounts.of(everything)
     rows = listed(everything)
     describe(rows, project.catalog)

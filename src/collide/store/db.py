@@ -69,6 +69,41 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE runs ADD COLUMN quality VARCHAR;
     """,
+    # 3: dispositions (issue 12): the case, recommendation and exclusion details of a clue, who
+    # recorded each decision and what it changed, and the 回头看 status of each clue per run.
+    # Exclusions recorded before this version carry their reason in the note: it becomes the
+    # 排除理由 when it is one of the default reasons, else 其他 (the note is kept as it was).
+    """
+    ALTER TABLE clues ADD COLUMN exclusion_reason VARCHAR;
+    ALTER TABLE clues ADD COLUMN assignee VARCHAR;
+    ALTER TABLE clues ADD COLUMN case_no VARCHAR;
+    ALTER TABLE clues ADD COLUMN recommendation_no VARCHAR;
+    ALTER TABLE clues ADD COLUMN issued_on DATE;
+    ALTER TABLE clues ADD COLUMN rectify_by DATE;
+    ALTER TABLE clues ADD COLUMN valid_until DATE;
+    ALTER TABLE reviews ADD COLUMN reviewer VARCHAR;
+    ALTER TABLE reviews ADD COLUMN source_row INTEGER;
+    ALTER TABLE reviews ADD COLUMN exclusion_reason VARCHAR;
+    ALTER TABLE reviews ADD COLUMN assignee VARCHAR;
+    ALTER TABLE reviews ADD COLUMN case_no VARCHAR;
+    ALTER TABLE reviews ADD COLUMN recommendation_no VARCHAR;
+    ALTER TABLE reviews ADD COLUMN issued_on DATE;
+    ALTER TABLE reviews ADD COLUMN rectify_by DATE;
+    ALTER TABLE reviews ADD COLUMN valid_until DATE;
+    ALTER TABLE reviews ADD COLUMN changes VARCHAR;
+    UPDATE clues SET exclusion_reason = CASE WHEN trim(review_note) IN
+        ('数据错误', '冒名登记', '已整改', '不属本院管辖', '重复线索', '其他')
+        THEN trim(review_note) ELSE '其他' END
+    WHERE review_status = '排除';
+    UPDATE reviews SET exclusion_reason = CASE WHEN trim(note) IN
+        ('数据错误', '冒名登记', '已整改', '不属本院管辖', '重复线索', '其他')
+        THEN trim(note) ELSE '其他' END
+    WHERE decision = '排除';
+    CREATE TABLE followups (
+        run_id VARCHAR, clue_id VARCHAR, status VARCHAR, since DATE, deadline DATE,
+        days_overdue INTEGER, PRIMARY KEY (run_id, clue_id)
+    );
+    """,
 ]
 
 
