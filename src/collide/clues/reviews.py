@@ -19,6 +19,7 @@ from typing import Any
 from collide.clues.build import PENDING, REVIEW_STATES
 from collide.clues.dispositions import COLUMNS, DATE_FIELDS, LABEL, check_row, parse_dates
 from collide.errors import CollideError, Problem, Problems
+from collide.store.db import transaction
 
 _NEUTRALISED = ("'=", "'+", "'-", "'@", "'\t", "'\r")  # how export.spreadsheet_safe writes them
 
@@ -253,8 +254,7 @@ def import_reviews(project: Any, con: Any, path: Path) -> dict[str, Any]:
     counts: dict[str, Any] = {"updated": 0, "unchanged": 0, "file": str(path)}
     reviewer = _reviewer()
     at = dt.datetime.now()  # to the microsecond: ordered against runs committed the same second
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         for lineno, cid, values, stored in decisions:
             changes = {
                 LABEL[f]: [stored.get(f), v]
@@ -285,8 +285,4 @@ def import_reviews(project: Any, con: Any, path: Path) -> dict[str, Any]:
                 "unchanged": counts["unchanged"],
             },
         )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return counts
