@@ -19,6 +19,7 @@ from typing import Any
 from collide.clues.build import PENDING, REVIEW_STATES
 from collide.clues.dispositions import COLUMNS, DATE_FIELDS, LABEL, check_row, parse_dates
 from collide.errors import CollideError, Problem, Problems
+from collide.store import queries
 from collide.store.db import transaction
 
 _NEUTRALISED = ("'=", "'+", "'-", "'@", "'\t", "'\r")  # how export.spreadsheet_safe writes them
@@ -32,7 +33,7 @@ def resolve_path(project: Any, path: Path) -> Path:
     latest = None
     if project.store.path.exists():
         with project.store.connect(read_only=True) as con:
-            latest = project.store.latest_run(con)
+            latest = queries.latest_run(con)
     candidate = project.runs_dir / latest / path.name if latest else None
     if candidate is not None and not path.is_absolute() and len(path.parts) == 1:
         if candidate.exists():
