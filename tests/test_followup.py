@@ -56,7 +56,10 @@ def test_one_clue_from_review_to_recurrence(tmp_path: Path, cli) -> None:
     assert (target["审查结论"], target["整改状态"]) == ("待审查", "")
 
     review(project, cli, "r1.csv", cid, 审查结论="确认", 审查意见="已走访人社局核实")
-    today = dt.date.today()
+    # the run judges the data on the project's run date (the sample's extracts are dated)
+    from collide.project import Project
+
+    today = Project.load(project).run_date()
     issued = add_months(today, -3)
     deadline = add_months(issued, 2)
     review(

@@ -47,7 +47,10 @@ def test_stats_equal_hand_counts_after_scripted_reviews(tmp_path: Path, cli) -> 
     p = of("pension_after_death")
     w = of("water_arrears_public_units")
     f = of("farmland_unapproved_build")
-    issued = add_months(dt.date.today(), -3).isoformat()
+    from collide.project import Project
+
+    run_date = Project.load(project).run_date()  # the sample's extracts are dated
+    issued = add_months(run_date, -3).isoformat()
     review(project, cli, "a1.csv", p[0]["线索编号"], 审查结论="确认", 承办人="李检察官")
     review(project, cli, "a2.csv", p[1]["线索编号"], 审查结论="排除", 排除理由="数据错误")
     review(project, cli, "a3.csv", p[2]["线索编号"], 审查结论="已立案", 案号="临检立〔2026〕2号")
