@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -502,26 +503,69 @@ def test_check_reports_unknown_dataset_and_bad_yaml(project: Path) -> None:
     assert len(problems) == 2
 
 
-def test_checksum_macros_agree_with_stdnum() -> None:
+def _with_check_digit(body: str) -> str:
+    return body + ric.calc_check_digit(body + "?")
+
+
+def _observed_counts(observed: str) -> tuple[int, int]:
+    """(invalid, counted) from "40.0% invalid (400 of 1000)"."""
+    m = re.fullmatch(r"[\d.]+% invalid \((\d+) of (\d+)\)", observed)
+    assert m, observed
+    return int(m.group(1)), int(m.group(2))
+
+
+def test_gate_counts_the_ids_that_id_valid_counts(project: Path) -> None:
+    """The gate's valid-ID and valid-USCC rates are those of the model SQL functions, computed by
+    hand in DuckDB on the same values: bad birth dates with a correct check digit, bad check
+    digits, odd area codes, 15-digit IDs, lower-case x, empty and missing values."""
     from stdnum.cn import uscc
 
-    from collide.quality import _ID_MACROS
+    from collide.engine.functions import register_functions
 
-    ids = [valid_id(i) for i in range(0, 3000, 7)]
-    ids += [bad_checksum(x) for x in ids[:50]] + ["11010519491231002X", "1101051949123100", None]
+    ids = [valid_id(i) for i in range(0, 600, 3)]
+    ids += [bad_checksum(x) for x in ids[:40]]
+    ids += [_with_check_digit(f"110105{y}{md}123") for y in (1990, 2023) for md in BAD_DAYS]
+    ids += [_with_check_digit(f"{area}19800101123") for area in ("000000", "999999", "110000")]
+    ids += ["110105491231002", "11010519491231002x", "11010519491231002X", "", None, None]
     bodies = ["91110000600037341", "91310000MA1FL8NQ7", "12100000400000624", "52440300MA5G0XXQ1"]
+    bodies += ["91000000600037341", "9199999960003734A", "Y1110000600037341"]
     codes = [b + uscc.calc_check_digit(b) for b in bodies]
     codes += [c[:-1] + ("0" if c[-1] != "0" else "1") for c in codes] + ["9111000060003734IL"]
+    codes += [None] * (len(ids) - len(codes))
+    data = rows(len(ids))
+    for r, idn, code in zip(data, ids, codes):
+        r["id_number"], r["status"] = idn, code
+    suite = project / "expectations" / "death_registrations.yaml"
+    suite.write_text(
+        "dataset: death_registrations\nexpectations:\n"
+        "  - type: valid_id_rate\n    column: id_number\n"
+        "  - type: valid_id_rate\n    column: status\n    kind: cn_uscc\n",
+        encoding="utf-8",
+    )
+    report = validate(project, data)
     con = duckdb.connect()
-    con.execute(_ID_MACROS)
-    got = con.execute(
-        "SELECT list_transform(?, lambda s: collide_cn_id_valid(s)), "
-        "list_transform(?, lambda s: collide_uscc_valid(s))",
-        [ids, codes],
-    ).fetchone()
-    assert got[0] == [None if x is None else ric.is_valid(x) for x in ids]
-    assert got[1] == [uscc.is_valid(c) for c in codes]
-    assert got[1] == [True] * 4 + [False] * 5
+    register_functions(con)
+    for column, values, fn in (("id_number", ids, "id_valid"), ("status", codes, "uscc_valid")):
+        got = outcome(report, "valid_id_rate", column=f"_valid_{column}")
+        invalid, counted = _observed_counts(got.observed)
+        by_hand = con.execute(
+            f"SELECT avg({fn}(x)::INT), count({fn}(x)), count(*) FILTER (NOT {fn}(x)) "
+            "FROM unnest(?::VARCHAR[]) t(x)",
+            [values],
+        ).fetchone()
+        assert (invalid, counted) == (by_hand[2], by_hand[1]), column
+        assert 1 - invalid / counted == pytest.approx(by_hand[0], abs=1e-12), column
+        assert invalid > 0 and not got.success
+        # the failing rows are the ones the function refuses
+        refused = {x for x in values if x and not con.execute(f"SELECT {fn}(?)", [x]).fetchone()[0]}
+        assert got.failing_rows and {r[column] for r in got.failing_rows} <= refused
+    # The birth dates count: an ID with a correct check digit on 2023-02-29 is not valid.
+    bad_birth = _with_check_digit("11010520230229123")
+    assert not con.execute("SELECT id_valid(?)", [bad_birth]).fetchone()[0]
+    assert bad_birth in ids
+
+
+BAD_DAYS = ("0229", "1301", "0000", "0431", "0230")
 
 
 def test_importing_collide_does_not_import_gx() -> None:
