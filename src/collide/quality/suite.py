@@ -69,6 +69,7 @@ class _Entry(_Strict):
 
 
 ENTRY_KEYS = tuple(_Entry.model_fields)
+TOP_KEYS = tuple(SuiteFile.model_fields)
 
 
 class GxEntry(_Entry):
@@ -193,10 +194,11 @@ def load_suite(
     try:
         top = SuiteFile.model_validate(data)
     except ValidationError as exc:
-        top = None
         _top_problems(exc, doc, display, path, problems)
-    if top is None:
-        return None, problems.items
+        try:  # an unknown key is reported; the rest of the file is still checked
+            top = SuiteFile.model_validate({k: v for k, v in data.items() if k in TOP_KEYS})
+        except ValidationError:
+            return None, problems.items
     dataset = top.dataset
     if dataset != path.stem:
         problems.add(
@@ -233,7 +235,7 @@ def _top_problems(
                 display,
                 line,
                 f'unknown key "{key}"',
-                did_you_mean(key, list(SuiteFile.model_fields)) or "Remove it",
+                did_you_mean(key, TOP_KEYS) or "Remove it",
             )
         elif key == "dataset":
             problems.add(
@@ -310,7 +312,8 @@ def _range(model: type[_Entry], key: str) -> tuple[str, str]:
     metadata, kinds = list(f.metadata), [f.annotation]
     for arg in get_args(f.annotation):  # `Share | None`: the constraints sit on the member
         kinds.append(get_args(arg)[0] if get_args(arg) else arg)
-        metadata += getattr(arg, "__metadata__", ())
+        for meta in getattr(arg, "__metadata__", ()):
+            metadata += getattr(meta, "metadata", [meta])  # Field(ge=…) keeps its own list
     lo = next((m.ge for m in metadata if hasattr(m, "ge")), None)
     hi = next((m.le for m in metadata if hasattr(m, "le")), None)
     kind = "a whole number" if int in kinds else "a number"
@@ -332,7 +335,8 @@ def _entry_problems(
 ) -> None:
     """Problems in collide's words for one entry's pydantic errors."""
     fields = [k for k in model.model_fields if k not in ENTRY_KEYS]
-    for err in exc.errors():
+    # unknown keys first: a misspelt key explains the "needs" problem that follows it
+    for err in sorted(exc.errors(), key=lambda e: e["type"] != "extra_forbidden"):
         key = str(err["loc"][0]) if err["loc"] else ""
         where = doc.line_of(at + (key,)) if key else line
         value = raw.get(key)
