@@ -655,16 +655,22 @@ def test_failing_rows_are_the_rows_gx_counts(project: Path) -> None:
 
 
 def test_a_row_condition_shows_no_rows_rather_than_wrong_ones(project: Path) -> None:
-    (project / "expectations" / "death_registrations.yaml").write_text(
+    suite = project / "expectations" / "death_registrations.yaml"
+    suite.write_text(
         "dataset: death_registrations\nexpectations:\n"
         "  - type: expect_column_values_to_not_be_in_set\n    column: status\n"
-        "    value_set: [注销]\n    row_condition: 'person_name==\"张1\"'\n"
-        "    condition_parser: pandas\n",
+        "    value_set: [正常]\n    row_condition: 'col(\"_source_row\")<5'\n"
+        "    condition_parser: great_expectations\n",
         "utf-8",
     )
     report = validate(project, rows())
     (o,) = report.outcomes
+    assert (o.success, o.observed) == (False, "33.3% unexpected (2 of 6)")
     assert o.failing_rows == []
+    # A condition GX cannot parse is the clerk's mistake, at its line.
+    suite.write_text(suite.read_text("utf-8").replace("<5", "=="), "utf-8")
+    problems = check_suites(project, project / "expectations", load_catalog(project).connectors)
+    assert [(p.line, p.message[:32]) for p in problems] == [(3, 'unable to parse condition: col("')]
 
 
 # --------------------------------------------------------------------------- suite mistakes

@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from collide.quality.gx import GxCheck, count_rows, quote
+from collide.quality.gx import Flag, GxCheck, count_rows
 from collide.quality.suite import (
     Freshness,
     NotInFuture,
@@ -60,11 +60,11 @@ def plan(
     previous: Any | None,
     run_date: dt.date,
     snapshot: Any = None,
-) -> tuple[list[Planned], dict[str, str]]:
+) -> tuple[list[Planned], dict[str, Flag]]:
     """The GX expectations to run, and the computed columns the snapshot view needs for them."""
     schema = connector.spec.schema()
     plans: list[Planned] = []
-    derived: dict[str, str] = {}
+    flags: dict[str, Flag] = {}
     for e in suite.entries:
         c = e.check
         if isinstance(c, RowCountVsPrevious):
@@ -109,7 +109,7 @@ def plan(
             spec = connector.spec.columns.get(c.column)
             kind = c.kind or (spec.type if spec is not None else "cn_id")
             flag = f"_valid_{c.column}"
-            derived[flag] = f"{VALID_FUNCTION[kind]}({quote(c.column)}::VARCHAR)"
+            flags[flag] = Flag(VALID_FUNCTION[kind], c.column)
             kw = {"column": flag, "value_set": [True], "mostly": c.mostly}
             plans.append(
                 Planned(e, "expect_column_values_to_be_in_set", kw, {"kind": kind, "flag": flag})
@@ -138,4 +138,4 @@ def plan(
             )
         else:
             plans.append(Planned(e, e.type, dict(e.args), {}))
-    return plans, derived
+    return plans, flags

@@ -46,8 +46,8 @@ def validate_dataset(
                 f"Run `collide ingest {connector.spec.id}` again",
             )
         )
-    plans, derived = plan(suite, connector, previous, run_date, snapshot)
-    session = Session(data_path, derived)
+    plans, flags = plan(suite, connector, previous, run_date, snapshot)
+    session = Session(data_path, flags)
     try:
         results = session.validate([p.gx_check() for p in plans], row_columns(plans))
         outcomes = []
