@@ -827,3 +827,29 @@ def test_only_the_gx_adapter_imports_gx_sqlalchemy_and_duckdb_engine() -> None:
         "sqlalchemy": {"quality/gx.py"},
         "duckdb_engine": {"quality/gx.py"},
     }
+
+
+def test_a_column_missing_from_the_snapshot_fails_its_checks_not_the_gate(project: Path) -> None:
+    cat = load_catalog(project)
+    snap = write_snapshot(project, "cur", rows())
+    con = duckdb.connect()
+    con.execute(
+        f"COPY (SELECT * EXCLUDE (id_number) FROM read_parquet('{snap.data_path}')) "
+        f"TO '{snap.data_path}.tmp' (FORMAT parquet)"
+    )
+    con.close()
+    Path(f"{snap.data_path}.tmp").replace(snap.data_path)
+    report = validate_dataset(
+        cat.connectors["death_registrations"],
+        project / "expectations" / "death_registrations.yaml",
+        snap,
+        None,
+        RUN_DATE,
+    )
+    assert report.status == "fail"
+    columns = outcome(report, "required_columns")
+    assert columns.description_zh == "缺少字段：身份证号"
+    for o in report.outcomes:
+        if o.expectation == "valid_id_rate":
+            assert not o.success and o.observed.startswith("error: ")
+            assert o.description_zh.startswith("身份证号无法执行：")
