@@ -238,7 +238,8 @@ def _error_message(res: Any) -> str:
 
 def _plain(res: Any) -> GxResult:
     if _errored(res):
-        return GxResult(False, {}, _error_message(res).splitlines()[0][:300])
+        lines = _error_message(res).strip().splitlines() or ["unknown error"]
+        return GxResult(False, {}, lines[0][:300])
     result = dict(res.result or {})
     query = result.pop("unexpected_index_query", None)
     query = query.strip().rstrip(";") if isinstance(query, str) and query.strip() else None
