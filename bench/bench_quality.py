@@ -8,7 +8,9 @@ provenance columns as ingest writes):
 - water_bills: 10M monthly bills, the realistic big dataset (compound-key uniqueness, regex,
   ranges, freshness, row count vs the previous snapshot);
 - pension_payments: 10M payments, the heaviest suite per row (uniqueness of a 10M-distinct key,
-  two ID checksum rates, regex, allowed values).
+  two valid-ID rates, regex, allowed values). The valid-ID rate is collide's `id_valid()` (a Python
+  UDF), computed once per distinct ID; the generated IDs include birth dates on 29 February of
+  non-leap years, which it refuses.
 
 Each validation runs in its own process so that its peak RSS is measured alone. The time of
 importing Great Expectations (~3 s on an idle machine) is reported apart. Usage:
@@ -42,7 +44,8 @@ PROVENANCE = """'sample_data/' || (i // 1000000)::VARCHAR || '.csv' AS _source_f
 
 
 def _id_sql(body: str) -> str:
-    """A resident ID with a correct check character for the 17-digit SQL expression `body`."""
+    """A resident ID with a correct check character for the 17-digit SQL expression `body` (test
+    data, made in SQL so that 10M rows take seconds; the gate checks them with `id_valid()`)."""
     total = " + ".join(f"(ascii(b[{i + 1}]) - 48) * {w}" for i, w in enumerate(_ID_W))
     return (
         f"(SELECT b || substr('10X98765432', (({total}) % 11)::INTEGER + 1, 1) "

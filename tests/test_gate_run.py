@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import shutil
 from pathlib import Path
 
@@ -101,6 +102,16 @@ def test_inflated_invalid_ids_block_its_models(sample: Path, cli) -> None:
     quality = (_latest(sample) / "quality.json").read_text(encoding="utf-8")
     assert re.search(r"339012\*{8}\d{3}[\dX]", quality)
     assert not re.search(r"339012(19|20)\d{9}[\dX]", quality + report)
+    # What the report writer gets from quality.json: Chinese words, the dataset by its title.
+    from collide.quality import QualityReport
+
+    deaths = QualityReport.from_dict(json.loads(quality)["death_registrations"])
+    assert deaths.heading_zh() == "死亡人员登记：阻断"
+    lines = deaths.lines_zh()
+    assert lines[0].startswith("- ") and any(
+        ln.startswith("- 未通过（阻断） 公民身份号码校验有效比例应不低于80%") for ln in lines
+    )
+    assert not re.search(r"\b(pass|warn|fail)\b", "\n".join(lines))
 
 
 def test_rows_cut_by_95_percent_block_its_models(sample: Path, cli) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -21,7 +22,7 @@ from stdnum.cn import ric
 
 from collide.config.catalog import load_catalog
 from collide.errors import Problem
-from collide.quality import check_suites, validate_dataset
+from collide.quality import QualityReport, check_suites, status_zh, validate_dataset
 
 RUN_DATE = dt.date(2024, 6, 30)
 N = 1000
@@ -502,26 +503,69 @@ def test_check_reports_unknown_dataset_and_bad_yaml(project: Path) -> None:
     assert len(problems) == 2
 
 
-def test_checksum_macros_agree_with_stdnum() -> None:
+def _with_check_digit(body: str) -> str:
+    return body + ric.calc_check_digit(body + "?")
+
+
+def _observed_counts(observed: str) -> tuple[int, int]:
+    """(invalid, counted) from "40.0% invalid (400 of 1000)"."""
+    m = re.fullmatch(r"[\d.]+% invalid \((\d+) of (\d+)\)", observed)
+    assert m, observed
+    return int(m.group(1)), int(m.group(2))
+
+
+def test_gate_counts_the_ids_that_id_valid_counts(project: Path) -> None:
+    """The gate's valid-ID and valid-USCC rates are those of the model SQL functions, computed by
+    hand in DuckDB on the same values: bad birth dates with a correct check digit, bad check
+    digits, odd area codes, 15-digit IDs, lower-case x, empty and missing values."""
     from stdnum.cn import uscc
 
-    from collide.quality import _ID_MACROS
+    from collide.engine.functions import register_functions
 
-    ids = [valid_id(i) for i in range(0, 3000, 7)]
-    ids += [bad_checksum(x) for x in ids[:50]] + ["11010519491231002X", "1101051949123100", None]
+    ids = [valid_id(i) for i in range(0, 600, 3)]
+    ids += [bad_checksum(x) for x in ids[:40]]
+    ids += [_with_check_digit(f"110105{y}{md}123") for y in (1990, 2023) for md in BAD_DAYS]
+    ids += [_with_check_digit(f"{area}19800101123") for area in ("000000", "999999", "110000")]
+    ids += ["110105491231002", "11010519491231002x", "11010519491231002X", "", None, None]
     bodies = ["91110000600037341", "91310000MA1FL8NQ7", "12100000400000624", "52440300MA5G0XXQ1"]
+    bodies += ["91000000600037341", "9199999960003734A", "Y1110000600037341"]
     codes = [b + uscc.calc_check_digit(b) for b in bodies]
     codes += [c[:-1] + ("0" if c[-1] != "0" else "1") for c in codes] + ["9111000060003734IL"]
+    codes += [None] * (len(ids) - len(codes))
+    data = rows(len(ids))
+    for r, idn, code in zip(data, ids, codes):
+        r["id_number"], r["status"] = idn, code
+    suite = project / "expectations" / "death_registrations.yaml"
+    suite.write_text(
+        "dataset: death_registrations\nexpectations:\n"
+        "  - type: valid_id_rate\n    column: id_number\n"
+        "  - type: valid_id_rate\n    column: status\n    kind: cn_uscc\n",
+        encoding="utf-8",
+    )
+    report = validate(project, data)
     con = duckdb.connect()
-    con.execute(_ID_MACROS)
-    got = con.execute(
-        "SELECT list_transform(?, lambda s: collide_cn_id_valid(s)), "
-        "list_transform(?, lambda s: collide_uscc_valid(s))",
-        [ids, codes],
-    ).fetchone()
-    assert got[0] == [None if x is None else ric.is_valid(x) for x in ids]
-    assert got[1] == [uscc.is_valid(c) for c in codes]
-    assert got[1] == [True] * 4 + [False] * 5
+    register_functions(con)
+    for column, values, fn in (("id_number", ids, "id_valid"), ("status", codes, "uscc_valid")):
+        got = outcome(report, "valid_id_rate", column=f"_valid_{column}")
+        invalid, counted = _observed_counts(got.observed)
+        by_hand = con.execute(
+            f"SELECT avg({fn}(x)::INT), count({fn}(x)), count(*) FILTER (NOT {fn}(x)) "
+            "FROM unnest(?::VARCHAR[]) t(x)",
+            [values],
+        ).fetchone()
+        assert (invalid, counted) == (by_hand[2], by_hand[1]), column
+        assert 1 - invalid / counted == pytest.approx(by_hand[0], abs=1e-12), column
+        assert invalid > 0 and not got.success
+        # the failing rows are the ones the function refuses
+        refused = {x for x in values if x and not con.execute(f"SELECT {fn}(?)", [x]).fetchone()[0]}
+        assert got.failing_rows and {r[column] for r in got.failing_rows} <= refused
+    # The birth dates count: an ID with a correct check digit on 2023-02-29 is not valid.
+    bad_birth = _with_check_digit("11010520230229123")
+    assert not con.execute("SELECT id_valid(?)", [bad_birth]).fetchone()[0]
+    assert bad_birth in ids
+
+
+BAD_DAYS = ("0229", "1301", "0000", "0431", "0230")
 
 
 def test_importing_collide_does_not_import_gx() -> None:
@@ -531,3 +575,281 @@ def test_importing_collide_does_not_import_gx() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+# --------------------------------------------------------------------------- failing rows from GX
+
+ROW_RULES = """\
+dataset: death_registrations
+expectations:
+  - type: expect_column_values_to_be_between
+    column: death_date
+    min_value: 2024-06-10
+  - type: expect_column_value_lengths_to_be_between
+    column: person_name
+    min_value: 3
+  - type: expect_column_values_to_not_be_in_set
+    column: status
+    value_set: [注销]
+  - type: expect_column_pair_values_a_to_be_greater_than_b
+    column_A: death_date
+    column_B: death_date
+    or_equal: false
+    mostly: 0.5
+  - type: expect_compound_columns_to_be_unique
+    column_list: [person_name, status]
+  - type: expect_column_values_to_match_regex
+    column: person_name
+    regex: "^张[0-9]+$"
+"""
+
+
+def test_failing_rows_are_the_rows_gx_counts(project: Path) -> None:
+    """For each row-level rule: as many failing rows as GX counted (up to 20), each one breaking
+    the rule (checked here in Python), the first ones in the agency's file order."""
+    (project / "expectations" / "death_registrations.yaml").write_text(ROW_RULES, "utf-8")
+    data = rows()
+    for i in (7, 8, 600):
+        data[i]["person_name"] = data[5]["person_name"]  # 张5 ×4, status differs for some
+        data[i]["status"] = data[5]["status"]
+    data[900]["person_name"] = "李·四"
+    report = validate(project, data)
+    by_type = {o.gx_type: o for o in report.outcomes}
+    located = [(r["_source_file"], r["_source_row"]) for r in rows()]
+
+    def check(gx_type: str, breaks, count: int | None = None) -> list[dict]:
+        o = by_type[gx_type]
+        assert not o.success, gx_type
+        expected = [
+            {"_source_file": f, "_source_row": n, **{k: v for k, v in r.items() if k in keys}}
+            for (f, n), r in zip(located, data)
+            for keys in [list(o.failing_rows[0])[2:]]
+            if breaks(r)
+        ]
+        for r in expected:
+            for k, v in r.items():
+                if isinstance(v, dt.date):
+                    r[k] = v.isoformat()
+        expected.sort(key=lambda r: (r["_source_file"], r["_source_row"]))
+        assert o.failing_rows == expected[:20], gx_type
+        if count is not None:
+            assert len(expected) == count
+        return o.failing_rows
+
+    check("expect_column_values_to_be_between", lambda r: r["death_date"] < dt.date(2024, 6, 10))
+    check("expect_column_value_lengths_to_be_between", lambda r: len(r["person_name"]) < 3)
+    check("expect_column_values_to_not_be_in_set", lambda r: r["status"] == "注销")
+    pair = check("expect_column_pair_values_a_to_be_greater_than_b", lambda r: True)
+    assert list(pair[0]) == ["_source_file", "_source_row", "death_date"]
+    dup = check(
+        "expect_compound_columns_to_be_unique",
+        lambda r: r["person_name"] == data[5]["person_name"],
+        count=4,
+    )
+    assert [r["_source_row"] for r in dup] == [7, 9, 10, 102]
+    check(
+        "expect_column_values_to_match_regex",
+        lambda r: not re.fullmatch(r"张[0-9]+", r["person_name"]),
+        count=1,
+    )
+
+
+def test_a_row_condition_shows_no_rows_rather_than_wrong_ones(project: Path) -> None:
+    suite = project / "expectations" / "death_registrations.yaml"
+    suite.write_text(
+        "dataset: death_registrations\nexpectations:\n"
+        "  - type: expect_column_values_to_not_be_in_set\n    column: status\n"
+        "    value_set: [正常]\n    row_condition: 'col(\"_source_row\")<5'\n"
+        "    condition_parser: great_expectations\n",
+        "utf-8",
+    )
+    report = validate(project, rows())
+    (o,) = report.outcomes
+    assert (o.success, o.observed) == (False, "33.3% unexpected (2 of 6)")
+    assert o.failing_rows == []
+    # A condition GX cannot parse is the clerk's mistake, at its line.
+    suite.write_text(suite.read_text("utf-8").replace("<5", "=="), "utf-8")
+    problems = check_suites(project, project / "expectations", load_catalog(project).connectors)
+    assert [(p.line, p.message[:32]) for p in problems] == [(3, 'unable to parse condition: col("')]
+
+
+# --------------------------------------------------------------------------- suite mistakes
+
+
+def test_check_reports_mistakes_in_collide_checks(project: Path) -> None:
+    problems = check(
+        project,
+        """\
+        dataset: death_registrations
+        expectation: []
+        expectations:
+          - type: row_count_vs_previous
+            max_ratio: -2
+          - type: freshness
+            column: death_date
+            max_age: 30
+          - type: freshness
+            column: death_date
+            max_age_days: 2.5
+          - type: not_in_future
+            column: death_date
+            mostly: plenty
+          - type: valid_id_rate
+            column: id_number
+            kind: cn_passport
+          - type: required_columns
+            columns: id_number
+          - blocking: true
+          - type: rejected_share
+            max_share: 0.3
+            description: 拒收
+        """,
+    )
+    assert problems == [
+        (2, 'unknown key "expectation"', 'Did you mean "expectations"?'),
+        (5, "max_ratio must be a number at least 0", "Got -2"),
+        (8, 'unknown key "max_age" for freshness', 'Did you mean "max_age_days"?'),
+        (6, 'freshness needs "max_age_days"', "Add `max_age_days:`"),
+        (11, "max_age_days must be a whole number at least 0", "Got 2.5"),
+        (14, "mostly must be a number between 0 and 1", "Got 'plenty'"),
+        (
+            17,
+            "kind must be one of cn_id, cn_uscc",
+            "Use cn_id for resident IDs, cn_uscc for credit codes",
+        ),
+        (19, "columns must be a list of names", "Write columns: [id_number, person_name]"),
+        (20, "expectation 7 has no `type`", "Start each check with `- type: expect_...`"),
+    ]
+
+
+def test_check_reports_a_suite_without_its_keys(project: Path) -> None:
+    assert check(project, "description: 死亡登记\n") == [
+        (1, 'missing required key "dataset"', "Add `dataset: death_registrations`"),
+        (
+            1,
+            "`expectations` must be a list of checks, each starting with `- type:`",
+            "See docs/quality.md for the suite format",
+        ),
+    ]
+    assert check(project, "dataset: death_registrations\nexpectations: {}\n") == [
+        (
+            2,
+            "`expectations` must be a list of checks, each starting with `- type:`",
+            "See docs/quality.md for the suite format",
+        )
+    ]
+    assert check(project, "- type: freshness\n") == [
+        (
+            1,
+            "expected a mapping with `dataset` and `expectations`",
+            "See docs/quality.md for the suite format",
+        )
+    ]
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def test_report_speaks_chinese_and_names_the_dataset_by_title(project: Path) -> None:
+    data = rows()
+    for r in data[::4]:
+        r["id_number"] = None
+    report = validate(project, data)
+    assert (report.status, report.status_zh()) == ("fail", "阻断")
+    assert report.heading_zh() == "死亡登记：阻断"
+    lines = report.lines_zh(rows=2)
+    assert lines[:2] == [
+        "- 通过 字段齐全",
+        "- 未通过（阻断） 身份证号不应为空，实际空值25.0%（250行，共1000行）",
+    ]
+    assert lines[2:4] == [
+        '  - data/death_1.csv 第 2 行：{"_source_file": "data/death_1.csv", "_source_row": 2, '
+        '"id_number": null}',
+        '  - data/death_1.csv 第 6 行：{"_source_file": "data/death_1.csv", "_source_row": 6, '
+        '"id_number": null}',
+    ]
+    words = " ".join(lines)
+    for english in ("pass", "warn", "fail", "blocking", "rows,", "null ("):
+        assert english not in words.replace('"id_number": null', "")
+    # What is stored reads back to the same words (quality.json, the cache).
+    again = QualityReport.from_dict(json.loads(json.dumps(report.to_dict(), ensure_ascii=False)))
+    assert (again.heading_zh(), again.lines_zh(rows=2)) == (report.heading_zh(), lines)
+    assert [status_zh(s) for s in ("pass", "warn", "fail")] == ["通过", "警告", "阻断"]
+    # A report stored before it had a title reads with the dataset id instead.
+    old = {k: v for k, v in report.to_dict().items() if k != "title"}
+    assert QualityReport.from_dict(old).heading_zh() == "death_registrations：阻断"
+
+
+def test_one_json_conversion_for_clues_and_quality() -> None:
+    import decimal
+    import uuid
+
+    from collide.clues import build
+    from collide.jsonutil import jsonable
+
+    assert build.jsonable is jsonable
+    value = {
+        "amount": decimal.Decimal("1234.50"),
+        "on": dt.date(2024, 3, 1),
+        "at": dt.datetime(2024, 3, 1, 8, 30),
+        "raw": b"\x01\xff",
+        "many": (1, 2.5, None, True),
+        "kinds": {"b", "a"},
+        "id": uuid.UUID(int=1),
+        dt.date(2024, 1, 1): "dated key",
+    }
+    text = json.dumps(jsonable(value), ensure_ascii=False)
+    assert text == (
+        '{"amount": "1234.50", "on": "2024-03-01", "at": "2024-03-01T08:30:00", "raw": "01ff", '
+        '"many": [1, 2.5, null, true], "kinds": ["a", "b"], '
+        '"id": "00000000-0000-0000-0000-000000000001", "2024-01-01": "dated key"}'
+    )
+
+
+def test_only_the_gx_adapter_imports_gx_sqlalchemy_and_duckdb_engine() -> None:
+    import ast
+
+    src = Path(__file__).resolve().parents[1] / "src" / "collide"
+    importers: dict[str, set[str]] = {}
+    for path in src.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                if top in ("great_expectations", "sqlalchemy", "duckdb_engine"):
+                    importers.setdefault(top, set()).add(str(path.relative_to(src)))
+    assert importers == {
+        "great_expectations": {"quality/gx.py"},
+        "sqlalchemy": {"quality/gx.py"},
+        "duckdb_engine": {"quality/gx.py"},
+    }
+
+
+def test_a_column_missing_from_the_snapshot_fails_its_checks_not_the_gate(project: Path) -> None:
+    cat = load_catalog(project)
+    snap = write_snapshot(project, "cur", rows())
+    con = duckdb.connect()
+    con.execute(
+        f"COPY (SELECT * EXCLUDE (id_number) FROM read_parquet('{snap.data_path}')) "
+        f"TO '{snap.data_path}.tmp' (FORMAT parquet)"
+    )
+    con.close()
+    Path(f"{snap.data_path}.tmp").replace(snap.data_path)
+    report = validate_dataset(
+        cat.connectors["death_registrations"],
+        project / "expectations" / "death_registrations.yaml",
+        snap,
+        None,
+        RUN_DATE,
+    )
+    assert report.status == "fail"
+    columns = outcome(report, "required_columns")
+    assert columns.description_zh == "缺少字段：身份证号"
+    for o in report.outcomes:
+        if o.expectation == "valid_id_rate":
+            assert not o.success and o.observed.startswith("error: ")
+            assert o.description_zh.startswith("身份证号无法执行：")

@@ -7,7 +7,6 @@ calls the same pieces as separate Prefect tasks.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -172,15 +171,9 @@ class Project:
         return self.config.run_date or dt.date.today()
 
     def quality_report(self, ds: str, snap: Any, run_date: dt.date) -> Any:
-        """The quality report of a snapshot, validated once per (snapshot, suite, previous
-        snapshot, connector, run date): a rerun on the same data reuses it without loading GX."""
-        import hashlib
-
+        """The quality report of a snapshot (cached: a rerun on the same data reuses it)."""
         from collide.ingest import load_snapshot
-        from collide.quality import QualityReport, validate_dataset
-
-        suite = self.expectations_dir / f"{ds}.yaml"
-        conn = self.connector(ds)
+        from collide.quality import cached_report
         from collide.store import queries
 
         previous = None
@@ -191,30 +184,14 @@ class Project:
                 previous = load_snapshot(self.snapshots_dir, ds, previous_id)
             except CollideError:
                 previous = None
-        key = hashlib.sha256(
-            "\0".join(
-                [
-                    ds,
-                    snap.snapshot_id,
-                    previous.snapshot_id if previous is not None else "",
-                    run_date.isoformat(),
-                    suite.read_text(encoding="utf-8") if suite.exists() else "(default suite)",
-                    conn.path.read_text(encoding="utf-8"),
-                ]
-            ).encode()
-        ).hexdigest()[:20]
-        cache = self.path(self.config.paths.store).parent / "quality-cache" / f"{ds}-{key}.json"
-        if cache.exists():
-            try:
-                return QualityReport.from_dict(json.loads(cache.read_text(encoding="utf-8")))
-            except (ValueError, TypeError, KeyError):
-                pass  # an unreadable cache entry is simply recomputed
-        report = validate_dataset(conn, suite if suite.exists() else None, snap, previous, run_date)
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(".tmp")
-        tmp.write_text(json.dumps(report.to_dict(), ensure_ascii=False), encoding="utf-8")
-        tmp.replace(cache)
-        return report
+        return cached_report(
+            self.connector(ds),
+            self.expectations_dir / f"{ds}.yaml",
+            snap,
+            previous,
+            run_date,
+            self.path(self.config.paths.store).parent / "quality-cache",
+        )
 
     def connector(self, ds: str) -> Connector:
         """The connector of dataset `ds` (an unknown name is the user's mistake)."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from collide.config.specs import SEVERITY_WEIGHT
+from collide.jsonutil import jsonable
 
 NEW, ONGOING, GONE = "新增", "持续", "已消失"
 PENDING, CONFIRMED, EXCLUDED, FILED = "待审查", "确认", "排除", "已立案"
@@ -30,22 +31,6 @@ def clue_id(model_id: str, subject_id: str) -> str:
     """Same model + same subject → same id, run after run."""
     digest = hashlib.sha256(f"{model_id}\x1f{subject_id}".encode()).hexdigest()
     return "XS" + digest[:10].upper()
-
-
-def jsonable(value: Any) -> Any:
-    if isinstance(value, (dt.date, dt.datetime, dt.time)):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return format(value, "f")
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return value
-    if isinstance(value, (bytes, bytearray)):
-        return value.hex()
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    return value
 
 
 def display(value: Any) -> str:
