@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from collide.config.catalog import Catalog, Model
+from collide.config.catalog import Catalog, Model, intended_inputs
 from collide.engine.sqlcheck import check_expression, check_sql
 from collide.errors import CollideError, Problem, did_you_mean
 
@@ -121,8 +121,12 @@ def check_model(model: Model, cat: Catalog, schemas: dict[str, dict[str, str]]) 
 
     spec = model.spec
     problems: list[Problem] = []
+    # an input misspelt in `inputs:` is reported there once; its correct uses are not mistakes
+    meant = set(intended_inputs(spec.inputs, schemas).values())
     if model.kind == "sql":
-        shape, found = check_sql(model.sql, spec.inputs, model.body_display, list(spec.params))
+        shape, found = check_sql(
+            model.sql, spec.inputs, model.body_display, list(spec.params), unreported=meant
+        )
         if found:
             return found
     if any(ds not in schemas for ds in spec.inputs):
@@ -141,6 +145,16 @@ def check_model(model: Model, cat: Catalog, schemas: dict[str, dict[str, str]]) 
                 ]
             outputs = [c for c, _ in described]
             types = dict(described)
+            odd = [c for c in outputs if not _plain_name(c)]
+            if odd:
+                return [
+                    Problem(
+                        model.body_display,
+                        None,
+                        f'output column "{odd[0]}" has a quote or a control character in its name',
+                        "Name output columns with letters, digits and _ (AS new_name)",
+                    )
+                ]
         else:
             try:
                 frame = _rule_output(
@@ -242,10 +256,18 @@ def check_model(model: Model, cat: Catalog, schemas: dict[str, dict[str, str]]) 
     return problems
 
 
+def _plain_name(name: str) -> bool:
+    """A column name that can be quoted into SQL as it is: no quote, no control character."""
+    return '"' not in name and name.isprintable()
+
+
 def _check_tests(model: Model, schemas: dict[str, dict[str, str]], outputs: list[str]):
     spec = model.spec
+    meant = set(intended_inputs(spec.inputs, schemas).values())
     for t, test in enumerate(spec.tests):
         for ds, rows in test.given.items():
+            if ds in meant:
+                continue  # the intended spelling of a misspelt input, reported at inputs:
             if ds not in spec.inputs:
                 yield Problem(
                     model.display,

@@ -45,11 +45,20 @@ def _typed_table(rows: list[dict[str, Any]], schema: dict[str, str]):
 
 def run_model_tests(project: Any, models: list) -> list[TestOutcome]:
     from collide.errors import CollideError
-    from collide.modelrun.execute import execute_model, input_schemas, resolve_params
+    from collide.errors import Problem
+    from collide.modelrun.execute import check_model, execute_model, input_schemas, resolve_params
 
     schemas = input_schemas(project.catalog, {})
     outcomes = []
     for model in models:
+        # a model `collide check` refuses (a reason naming a column the SQL lacks, …) fails here
+        # too, at the line of the mistake, instead of passing its tests and failing the run
+        found = check_model(model, project.catalog, schemas)
+        for p in found:
+            text = str(Problem(None, None, p.message, p.fix))
+            outcomes.append(TestOutcome(model.id, "collide check", False, text, p.line, p.path))
+        if found:
+            continue
         for t, test in enumerate(model.spec.tests):
             line = model.line("tests", t)
             try:
