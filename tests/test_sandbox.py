@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyarrow as pa
@@ -9,27 +10,42 @@ import pyarrow.parquet as pq
 import pytest
 
 from collide.engine.duckdb import Sandbox
-from collide.engine.sqlcheck import check_sql
+from collide.engine.sqlcheck import (
+    allowed_functions,
+    check_sql,
+    function_refused,
+    refused_functions,
+)
 
+READS = "which is not an input of this model. To fix this, read only the datasets listed in inputs: (deaths)."
 FORBIDDEN = {
-    "SELECT * FROM read_csv('/etc/passwd')": "m.sql:1: table function read_csv() is not allowed in model SQL. A model may read only "
-    "its declared inputs, by name.",
+    "SELECT * FROM read_csv('/etc/passwd')": f'm.sql:1: reads "read_csv()", {READS}',
     "COPY deaths TO '/tmp/out.csv'": "m.sql:1: COPY is not allowed in model SQL.",
     "ATTACH '/tmp/other.duckdb' AS other": "m.sql:1: ATTACH is not allowed in model SQL.",
     "INSTALL httpfs": "m.sql:1: INSTALL is not allowed in model SQL.",
     "LOAD httpfs": "m.sql:1: LOAD is not allowed in model SQL.",
     "SET threads = 1": "m.sql:1: SET is not allowed in model SQL.",
     "PRAGMA database_list": "m.sql:1: PRAGMA is not allowed in model SQL.",
-    "SELECT * FROM '/etc/passwd'": 'm.sql:1: table "/etc/passwd" is not a declared input of this model.',
-    "SELECT * FROM secrets": 'm.sql:1: table "secrets" is not a declared input of this model.',
+    "SELECT * FROM '/etc/passwd'": f'm.sql:1: reads "/etc/passwd", {READS}',
+    "SELECT * FROM secrets": f'm.sql:1: reads "secrets", {READS}',
     "SELECT 1; SELECT 2": "m.sql: the file holds 2 statements.",
+    "SELECT *\nFROM deaths,\n  (SELECT current_setting('allowed_directories') AS d)": (
+        f'm.sql:3: reads "current_setting()", {READS}'
+    ),
+    "SELECT n FROM deaths\nWHERE n IN (SELECT * FROM (DESCRIBE deaths))": (
+        f'm.sql:2: reads "DESCRIBE", {READS}'
+    ),
+    "SELECT * FROM deaths,\n(SUMMARIZE deaths)": f'm.sql:2: reads "SUMMARIZE", {READS}',
+    "SELECT * FROM memory.main.deaths": f'm.sql:1: reads "memory.main.deaths", {READS}',
+    "SELECT nmae_sim(a, b) FROM deaths": 'm.sql:1: unknown function "nmae_sim". Did you mean '
+    '"name_sim"? See the function list in the README.',
 }
 
 
 @pytest.mark.parametrize("sql", list(FORBIDDEN))
 def test_static_check_refuses(sql: str) -> None:
     _, problems = check_sql(sql, ["deaths"], "m.sql", [])
-    assert problems, sql
+    assert len(problems) == 1, problems
     assert str(problems[0]).startswith(FORBIDDEN[sql].rstrip(".")), str(problems[0])
 
 
@@ -79,3 +95,111 @@ def test_connection_refuses_even_without_static_check(sql: str, tmp_path: Path) 
             box.arrow(sql)
         assert any(w in str(err.value) for w in ("disabled", "locked", "Permission")), err.value
     assert not Path("/tmp/collide_escape.csv").exists()
+
+
+def test_cte_named_like_a_file_in_one_subselect_does_not_open_it_elsewhere() -> None:
+    """Issue 11: the input check matched CTE names anywhere in the query, ignoring scope."""
+    sql = (
+        "SELECT d.n,\n"
+        "  (SELECT string_agg(CAST(r AS VARCHAR), ' | ') FROM \"/snap/rejects.parquet\" r) AS leak\n"
+        "FROM deaths d,\n"
+        "     (WITH \"/snap/rejects.parquet\" AS (SELECT 1) SELECT 1) z\n"
+    )
+    _, problems = check_sql(sql, ["deaths"], "m.sql", [])
+    assert [str(p) for p in problems] == [f'm.sql:2: reads "/snap/rejects.parquet", {READS}']
+    # the same CTE read where it is visible is fine
+    ok = 'WITH "x.parquet" AS (SELECT n FROM deaths) SELECT * FROM "x.parquet"'
+    assert check_sql(ok, ["deaths"], "m.sql", [])[1] == []
+
+
+def _models_and_readme_sql() -> list[tuple[str, str]]:
+    root = Path(__file__).resolve().parents[1]
+    out = [(p.name, p.read_text(encoding="utf-8")) for p in sorted((root / "models").glob("*.sql"))]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    for i, block in enumerate(re.findall(r"```sql\n(.*?)```", readme, flags=re.S)):
+        out.append((f"README.md sql block {i + 1}", block))
+    # README function examples: `name(args)` → value
+    for i, call in enumerate(re.findall(r"`((?:[a-z_]+)\([^`]*\))` → ", readme)):
+        out.append((f"README.md example {i + 1}", f"SELECT {call}"))
+    return out
+
+
+def _function_names(sql: str) -> set[str]:
+    import json
+
+    import duckdb
+
+    con = duckdb.connect()
+    tree = json.loads(con.execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0])
+    con.close()
+    assert not tree.get("error"), tree
+    names: set[str] = set()
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if "function_name" in node:
+                names.add(str(node["function_name"]).lower())
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(tree)
+    return names
+
+
+def test_every_function_of_the_shipped_models_and_the_readme_is_allowed() -> None:
+    sources = _models_and_readme_sql()
+    assert len(sources) >= 12, sources  # nine model SQL files, README blocks and examples
+    used: set[str] = set()
+    for where, sql in sources:
+        names = _function_names(sql)
+        missing = names - allowed_functions()
+        assert not missing, f"{where}: {sorted(missing)}"
+        used |= names
+    assert {"name_sim", "add_workdays", "string_agg", "count_star"} <= used
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        r"^read_",
+        r"^glob$",
+        r"^current_setting$",
+        r"getenv",
+        r"^duckdb_",
+        r"^pragma_",
+        r"^query",
+        r"^sniff_csv$",
+        r"^parquet_",
+        r"iceberg",
+        r"delta",
+        r"http",
+        r"^s3",
+    ],
+)
+def test_no_function_that_reads_files_settings_or_the_catalog_is_allowed(pattern: str) -> None:
+    assert not [n for n in allowed_functions() if re.search(pattern, n)]
+
+
+def test_the_checked_in_list_obeys_its_written_rules() -> None:
+    """Every allowed name passes the exclusion rules; the refused list holds the real readers."""
+    assert not [n for n in allowed_functions() if function_refused(n)]
+    assert {"read_parquet", "read_csv", "glob", "query_table", "current_setting"} <= (
+        refused_functions()
+    )
+    assert len(allowed_functions()) > 500  # DuckDB's scalar, aggregate and window functions
+
+
+def test_an_unknown_function_is_offered_only_allowed_names() -> None:
+    _, problems = check_sql("SELECT current_settng('x') FROM deaths", ["deaths"], "m.sql", [])
+    assert len(problems) == 1
+    text = str(problems[0])
+    assert text.startswith('m.sql:1: unknown function "current_settng".'), text
+    assert '"current_setting"' not in text, text
+    _, problems = check_sql("SELECT org_simm(a, b) FROM deaths", ["deaths"], "m.sql", [])
+    assert [str(p) for p in problems] == [
+        'm.sql:1: unknown function "org_simm". Did you mean "org_sim"? See the function list in '
+        "the README."
+    ]

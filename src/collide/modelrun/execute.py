@@ -345,16 +345,24 @@ def _one_row_per_subject(box: Any, table: Any, subj: str) -> tuple[Any, int, int
     if text and not nulls and not dups:
         # the usual case, a text subject already unique: only the order (byte order, as DuckDB)
         return table.take(pc.sort_indices(col)), 0, 0
+    from collide.engine.duckdb import _quote
+
     box.register("__raw_hits", table)
+    s = _quote(subj)
     hits = box.arrow(
-        f'SELECT * FROM __raw_hits WHERE "{subj}" IS NOT NULL '
-        f'QUALIFY row_number() OVER (PARTITION BY "{subj}" ORDER BY {SCORE_COL} DESC NULLS '
-        f'LAST, CAST("{subj}" AS VARCHAR)) = 1 ORDER BY CAST("{subj}" AS VARCHAR)'
+        f"SELECT * FROM __raw_hits WHERE {s} IS NOT NULL "
+        f"QUALIFY row_number() OVER (PARTITION BY {s} ORDER BY {SCORE_COL} DESC NULLS "
+        f"LAST, CAST({s} AS VARCHAR)) = 1 ORDER BY CAST({s} AS VARCHAR)"
     )
     return hits, nulls, dups
 
 
 def _scored_sql(model: Model) -> str:
+    bad = check_expression(model.spec.score)
+    if bad:  # the score is SQL too: checked on every path that runs it, not only by check
+        raise CollideError(
+            Problem(model.display, model.line("score"), f"score {bad}", "Write e.g. score: total_paid")
+        )
     body = model.sql.strip().rstrip(";")
     return f"SELECT *, ({model.spec.score}) AS {SCORE_COL} FROM ({body}\n) AS __model"
 
@@ -369,16 +377,18 @@ def _evidence_sql(
 ) -> str:
     """Evidence rows per subject, as JSON text plus a hash of their content (not provenance),
     computed inside DuckDB so that thousands of clues cost no Python loop per row."""
-    cond = " AND ".join(f'd."{dcol}" = h."{ocol}"' for dcol, ocol in on.items())
+    from collide.engine.duckdb import _quote as q
+
+    cond = " AND ".join(f"d.{q(dcol)} = h.{q(ocol)}" for dcol, ocol in on.items())
     if content_columns is None:
         select = "d.*"
     else:
-        packed = ", ".join(f'"{c}" := d."{c}"' for c in content_columns) or "x := NULL"
+        packed = ", ".join(f"{q(c)} := d.{q(c)}" for c in content_columns) or "x := NULL"
         select = f"to_json(d) AS row_json, md5(to_json(struct_pack({packed}))) AS row_hash"
     return (
-        f'SELECT CAST(h."{subject}" AS VARCHAR) AS {SUBJECT_COL}, {select} FROM {hits} h '
-        f'JOIN "{dataset}" d ON {cond} '
-        f'QUALIFY row_number() OVER (PARTITION BY h."{subject}" '
+        f"SELECT CAST(h.{q(subject)} AS VARCHAR) AS {SUBJECT_COL}, {select} FROM {hits} h "
+        f"JOIN {q(dataset)} d ON {cond} "
+        f"QUALIFY row_number() OVER (PARTITION BY h.{q(subject)} "
         f"ORDER BY d._source_file, d._source_row) <= {int(limit)} "
         f"ORDER BY {SUBJECT_COL}, d._source_file, d._source_row"
     )
