@@ -18,6 +18,7 @@ connection itself (external access disabled, configuration locked — see engine
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 from collections.abc import Iterator
@@ -220,9 +221,13 @@ def _line_at(sql: str, offset: int | None) -> int | None:
 
 
 def _line_of(sql: str, needle: str) -> int | None:
+    """Line of the first `needle` outside comments."""
     if not needle:
         return None
-    idx = sql.lower().find(needle.lower())
+    code = re.sub(
+        r"/\*.*?\*/|--[^\n]*", lambda m: re.sub(r"[^\n]", " ", m.group(0)), sql, flags=re.S
+    )
+    idx = code.lower().find(needle.lower())
     return sql.count("\n", 0, idx) + 1 if idx >= 0 else None
 
 
@@ -267,8 +272,11 @@ def check_sql(
     walker.node(tree, frozenset())
     for key, problem in walker.problems:
         found.setdefault(key, problem)
-    problems = [p for k, p in found.items() if k not in skip]
-    problems.sort(key=lambda p: p.line or 0)
+    # The model is refused whole: one message, the first thing it reads (else uses) that it may
+    # not, is clearer than a list of everything a single trick touched.
+    refused = [p for k, p in found.items() if k not in skip]
+    refused.sort(key=lambda p: (not p.message.startswith("reads"), p.line or 1 << 30))
+    problems = refused[:1]
 
     from sqlglot import exp
 
@@ -398,7 +406,9 @@ def _duckdb_tree(sql: str, display: str) -> tuple[dict[str, Any], Problem | None
                 display, line, f"SQL syntax error: {message}", "Fix the query near that line"
             )
         word = str(statements[0].type).split(".")[-1].split("_")[0].upper()
-        return {}, _forbidden(display, None, word if word != "SELECT" else "this statement")
+        # DuckDB turns a PIVOT whose columns it must first look up into several statements
+        word = {"MULTI": "PIVOT", "SELECT": "this statement"}.get(word, word)
+        return {}, _forbidden(display, _line_of(sql, word), word)
     return doc["statements"][0]["node"], None
 
 
@@ -429,7 +439,14 @@ def _scope_reads(
     from sqlglot.optimizer.scope import Scope, traverse_scope
 
     seen: set[int] = set()
-    for scope in traverse_scope(stmt):
+    quiet = logging.getLogger("sqlglot")
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # "Cannot traverse scope …": handled below, not for the console
+    try:
+        scopes = list(traverse_scope(stmt))
+    finally:
+        quiet.setLevel(level)
+    for scope in scopes:
         for table in scope.tables:
             seen.add(id(table))
             line = _node_line(table)
@@ -448,12 +465,19 @@ def _scope_reads(
             elif table.name.lower() not in shape.tables:
                 shape.tables.append(table.name.lower())
     for table in stmt.find_all(exp.Table):
-        if id(table) not in seen:  # somewhere the scopes do not reach: refuse, do not guess
-            if isinstance(table.this, exp.Identifier):
-                name = ".".join(p.name for p in table.parts)
-            else:
-                name = _function_name(table.this) + "()"
-            yield name.lower(), _reads(display, _node_line(table), name, inputs)
+        if id(table) in seen:
+            continue
+        # somewhere the scopes do not reach (DESCRIBE, PIVOT, …): only a plain input name is let
+        # through; what holds it is judged on DuckDB's tree
+        if isinstance(table.this, exp.Identifier):
+            if table.name.lower() in allowed and not (
+                table.args.get("db") or table.args.get("catalog")
+            ):
+                continue
+            name = ".".join(p.name for p in table.parts)
+        else:
+            name = _function_name(table.this) + "()"
+        yield name.lower(), _reads(display, _node_line(table), name, inputs)
 
 
 def _function_name(node: Any) -> str:

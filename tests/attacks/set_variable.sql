@@ -1,0 +1,2 @@
+-- attempts: SET VARIABLE
+SET VARIABLE x = (SELECT 1)
