@@ -181,7 +181,9 @@ def test_keep_going_runs_the_models_whose_files_load(baseline: Path, tmp_path: P
         root, {"models/broken.yaml": "id: broken\n  title: [\n", "models/broken.sql": "x"}
     )
     code, out, err = cli("run", "--project", str(root))
-    assert code == 1 and "models/broken.yaml:2: this line is indented deeper" in err  # strict: refuses
+    assert (
+        code == 1 and "models/broken.yaml:2: this line is indented deeper" in err
+    )  # strict: refuses
     code, out, err = cli("run", "--keep-going", "--project", str(root))
     assert code == 1
     assert "not loaded: models/broken.yaml:2: this line is indented deeper" in out
@@ -225,7 +227,7 @@ def test_a_failing_polars_rule_points_at_its_line(tmp_path: Path, cli) -> None:
 YAML_MISTAKES = [
     (
         "id: m\n  title: 测试\n",
-        'm.yaml:2: this line is indented deeper than the one above, so YAML reads it as part of the '
+        "m.yaml:2: this line is indented deeper than the one above, so YAML reads it as part of the "
         'value of "id". Line it up with the line above; or, if it belongs under it, end the line '
         "above with the colon (nothing after it).",
     ),
@@ -316,6 +318,6 @@ def test_yaml_mistake_reported_by_check_with_its_line(tmp_path: Path, cli) -> No
     code, out, err = cli("check", "--project", str(root))
     assert code == 1
     assert any(
-        ln.startswith('models/no_drain_permit.yaml:') and '"severity low" has no colon' in ln
+        ln.startswith("models/no_drain_permit.yaml:") and '"severity low" has no colon' in ln
         for ln in out.splitlines()
     ), out

@@ -215,8 +215,7 @@ def _syntax_in_words(exc: Any, text: str) -> tuple[int | None, str, str]:
             return (
                 pline,
                 f'"{here.strip()}" is a key inside a list of "- " items',
-                'Start it with "- " if it is a new item, or indent it under the item it belongs '
-                "to",
+                'Start it with "- " if it is a new item, or indent it under the item it belongs to',
             )
         if what == "<block mapping start>":
             return (

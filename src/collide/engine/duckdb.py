@@ -2,8 +2,9 @@
 
 Each declared input is a view over its snapshot's Parquet file (or an in-memory Arrow table in
 model unit tests, or an empty typed table when binding). After the views exist, external access
-is disabled except for the snapshot folders and the configuration is locked, so model SQL can
-reach nothing but its inputs.
+is disabled except for the inputs' own data files (not the snapshot folders around them, which
+hold rejected rows and manifests), Python replacement scans are off and the configuration is
+locked, so model SQL can reach nothing but its inputs.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class Sandbox:
             if isinstance(src, Path):
                 source = f"read_parquet({_literal(str(src))})"
                 self.con.execute(f"CREATE VIEW {_quote(name)} AS SELECT * FROM {source}")
-                dirs.add(str(src.resolve().parent) + "/")
+                dirs.add(str(src.resolve()))  # the data file only, not its snapshot folder
             elif isinstance(src, pa.Table):
                 self.con.register(f"__input_{name}", src)
                 self.con.execute(
@@ -58,7 +59,9 @@ class Sandbox:
         register_functions(self.con, workdays, self.uncovered_years)
         if dirs:
             listed = ", ".join(_literal(d) for d in sorted(dirs))
-            self.con.execute(f"SET allowed_directories=[{listed}]")
+            self.con.execute(f"SET allowed_paths=[{listed}]")
+        # no name in model SQL may turn into a Python variable of the calling code
+        self.con.execute("SET python_enable_replacements=false")
         self.con.execute("SET enable_external_access=false")
         self.con.execute("SET lock_configuration=true")
 

@@ -108,7 +108,6 @@ _FORBIDDEN_WORDS = frozenset(
         "DEALLOCATE",
         "MERGE",
         "TRUNCATE",
-        "UPDATE",
         "COMMENT",
     }
 )

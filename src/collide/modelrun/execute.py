@@ -361,7 +361,9 @@ def _scored_sql(model: Model) -> str:
     bad = check_expression(model.spec.score)
     if bad:  # the score is SQL too: checked on every path that runs it, not only by check
         raise CollideError(
-            Problem(model.display, model.line("score"), f"score {bad}", "Write e.g. score: total_paid")
+            Problem(
+                model.display, model.line("score"), f"score {bad}", "Write e.g. score: total_paid"
+            )
         )
     body = model.sql.strip().rstrip(";")
     return f"SELECT *, ({model.spec.score}) AS {SCORE_COL} FROM ({body}\n) AS __model"

@@ -44,8 +44,7 @@ def _typed_table(rows: list[dict[str, Any]], schema: dict[str, str]):
 
 
 def run_model_tests(project: Any, models: list) -> list[TestOutcome]:
-    from collide.errors import CollideError
-    from collide.errors import Problem
+    from collide.errors import CollideError, Problem
     from collide.modelrun.execute import check_model, execute_model, input_schemas, resolve_params
 
     schemas = input_schemas(project.catalog, {})
