@@ -210,3 +210,28 @@ def test_reason_or_score_naming_a_missing_column_is_found_by_check_and_test(
     assert "     " + reason in out.splitlines(), out
     assert "FAIL bad_score: collide check" in out, out
     assert any(ln.strip().startswith(score) for ln in out.splitlines()), out
+
+
+def test_score_is_checked_on_the_path_that_runs_it(tmp_path: Path, cli) -> None:
+    """`collide run` does not go through `collide check`: the score that runs is checked there too
+    (functions by the allow-list), and a comment at its end cannot swallow the SQL after it."""
+    files = {
+        **PENSION_FILES,
+        "models/pension_after_death.yaml": PENSION_FILES["models/pension_after_death.yaml"].replace(
+            "score: total_paid", "score: total_paid -- 得分"
+        ),
+        "models/setting_score.yaml": _model(
+            "setting_score", score="length(current_setting('allowed_directories')::VARCHAR)"
+        ),
+        "models/setting_score.sql": "SELECT id_number FROM payments\n",
+    }
+    root = write_project(tmp_path / "p", files)
+    code, out, err = cli("run", "--project", str(root), "--keep-going")
+    text = out + err
+    assert "Traceback" not in text and "internal error" not in text, text
+    assert (
+        'models/setting_score.yaml:8: score reads "current_setting()", which is not an input of '
+        "this model" in text
+    ), text
+    clues = (next((root / "runs").iterdir()) / "clues.csv").read_text(encoding="utf-8-sig")
+    assert "pension_after_death" in clues, clues  # the commented score still ranks its clues

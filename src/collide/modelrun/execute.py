@@ -212,6 +212,8 @@ def check_model(model: Model, cat: Catalog, schemas: dict[str, dict[str, str]]) 
         elif model.kind == "sql" and not problems:
             try:
                 box.describe(_scored_sql(model), params)
+            except CollideError as exc:
+                problems.extend(exc.problems)
             except Exception as exc:
                 p = duckdb_problem(exc, model.display)
                 problems.append(
@@ -366,7 +368,23 @@ def _scored_sql(model: Model) -> str:
             )
         )
     body = model.sql.strip().rstrip(";")
-    return f"SELECT *, ({model.spec.score}) AS {SCORE_COL} FROM ({body}\n) AS __model"
+    # the body first, so that DuckDB's line numbers are the SQL file's
+    text = (
+        f"WITH __model AS ({body}\n) SELECT *, ({model.spec.score}\n) AS {SCORE_COL} FROM __model"
+    )
+    # Two fragments checked apart may read differently together (a comment at the end of the
+    # score would swallow what follows): the text that runs is checked as a whole.
+    _, found = check_sql(text, model.spec.inputs, model.display, list(model.spec.params))
+    if found:
+        raise CollideError(
+            Problem(
+                model.display,
+                model.line("score"),
+                f"score and SQL together: {found[0].message}",
+                "Write the score as one expression over the output columns, without comments",
+            )
+        )
+    return text
 
 
 def _evidence_sql(
