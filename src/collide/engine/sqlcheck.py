@@ -336,7 +336,9 @@ def _sqlglot_tree(sql: str, display: str) -> tuple[Any, Problem | None]:
     from sqlglot import exp
 
     try:
-        statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
+        statements = [
+            s for s in sqlglot.parse(sql, read="duckdb") if s is not None and not _empty(s)
+        ]
     except sqlglot.errors.ParseError as exc:
         err = exc.errors[0] if exc.errors else {}
         desc = str(err.get("description") or exc).split("\n")[0]
@@ -346,11 +348,34 @@ def _sqlglot_tree(sql: str, display: str) -> tuple[Any, Problem | None]:
     if len(statements) != 1:
         return None, _statements(display, len(statements))
     stmt = statements[0]
+    while isinstance(stmt, exp.Subquery) and not stmt.alias:  # (SELECT …) as the whole model
+        stmt = stmt.this
     if not isinstance(stmt, (exp.Select, exp.Union, exp.Intersect, exp.Except)):
         name = type(stmt).__name__
         word = name.upper() if name != "Command" else str(stmt.this).upper()
         return None, _forbidden(display, 1, word)
     return stmt, None
+
+
+def _empty(node: Any) -> bool:
+    """sqlglot's stand-in for a `;` with only a comment after it."""
+    return type(node).__name__ == "Semicolon"
+
+
+def model_body(sql: str) -> str:
+    """The model's statement without the `;` and the comments after it, for embedding.
+
+    Cut after the last token that is not a `;` (comments are no tokens), so a `--` inside a
+    string literal stays."""
+    import sqlglot
+    from sqlglot.tokens import TokenType
+
+    try:
+        tokens = sqlglot.Dialect.get_or_raise("duckdb").tokenize(sql)
+    except sqlglot.errors.TokenError:
+        return sql.strip()
+    last = [t for t in tokens if t.token_type != TokenType.SEMICOLON]
+    return sql[: last[-1].end + 1] if last else sql.strip()
 
 
 def _statements(display: str, n: int) -> Problem:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from collide.config.catalog import Catalog, Model, intended_inputs
-from collide.engine.sqlcheck import check_expression, check_sql
+from collide.engine.sqlcheck import check_expression, check_sql, model_body
 from collide.errors import CollideError, Problem, did_you_mean
 
 SUBJECT_COL = "__subject_id"
@@ -367,7 +367,7 @@ def _scored_sql(model: Model) -> str:
                 model.display, model.line("score"), f"score {bad}", "Write e.g. score: total_paid"
             )
         )
-    body = model.sql.strip().rstrip(";")
+    body = model_body(model.sql).strip()
     # the body first, so that DuckDB's line numbers are the SQL file's
     text = (
         f"WITH __model AS ({body}\n) SELECT *, ({model.spec.score}\n) AS {SCORE_COL} FROM __model"
