@@ -235,3 +235,28 @@ def test_score_is_checked_on_the_path_that_runs_it(tmp_path: Path, cli) -> None:
     ), text
     clues = (next((root / "runs").iterdir()) / "clues.csv").read_text(encoding="utf-8-sig")
     assert "pension_after_death" in clues, clues  # the commented score still ranks its clues
+
+
+def test_issue_example_business_licence_typo_in_the_shipped_project(tmp_path: Path, cli) -> None:
+    """The issue's case on the real model: `inputs: [business_licence, …]`; the SQL, the evidence
+    block and three test blocks spell it right and must not be told to change to the typo."""
+    import shutil
+
+    repo = Path(__file__).resolve().parents[1]
+    root = tmp_path / "p"
+    root.mkdir()
+    shutil.copy(repo / "collide.yaml", root)
+    for folder in ("connectors", "models", "expectations", "sample_data"):
+        shutil.copytree(repo / folder, root / folder)
+    path = root / "models" / "water_business_zero_use.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("inputs: [business_licences,", "inputs: [business_licence,"), encoding="utf-8"
+    )
+    code, out, err = cli("check", "--project", str(root))
+    assert code == 1
+    assert [ln for ln in out.splitlines() if ln.strip()] == [
+        'models/water_business_zero_use.yaml:10: unknown dataset "business_licence" in inputs. '
+        'Did you mean "business_licences"?',
+        "1 problem found.",
+    ], out
