@@ -44,8 +44,9 @@ CASES = [
         "malformed YAML",
         {"models/no_drain_permit.yaml": "id: no_drain_permit\n  title: [\n"},
         [],
-        "models/no_drain_permit.yaml:2: YAML syntax error: mapping values are not allowed here. "
-        "Check indentation and quoting; strings with ':' or '{' need quotes.",
+        "models/no_drain_permit.yaml:2: this line is indented deeper than the one above, so YAML "
+        'reads it as part of the value of "id". Line it up with the line above; or, if it belongs '
+        "under it, end the line above with the colon (nothing after it).",
     ),
     (
         "unknown key",
@@ -75,8 +76,8 @@ CASES = [
             "FROM licences JOIN deaths ON true\n"
         },
         [],
-        'models/no_drain_permit.sql:2: table "deaths" is not a declared input of this model. '
-        "Add it to `inputs:` in the YAML or read a declared input.",
+        'models/no_drain_permit.sql:2: reads "deaths", which is not an input of this model. '
+        "To fix this, read only the datasets listed in inputs: (licences).",
     ),
     (
         "param of the wrong type",
@@ -180,10 +181,12 @@ def test_keep_going_runs_the_models_whose_files_load(baseline: Path, tmp_path: P
         root, {"models/broken.yaml": "id: broken\n  title: [\n", "models/broken.sql": "x"}
     )
     code, out, err = cli("run", "--project", str(root))
-    assert code == 1 and "models/broken.yaml:2: YAML syntax error" in err  # strict: refuses
+    assert (
+        code == 1 and "models/broken.yaml:2: this line is indented deeper" in err
+    )  # strict: refuses
     code, out, err = cli("run", "--keep-going", "--project", str(root))
     assert code == 1
-    assert "not loaded: models/broken.yaml:2: YAML syntax error" in out
+    assert "not loaded: models/broken.yaml:2: this line is indented deeper" in out
     assert "status partial" in out
     run_dir = sorted(p for p in (root / "runs").iterdir() if not p.name.startswith("."))[-1]
     assert "pension_after_death" in (run_dir / "clues.csv").read_text(encoding="utf-8-sig")
@@ -219,3 +222,102 @@ def test_a_failing_polars_rule_points_at_its_line(tmp_path: Path, cli) -> None:
     assert err.startswith("error: models/rule_model.py:")
     assert "polars rule failed:" in err and "collide test rule_model" in err
     assert "Traceback" not in out + err
+
+
+YAML_MISTAKES = [
+    (
+        "id: m\n  title: 测试\n",
+        "m.yaml:2: this line is indented deeper than the one above, so YAML reads it as part of the "
+        'value of "id". Line it up with the line above; or, if it belongs under it, end the line '
+        "above with the colon (nothing after it).",
+    ),
+    (
+        "id: m\nsubject:\n\tid: id_number\n",
+        "m.yaml:3: this line has a tab character; YAML indents with spaces only. Replace the tab "
+        "with spaces.",
+    ),
+    (
+        "id: m\nsubject:\n  type: person\n  id id_number\nseverity: low\n",
+        'm.yaml:4: "id id_number" has no colon, so YAML cannot tell the key from the value. Write '
+        "it as key: value (a colon and a space after the key).",
+    ),
+    (
+        'id: m\ntitle: "死亡人员\nseverity: low\n',
+        'm.yaml:2: the quote " opened on this line is never closed. Add the closing " at the end '
+        "of the value.",
+    ),
+    (
+        "id: m\n- deaths\n",
+        'm.yaml:2: this list item ("- …") stands where a key is expected. Indent it like the other '
+        "items of its list, under the key it belongs to.",
+    ),
+    (
+        "inputs:\n  - deaths\n - payments\n",
+        'm.yaml:3: this list item ("- …") stands where a key is expected. Indent it like the other '
+        "items of its list, under the key it belongs to.",
+    ),
+    (
+        "inputs:\n  - deaths\n  severity: low\n",
+        'm.yaml:3: "severity: low" is a key inside a list of "- " items. Start it with "- " if it '
+        "is a new item, or indent it under the item it belongs to.",
+    ),
+    (
+        "id: m\ninputs: [deaths, payments\nseverity: low\n",
+        'm.yaml:2: the "[" opened on this line is never closed. Close it with "]" on the same line, '
+        "or put the value in quotes.",
+    ),
+    (
+        "id: m\nexpectations:\n  - type: [\n",
+        'm.yaml:3: the "[" opened on this line is never closed. Close it with "]" on the same line, '
+        "or put the value in quotes.",
+    ),
+    (
+        "subject:\n    type: person\n  id: id_number\n",
+        "m.yaml:3: this line is indented less than the one above but deeper than the key it "
+        "belongs to, so YAML cannot tell where it belongs. Line it up with the other keys at its "
+        "level.",
+    ),
+    (
+        "reason: {person_name}于{death_date}死亡\n",
+        'm.yaml:1: the value of "reason" starts with "{", which YAML reads as the start of a list '
+        'or group, and there is text after its end. Put the value in quotes: reason: "…".',
+    ),
+    (
+        "title: 说明: 死亡后发放\n",
+        'm.yaml:1: the value of "title" contains ": ", which YAML reads as a second key. Put the '
+        'value in quotes: title: "…".',
+    ),
+    (
+        "title: @张三\n",
+        'm.yaml:1: a value starts with "@", which YAML keeps for itself. Put the value in quotes: '
+        'title: "…".',
+    ),
+]
+
+
+@pytest.mark.parametrize("text,message", YAML_MISTAKES, ids=[m[1][:40] for m in YAML_MISTAKES])
+def test_yaml_syntax_errors_in_words_a_clerk_knows(tmp_path: Path, text: str, message: str) -> None:
+    """Issue 11 §6: no parser jargon ("expected <block end>, but found …"), the line to change."""
+    from collide.config.yamlio import load_yaml
+    from collide.errors import CollideError
+
+    path = tmp_path / "m.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CollideError) as err:
+        load_yaml(path, "m.yaml")
+    assert str(err.value) == message
+    assert "<" not in message and "but found" not in message
+
+
+def test_yaml_mistake_reported_by_check_with_its_line(tmp_path: Path, cli) -> None:
+    files = dict(PENSION_FILES)
+    files["models/no_drain_permit.yaml"] = files["models/no_drain_permit.yaml"].replace(
+        "severity: low", "severity low"
+    )
+    root = write_project(tmp_path / "p", files)
+    code, out, err = cli("check", "--project", str(root))
+    assert code == 1
+    assert any(
+        ln.startswith("models/no_drain_permit.yaml:") and '"severity low" has no colon' in ln
+        for ln in out.splitlines()
+    ), out

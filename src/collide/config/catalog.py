@@ -255,10 +255,29 @@ def _load_models(cat: Catalog) -> None:
     _cross_check(cat)
 
 
+def intended_inputs(inputs: list[str], known: Any) -> dict[str, str]:
+    """Each input that names no known dataset → the existing dataset it most likely means.
+
+    The model's other uses of the intended name (SQL, evidence, test rows) are then right, not
+    mistakes: the one problem is the spelling in `inputs:`."""
+    import difflib
+
+    names = sorted(set(known))
+    out = {}
+    for ds in inputs:
+        if ds not in known:
+            close = difflib.get_close_matches(ds, names, n=1, cutoff=0.6)
+            if close and close[0] not in inputs:
+                out[ds] = close[0]
+    return out
+
+
 def _cross_check(cat: Catalog) -> None:
     """Links between specs that each file alone cannot check."""
     for model in cat.models.values():
         spec = model.spec
+        known = set(cat.connectors) | cat.broken_connectors
+        meant = set(intended_inputs(spec.inputs, known).values())
         for i, ds in enumerate(spec.inputs):
             if ds not in cat.connectors and ds not in cat.broken_connectors:
                 cat.problems.add(
@@ -268,6 +287,8 @@ def _cross_check(cat: Catalog) -> None:
                     did_you_mean(ds, cat.connectors) or "Add connectors/" + ds + ".yaml",
                 )
         for i, ev in enumerate(spec.evidence):
+            if ev.dataset in meant:
+                continue  # right as written; the misspelt input is reported at inputs:
             if ev.dataset not in spec.inputs:
                 cat.problems.add(
                     model.display,

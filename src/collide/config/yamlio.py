@@ -7,6 +7,7 @@ user-written spec reports mistakes at the line where they are.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,19 +97,160 @@ def load_yaml(path: Path, display: str | None = None) -> LocatedYaml:
             )
         ) from None
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        what = (exc.problem or exc.context or "invalid YAML").strip()
-        raise CollideError(
-            Problem(
-                shown,
-                line,
-                f"YAML syntax error: {what}",
-                "Check indentation and quoting; strings with ':' or '{' need quotes",
-            )
-        ) from None
+        line, message, fix = _syntax_in_words(exc, text)
+        raise CollideError(Problem(shown, line, message, fix)) from None
     lines: dict[Loc, int] = {(): 1}
     return LocatedYaml(path=path, data=_plain(node, (), lines), lines=lines)
+
+
+def _quote_fix(key: str = "") -> str:
+    return f'Put the value in quotes: {key or "key"}: "…"'
+
+
+def _syntax_in_words(exc: Any, text: str) -> tuple[int | None, str, str]:
+    """A YAML parser error told in words a clerk knows, at the line to change.
+
+    The parser's own wording ("expected <block end>, but found …") describes its state, not the
+    mistake; each of the usual mistakes is recognised from that state and the text around it."""
+    problem = str(exc.problem or "")
+    context = str(exc.context or "")
+    pmark, cmark = exc.problem_mark, exc.context_mark
+    lines = text.splitlines()
+    pline = pmark.line + 1 if pmark else None
+    cline = cmark.line + 1 if cmark else None
+
+    def source(n: int | None) -> str:
+        return lines[n - 1] if n and 0 < n <= len(lines) else ""
+
+    def above(n: int | None) -> str:
+        for k in range((n or 1) - 2, -1, -1):
+            code = lines[k].split("#", 1)[0] if k < len(lines) else ""
+            if code.strip():
+                return lines[k]
+        return ""
+
+    def indent(line: str) -> int:
+        return len(line) - len(line.lstrip(" "))
+
+    def key_of(line: str) -> str:
+        return line.strip().lstrip("- ").split(":", 1)[0].strip()
+
+    char = re.search(r"found character '(.+?)' that cannot start any token", problem)
+    if char and char.group(1) in ("\\t", "\t"):
+        return (
+            pline,
+            "this line has a tab character; YAML indents with spaces only",
+            "Replace the tab with spaces",
+        )
+    if char:
+        return (
+            pline,
+            f'a value starts with "{char.group(1)}", which YAML keeps for itself',
+            _quote_fix(key_of(source(pline))),
+        )
+    if "tab" in problem.lower() or "\t" in source(pline)[: indent(source(pline)) + 1]:
+        return (
+            pline,
+            "this line has a tab character; YAML indents with spaces only",
+            "Replace the tab with spaces",
+        )
+    if problem.startswith("mapping values are not allowed"):
+        here, prev = source(pline), above(pline)
+        if prev and indent(here) > indent(prev):
+            return (
+                pline,
+                "this line is indented deeper than the one above, so YAML reads it as part of "
+                f'the value of "{key_of(prev)}"',
+                "Line it up with the line above; or, if it belongs under it, end the line above "
+                "with the colon (nothing after it)",
+            )
+        return (
+            pline,
+            f'the value of "{key_of(here)}" contains ": ", which YAML reads as a second key',
+            _quote_fix(key_of(here)),
+        )
+    if "could not find expected ':'" in problem:
+        n = cline or pline
+        return (
+            n,
+            f'"{source(n).strip()}" has no colon, so YAML cannot tell the key from the value',
+            "Write it as key: value (a colon and a space after the key)",
+        )
+    if "quoted scalar" in context:
+        quote = source(cline)[cmark.column] if cmark and cmark.column < len(source(cline)) else '"'
+        return (
+            cline,
+            f"the quote {quote} opened on this line is never closed",
+            f"Add the closing {quote} at the end of the value",
+        )
+    flow = re.search(r"expected ',' or '([\]}])'", problem)
+    if flow:
+        opener = "[" if flow.group(1) == "]" else "{"
+        return (
+            cline,
+            f'the "{opener}" opened on this line is never closed',
+            f'Close it with "{flow.group(1)}" on the same line, or put the value in quotes',
+        )
+    if "flow" in context and "<stream end>" in problem:  # a [ or { still open at the file's end
+        for n in range(len(lines), 0, -1):
+            code = lines[n - 1].split("#", 1)[0]
+            for opener, closer in (("[", "]"), ("{", "}")):
+                if code.count(opener) > code.count(closer):
+                    return (
+                        n,
+                        f'the "{opener}" opened on this line is never closed',
+                        f'Close it with "{closer}" on the same line, or put the value in quotes',
+                    )
+    found = re.search(r"expected <block end>, but found '(.+?)'", problem)
+    if found:
+        what = found.group(1)
+        here = source(pline)
+        if what in ("-", "<block sequence start>"):
+            return (
+                pline,
+                'this list item ("- …") stands where a key is expected',
+                "Indent it like the other items of its list, under the key it belongs to",
+            )
+        if what == "?":
+            return (
+                pline,
+                f'"{here.strip()}" is a key inside a list of "- " items',
+                'Start it with "- " if it is a new item, or indent it under the item it belongs to',
+            )
+        if what == "<block mapping start>":
+            return (
+                pline,
+                "this line is indented less than the one above but deeper than the key it "
+                "belongs to, so YAML cannot tell where it belongs",
+                "Line it up with the other keys at its level",
+            )
+        if what == "<scalar>":
+            value = here.split(":", 1)[1].strip() if ":" in here else here.strip()
+            if value[:1] in "{[":
+                return (
+                    pline,
+                    f'the value of "{key_of(here)}" starts with "{value[0]}", which YAML reads '
+                    "as the start of a list or group, and there is text after its end",
+                    _quote_fix(key_of(here)),
+                )
+            return (
+                pline,
+                "this line has text after a value where YAML expects the next line",
+                _quote_fix(key_of(here)),
+            )
+    alias = re.search(r"found undefined alias '(.+?)'", problem)
+    if alias:
+        return (
+            pline,
+            f'a value starts with "*", which YAML reads as a reference to "&{alias.group(1)}"',
+            _quote_fix(key_of(source(pline))),
+        )
+    return (
+        pline or cline,
+        "YAML cannot read this line",
+        "Indent with spaces, keys at one level lined up, and put values holding ': ', '{', '[', "
+        "'#' or a leading '*', '&', '@' in quotes",
+    )
 
 
 def _bad_date(text: str) -> tuple[int | None, str | None]:

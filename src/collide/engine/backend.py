@@ -39,6 +39,11 @@ DEFAULT = "duckdb"
 SUBJECT_COL = "__subject_id"  # the subject column of `Session.evidence()`
 
 
+def quote_ident(name: str) -> str:
+    """A name as an identifier of the SQL every session reads (DuckDB's dialect)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 @dataclass(frozen=True)
 class Limits:
     """What one model may use: wall-clock seconds for the whole session (model SQL, evidence,

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from collide.engine.backend import (
     SUBJECT_COL,
+    quote_ident,
     Backend,
     InputData,
     LimitExceeded,
@@ -52,8 +53,7 @@ __all__ = [
 ]
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+_quote = quote_ident
 
 
 def _literal(text: str) -> str:
@@ -383,17 +383,19 @@ def evidence_sql(
 ) -> str:
     """Evidence rows per subject, as JSON text plus a hash of their content (not provenance),
     computed inside DuckDB so that thousands of clues cost no Python loop per row. Without
-    `content_columns`: the rows themselves (for binding the join in `collide check`)."""
-    cond = " AND ".join(f'd."{dcol}" = h."{ocol}"' for dcol, ocol in on.items())
+    `content_columns`: the rows themselves (for binding the join in `collide check`). Every name
+    is quoted: a `"` in a YAML column name cannot become SQL."""
+    q = _quote
+    cond = " AND ".join(f"d.{q(dcol)} = h.{q(ocol)}" for dcol, ocol in on.items())
     if content_columns is None:
         select = "d.*"
     else:
-        packed = ", ".join(f'"{c}" := d."{c}"' for c in content_columns) or "x := NULL"
+        packed = ", ".join(f"{q(c)} := d.{q(c)}" for c in content_columns) or "x := NULL"
         select = f"to_json(d) AS row_json, md5(to_json(struct_pack({packed}))) AS row_hash"
     return (
-        f'SELECT CAST(h."{subject}" AS VARCHAR) AS {SUBJECT_COL}, {select} FROM {hits} h '
-        f'JOIN "{dataset}" d ON {cond} '
-        f'QUALIFY row_number() OVER (PARTITION BY h."{subject}" '
+        f"SELECT CAST(h.{q(subject)} AS VARCHAR) AS {SUBJECT_COL}, {select} FROM {hits} h "
+        f"JOIN {q(dataset)} d ON {cond} "
+        f"QUALIFY row_number() OVER (PARTITION BY h.{q(subject)} "
         f"ORDER BY d._source_file, d._source_row) <= {int(limit)} "
         f"ORDER BY {SUBJECT_COL}, d._source_file, d._source_row"
     )

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from collide.config.catalog import Catalog, Model
+from collide.config.catalog import Catalog, Model, intended_inputs
 from collide.engine.backend import (
     SUBJECT_COL,
     Backend,
@@ -19,9 +19,10 @@ from collide.engine.backend import (
     QueryError,
     Session,
     backend,
+    quote_ident,
 )
 from collide.engine.duckdb import evidence_sql as _evidence_sql  # check_model binds with it
-from collide.engine.sqlcheck import check_expression, check_sql
+from collide.engine.sqlcheck import check_expression, check_sql, model_body
 from collide.errors import CollideError, Problem, did_you_mean
 
 if TYPE_CHECKING:
@@ -134,30 +135,42 @@ def reason_fields(template: str) -> list[str]:
 
 def check_model(model: Model, cat: Catalog, schemas: dict[str, dict[str, str]]) -> list[Problem]:
     """Every problem with one model, found by binding it (not running it) on empty inputs."""
-    from collide.engine.duckdb import Sandbox, duckdb_problem
-
     spec = model.spec
     problems: list[Problem] = []
+    # an input misspelt in `inputs:` is reported there once; its correct uses are not mistakes
+    meant = set(intended_inputs(spec.inputs, schemas).values())
     if model.kind == "sql":
-        shape, found = check_sql(model.sql, spec.inputs, model.body_display, list(spec.params))
+        shape, found = check_sql(
+            model.sql, spec.inputs, model.body_display, list(spec.params), unreported=meant
+        )
         if found:
             return found
     if any(ds not in schemas for ds in spec.inputs):
         return problems  # reported by the catalog cross-check (or the connector's own file)
     inputs = {ds: schemas[ds] for ds in spec.inputs}
-    with Sandbox(inputs, threads=1) as box:
+    with backend().open(inputs, threads=1) as box:  # binding is DuckDB's, whatever runs
         if model.kind == "sql":
             params = {p: spec.params.get(p) for p in shape.params}
             try:
                 described = box.describe(model.sql.strip().rstrip(";"), params)
-            except Exception as exc:  # DuckDB binder/parser errors are user mistakes here
+            except QueryError as exc:  # binder/parser errors are the author's mistakes here
                 return [
-                    duckdb_problem(
-                        exc, model.body_display, "Check table and column names against the inputs"
+                    exc.problem(
+                        model.body_display, "Check table and column names against the inputs"
                     )
                 ]
             outputs = [c for c, _ in described]
             types = dict(described)
+            odd = [c for c in outputs if not _plain_name(c)]
+            if odd:
+                return [
+                    Problem(
+                        model.body_display,
+                        None,
+                        f'output column "{odd[0]}" has a quote or a control character in its name',
+                        "Name output columns with letters, digits and _ (AS new_name)",
+                    )
+                ]
         else:
             try:
                 frame = _rule_output(
@@ -215,8 +228,10 @@ def check_model(model: Model, cat: Catalog, schemas: dict[str, dict[str, str]]) 
         elif model.kind == "sql" and not problems:
             try:
                 box.describe(_scored_sql(model), params)
-            except Exception as exc:
-                p = duckdb_problem(exc, model.display)
+            except CollideError as exc:
+                problems.extend(exc.problems)
+            except QueryError as exc:
+                p = exc.problem(model.display)
                 problems.append(
                     Problem(
                         model.display,
@@ -239,14 +254,13 @@ def check_model(model: Model, cat: Catalog, schemas: dict[str, dict[str, str]]) 
                         )
                     )
             if types and ev.dataset in inputs and not problems:
-                cols = ", ".join(f'"{c}" {t}' for c, t in types.items())
-                box.con.execute(f"CREATE OR REPLACE TEMP TABLE __hits_{i} ({cols})")
+                box.create_table(f"__hits_{i}", types)
                 try:
                     box.describe(
                         _evidence_sql(f"__hits_{i}", ev.dataset, ev.on, spec.subject.id, 1), {}
                     )
-                except Exception as exc:
-                    p = duckdb_problem(exc, model.display)
+                except QueryError as exc:
+                    p = exc.problem(model.display)
                     problems.append(
                         Problem(
                             model.display,
@@ -259,10 +273,18 @@ def check_model(model: Model, cat: Catalog, schemas: dict[str, dict[str, str]]) 
     return problems
 
 
+def _plain_name(name: str) -> bool:
+    """A column name that can be quoted into SQL as it is: no quote, no control character."""
+    return '"' not in name and name.isprintable()
+
+
 def _check_tests(model: Model, schemas: dict[str, dict[str, str]], outputs: list[str]):
     spec = model.spec
+    meant = set(intended_inputs(spec.inputs, schemas).values())
     for t, test in enumerate(spec.tests):
         for ds, rows in test.given.items():
+            if ds in meant:
+                continue  # the intended spelling of a misspelt input, reported at inputs:
             if ds not in spec.inputs:
                 yield Problem(
                     model.display,
@@ -340,18 +362,43 @@ def _one_row_per_subject(box: Session, table: pa.Table, subj: str) -> tuple[pa.T
     if text and not nulls and not dups:
         # the usual case, a text subject already unique: only the order (byte order, as DuckDB)
         return table.take(pc.sort_indices(col)), 0, 0
+
     box.register("__raw_hits", table)
+    s = quote_ident(subj)
     hits = box.query(
-        f'SELECT * FROM __raw_hits WHERE "{subj}" IS NOT NULL '
-        f'QUALIFY row_number() OVER (PARTITION BY "{subj}" ORDER BY {SCORE_COL} DESC NULLS '
-        f'LAST, CAST("{subj}" AS VARCHAR)) = 1 ORDER BY CAST("{subj}" AS VARCHAR)'
+        f"SELECT * FROM __raw_hits WHERE {s} IS NOT NULL "
+        f"QUALIFY row_number() OVER (PARTITION BY {s} ORDER BY {SCORE_COL} DESC NULLS "
+        f"LAST, CAST({s} AS VARCHAR)) = 1 ORDER BY CAST({s} AS VARCHAR)"
     )
     return hits, nulls, dups
 
 
 def _scored_sql(model: Model) -> str:
-    body = model.sql.strip().rstrip(";")
-    return f"SELECT *, ({model.spec.score}) AS {SCORE_COL} FROM ({body}\n) AS __model"
+    bad = check_expression(model.spec.score)
+    if bad:  # the score is SQL too: checked on every path that runs it, not only by check
+        raise CollideError(
+            Problem(
+                model.display, model.line("score"), f"score {bad}", "Write e.g. score: total_paid"
+            )
+        )
+    body = model_body(model.sql).strip()
+    # the body first, so that DuckDB's line numbers are the SQL file's
+    text = (
+        f"WITH __model AS ({body}\n) SELECT *, ({model.spec.score}\n) AS {SCORE_COL} FROM __model"
+    )
+    # Two fragments checked apart may read differently together (a comment at the end of the
+    # score would swallow what follows): the text that runs is checked as a whole.
+    _, found = check_sql(text, model.spec.inputs, model.display, list(model.spec.params))
+    if found:
+        raise CollideError(
+            Problem(
+                model.display,
+                model.line("score"),
+                f"score and SQL together: {found[0].message}",
+                "Write the score as one expression over the output columns, without comments",
+            )
+        )
+    return text
 
 
 def _empty_frame(schema: dict[str, str]) -> pl.LazyFrame:

@@ -25,8 +25,9 @@ class TestOutcome:
 def run_model_tests(project: Project, models: list[Model]) -> list[TestOutcome]:
     """Each test on its given rows, under the model's limits, on the project's engine."""
     from collide.engine.backend import backend
-    from collide.errors import CollideError
+    from collide.errors import CollideError, Problem
     from collide.modelrun.execute import (
+        check_model,
         execute_model,
         input_schemas,
         resolve_params,
@@ -39,6 +40,14 @@ def run_model_tests(project: Project, models: list[Model]) -> list[TestOutcome]:
     outcomes = []
     for model in models:
         limits = session_limits(model, config, project.root)
+        # a model `collide check` refuses (a reason naming a column the SQL lacks, …) fails here
+        # too, at the line of the mistake, instead of passing its tests and failing the run
+        found = check_model(model, project.catalog, schemas)
+        for p in found:
+            text = str(Problem(None, None, p.message, p.fix))
+            outcomes.append(TestOutcome(model.id, "collide check", False, text, p.line, p.path))
+        if found:
+            continue
         for t, test in enumerate(model.spec.tests):
             line = model.line("tests", t)
             try:

@@ -1,0 +1,2 @@
+-- attempts: ATTACH another database
+ATTACH '/tmp/collide_attack.duckdb' AS other

@@ -1,0 +1,2 @@
+-- attempts: CALL a pragma table function
+CALL pragma_version()

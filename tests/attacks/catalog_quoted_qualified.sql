@@ -1,0 +1,3 @@
+-- attempts: the same, every part quoted
+SELECT id_number, person_name AS leak
+FROM "memory"."main"."deaths"

@@ -1,0 +1,2 @@
+-- attempts: COLUMNS(*) over a file
+SELECT COLUMNS(*) FROM (FROM '{REJECTS}')

@@ -1,0 +1,2 @@
+-- attempts: DESCRIBE as the whole model
+DESCRIBE deaths

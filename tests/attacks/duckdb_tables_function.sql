@@ -1,0 +1,3 @@
+-- attempts: duckdb_tables() table function
+SELECT d.id_number, t.sql AS leak
+FROM deaths d, duckdb_tables() t

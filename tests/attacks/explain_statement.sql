@@ -1,0 +1,2 @@
+-- attempts: EXPLAIN shows the plan with file paths
+EXPLAIN SELECT * FROM deaths

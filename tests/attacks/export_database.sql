@@ -1,0 +1,2 @@
+-- attempts: EXPORT DATABASE writes files
+EXPORT DATABASE '/tmp/collide_attack_export'

@@ -1,0 +1,2 @@
+-- attempts: INSTALL an extension (network)
+INSTALL httpfs

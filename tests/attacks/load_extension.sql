@@ -1,0 +1,2 @@
+-- attempts: LOAD an extension
+LOAD httpfs

@@ -1,0 +1,2 @@
+-- attempts: PRAGMA lists databases
+PRAGMA database_list

@@ -1,0 +1,3 @@
+-- attempts: PREPARE and EXECUTE
+PREPARE p AS SELECT * FROM '{REJECTS}';
+EXECUTE p

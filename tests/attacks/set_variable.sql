@@ -1,0 +1,2 @@
+-- attempts: SET VARIABLE stores a value for getvariable() to read later
+SET VARIABLE x = (SELECT 1)

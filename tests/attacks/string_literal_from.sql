@@ -1,0 +1,3 @@
+-- attempts: a string literal in FROM is a file to DuckDB
+SELECT id_number, CAST(r AS VARCHAR) AS leak
+FROM '{REJECTS}' r

@@ -1,0 +1,2 @@
+-- attempts: SUMMARIZE as the whole model
+SUMMARIZE deaths

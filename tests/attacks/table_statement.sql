@@ -1,0 +1,2 @@
+-- attempts: TABLE x with a file path
+TABLE "{REJECTS}"

@@ -1,0 +1,3 @@
+-- attempts: a zero-width space inside an input's name
+SELECT id_number, person_name AS leak
+FROM "dea​ths"

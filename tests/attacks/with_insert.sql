@@ -1,0 +1,3 @@
+-- attempts: WITH … INSERT (a CTE in front of a write)
+WITH x AS (SELECT * FROM deaths)
+INSERT INTO deaths SELECT * FROM x
