@@ -61,17 +61,18 @@ RUNAWAY_SQL = {
         WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r)
         SELECT p.id_number, p.person_name, (SELECT count(*) FROM r) AS c FROM people p
     """,
-    # a join of two ranges of a billion rows each (10^18 pairs)
+    # a join of two ranges of ten million rows each (10^14 pairs; the static check lets a
+    # generated series hold at most 10^7 rows, so the runaway is the join, not the series)
     "cross_join": """
         SELECT p.id_number, p.person_name,
-               (SELECT count(*) FROM range(1000000000) a JOIN range(1000000000) b
+               (SELECT count(*) FROM range(10000000) a JOIN range(10000000) b
                   ON a.range + b.range = -1) AS c
         FROM people p
     """,
     # one list of 50 million numbers: an aggregate that cannot spill
     "hungry": """
         SELECT p.id_number, p.person_name,
-               (SELECT len(list(range)) FROM range(50000000)) AS c
+               (SELECT len(list(a.range)) FROM range(10000000) a, range(5) b) AS c
         FROM people p
     """,
 }

@@ -23,13 +23,13 @@ from typing import TYPE_CHECKING, Any
 
 from collide.engine.backend import (
     SUBJECT_COL,
-    quote_ident,
     Backend,
     InputData,
     LimitExceeded,
     Limits,
     QueryError,
     Session,
+    quote_ident,
 )
 from collide.errors import Problem, did_you_mean
 
