@@ -258,8 +258,8 @@ CASES: list[Case] = [
         0,
         "data/d.csv: ignored extra columns: 联系人, 备注",
     ),
-    Case("empty_file", _raw(b""), CSV, 0, 0, "data/d.csv: file is empty"),
-    Case("header_only", _csv([HEAD]), CSV, 0, 0),
+    Case("empty_file", _raw(b""), CSV, error="data/d.csv: the file is empty (0 bytes)"),
+    Case("header_only", _csv([HEAD]), CSV, 0, 0, "data/d.csv: a header and no data rows"),
     Case(
         "truncated_last_line",
         _raw(csv_text([HEAD, *GOOD]).encode() + "赵六,1101051949".encode()),

@@ -245,6 +245,9 @@ class _Writer:
         except Restart as again:
             stats = self._write(table, mapping, again.again(), paths)
         self.notes.extend(table.notes)
+        if mapping is not None and stats.rows_read == 0:
+            where = table.file + (f" [{table.sheet}]" if table.sheet else "")
+            self.notes.append(f"{where}: a header and no data rows")
         self.parts.append(paths)
         self.stats.merge(stats)
         self.files.append({**file_entry, "rows_read": stats.rows_read, "sheet": table.sheet})
