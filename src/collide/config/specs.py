@@ -110,6 +110,9 @@ class ProjectConfig(Strict):
     export: ExportConfig = ExportConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     params: dict[str, Any] = Field(default_factory=dict)
+    # folders outside the project that agency files may be read from (shares mounted elsewhere);
+    # relative to the project folder unless absolute. Nothing else outside the project is read.
+    data_dirs: list[str] = Field(default_factory=list)
     # years added to (or replacing) the built-in holiday calendar (collide.engine.workdays)
     holidays: dict[int, HolidayYear] = Field(default_factory=dict)
 

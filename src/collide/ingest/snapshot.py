@@ -725,8 +725,11 @@ def ingest_dataset(
     snapshots_dir: Path,
     *,
     progress: Progress | None = None,
+    data_dirs: list[str] | None = None,
 ) -> IngestReport:
-    """Read one dataset's source into a snapshot (or find the identical one already there)."""
+    """Read one dataset's source into a snapshot (or find the identical one already there).
+
+    Files are read only under `root` and `data_dirs` (default: collide.yaml's `data_dirs:`)."""
     started = time.perf_counter()
     progress = progress or (lambda label, done, total: None)
     spec = connector.spec
@@ -737,7 +740,11 @@ def ingest_dataset(
     work = tmp / ".work"
     work.mkdir()
     try:
-        source = SOURCES[spec.source.type](connector, root, work, progress)
+        if data_dirs is None:
+            from collide.config.catalog import load_config
+
+            data_dirs = load_config(root).data_dirs
+        source = SOURCES[spec.source.type](connector, root, work, progress, data_dirs)
         files = source.prepare()
         chash = connector_hash(connector)
 

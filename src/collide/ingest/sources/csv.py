@@ -364,15 +364,20 @@ class CsvSource(FileSource):
                 with info.path.open("rb") as f:
                     head = f.read(HEAD_BYTES)
                 enc = self._encoding(info, head)
-                text = head.decode(enc if enc != "utf-8" else "utf-8", errors="replace")
+                text = head.decode(enc, errors="replace")
                 if len(head) == HEAD_BYTES and "\n" in text:
                     text = text[: text.rfind("\n") + 1]
                 rows = self._rows(text.lstrip("\ufeff"))
             except CollideError as exc:
-                yield HeaderInfo(info.display, None, None, str(exc.problems[0]))
+                yield HeaderInfo(info.display, None, None, exc.problems[0])
                 continue
             if rows is None:
-                yield HeaderInfo(info.display, None, None, f"{info.display}: file has no rows")
+                yield HeaderInfo(
+                    info.display,
+                    None,
+                    None,
+                    Problem(info.display, None, "the file has no rows", severity="warning"),
+                )
                 continue
             yield HeaderInfo(info.display, None, self._header(rows, info.display).names)
 

@@ -9,7 +9,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from collide.errors import CollideError
+from collide.errors import CollideError, Problem
 from collide.ingest.sources.files import FileInfo, HeaderInfo, RawTable, Source
 from collide.ingest.sources.parquet import _columnar_table
 
@@ -98,7 +98,14 @@ class DatabaseSource(Source):
         try:
             names = self.column_names()
         except CollideError as exc:
-            note = f"columns not checked: {exc.problems[0].message}"
+            first = exc.problems[0]
+            note = Problem(
+                first.path,
+                first.line,
+                f"the columns of {self.display} could not be checked ({first.message})",
+                first.fix,
+                severity="warning",
+            )
             yield HeaderInfo(self.display, None, None, note)
             return
         yield HeaderInfo(self.display, None, names)

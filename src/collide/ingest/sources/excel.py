@@ -34,13 +34,15 @@ class ExcelSource(FileSource):
                 for sheet in self._sheets(book, info):
                     grid, offset = self._grid(book, info, sheet, SCAN_ROWS)
                     if grid.height == 0:
-                        yield HeaderInfo(info.display, sheet, None, "sheet is empty")
+                        where = f"{info.display} [{sheet}]"
+                        empty = Problem(where, None, "the sheet is empty", severity="warning")
+                        yield HeaderInfo(info.display, sheet, None, empty)
                         continue
                     top = [list(r) for r in grid.iter_rows()]
                     where = f"{info.display} [{sheet}]"
                     yield HeaderInfo(info.display, sheet, self._header(top, where, offset).names)
             except CollideError as exc:
-                yield HeaderInfo(info.display, None, None, str(exc.problems[0]))
+                yield HeaderInfo(info.display, None, None, exc.problems[0])
 
     def _open(self, info: FileInfo) -> Any:
         import fastexcel

@@ -61,8 +61,8 @@ class HeaderInfo:
 
     file: str
     sheet: str | None
-    names: list[str] | None  # None: could not be read (see `note`)
-    note: str = ""
+    names: list[str] | None  # None: could not be read (see `problem`)
+    problem: Problem | None = None
 
 
 @dataclass
@@ -160,6 +160,10 @@ def _hash_all(jobs: list[tuple[Path, str, Future]], progress: Progress) -> None:
             return
 
 
+class MissingFile(CollideError):
+    """No file matches a connector's `path:` (yet): at `collide check`, only a warning."""
+
+
 def allowed_roots(root: Path, data_dirs: list[str] | tuple[str, ...]) -> list[Path]:
     """The folders agency files may be read from: the project and its `data_dirs:`."""
     out = [Path(root).resolve()]
@@ -197,10 +201,13 @@ class FileSource(Source):
                 raise self._outside(pattern, base, loc)
             hits = sorted(Path(p) for p in glob.glob(full, recursive=True) if Path(p).is_file())
             if not hits:
-                raise self.problem(
-                    f'no file matches "{pattern}" (looked in {self.root})',
-                    "Check the path (relative to the project folder) or put the agency file there",
-                    *loc,
+                raise MissingFile(
+                    self.problem(
+                        f'no file matches "{pattern}" (looked in {self.root})',
+                        "Check the path (relative to the project folder) or put the agency file "
+                        "there",
+                        *loc,
+                    ).problems
                 )
             for h in hits:
                 real = h.resolve()

@@ -29,7 +29,7 @@ class ParquetSource(FileSource):
             try:
                 yield HeaderInfo(info.display, None, self._scan(info)[1])
             except CollideError as exc:
-                yield HeaderInfo(info.display, None, None, str(exc.problems[0]))
+                yield HeaderInfo(info.display, None, None, exc.problems[0])
 
     @staticmethod
     def _scan(info: Any) -> tuple[Any, list[str]]:
