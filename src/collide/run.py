@@ -195,6 +195,12 @@ class Run:
                 f"input {ds} {self.datasets[ds].status}: {self.datasets[ds].message}" for ds in bad
             )
             return st
+        from collide.modelrun.columns import incomplete_inputs
+
+        snaps = {ds: self.datasets[ds].snapshot for ds in model.spec.inputs}
+        if why := incomplete_inputs(model, self.project.catalog, snaps):
+            st.status, st.message = "skipped", why  # a column it reads is missing or empty
+            return st
         inputs = {ds: self.datasets[ds].snapshot.data_path for ds in model.spec.inputs}
         try:
             out = execute_model(
