@@ -11,10 +11,10 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import write_project
 
 from collide.config.catalog import load_catalog
 from collide.modelrun.columns import used_columns
-from conftest import write_project
 
 FILES = {
     "connectors/business_licences.yaml": """

@@ -11,7 +11,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import write_project
 
 SECRET = "root:x:0:0:SECRET-FIRST-LINE:/root:/bin/bash"
