@@ -479,6 +479,18 @@ CASES: list[Case] = [
         "byte 39)",
     ),
     Case(
+        "quote_never_closed_long",
+        _raw((_text() + '赵六,"' + "长" * 200_000 + "\n" + _text()).encode()),
+        CSV,
+        error='data/d.csv: a quote (") opened on line 5 is never closed',
+    ),
+    Case(
+        "utf16_cut_short",
+        _raw(_text().encode("utf-16") + b"\x00"),
+        CSV,
+        error="data/d.csv: cannot decode the file as utf-16: the bytes from byte",
+    ),
+    Case(
         "truncated_multibyte_at_end",
         _raw(_text().encode() + "赵六,110105194912310".encode() + "号".encode()[:2]),
         CSV,

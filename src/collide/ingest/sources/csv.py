@@ -329,6 +329,27 @@ def _copy(fin: Any, fout: Any) -> None:
         fout.flush()
 
 
+def _records(reader: Any, info: FileInfo) -> Iterator[list[str]]:
+    """The csv module's records; its one error on agency files (a quote opened and never
+    closed swallows the rest of the file into one cell past the field size limit) is named."""
+    last = 0  # the line the last good record ended on: the bad one starts right after it
+    try:
+        for rec in reader:
+            last = reader.line_num
+            yield rec
+    except csv.Error:
+        raise CollideError(
+            Problem(
+                info.display,
+                None,
+                f'a quote (") opened on line {last + 1} is never closed, so the rest of '
+                "the file reads as one cell",
+                "Open the file and remove the stray quote on that line (or close it), or ask the "
+                "agency to export the file again",
+            )
+        ) from None
+
+
 def unify_line_ends(src: Path, dst: Path, label: str, progress: Progress) -> None:
     """Copy UTF-8 `src` to `dst` with every line end a b"\\n" (old Mac files end lines with a
     bare CR, which polars' reader does not take). Byte-wise: in UTF-8 a CR is always a CR."""
@@ -465,8 +486,10 @@ class CsvSource(FileSource):
                 Problem(
                     info.display,
                     None,
-                    f"cannot decode the file as {enc}: the line at byte {bad} is neither {enc} "
-                    "nor GBK/UTF-8 (the file may be cut short or damaged)",
+                    f"cannot decode the file as {enc}: the bytes from byte {bad} on are not "
+                    f"{enc}"
+                    + ("" if enc.startswith(("utf-16", "utf-32")) else " nor GBK/UTF-8")
+                    + " (the file may be cut short or damaged)",
                     "Ask the agency to export it again as UTF-8 or GBK, "
                     f"or set `encoding:` in {self.conn.display}",
                 )
@@ -596,7 +619,7 @@ class CsvSource(FileSource):
         with path.open("r", encoding="utf-8-sig", errors="replace", newline="") as f:
             reader = csv.reader(f, delimiter=delim, strict=False)
             record = 0
-            for rec in reader:
+            for rec in _records(reader, info):
                 record += 1
                 if record <= header.data_start:
                     continue
