@@ -74,7 +74,7 @@ def real_csv(draw: st.DrawFn) -> bytes:
 def mutated(draw: st.DrawFn, base: bytes) -> bytes:
     data = bytearray(base)
     for _ in range(draw(st.integers(1, 6))):
-        op = draw(st.sampled_from(["flip", "insert", "delete", "truncate", "repeat"]))
+        op = draw(st.sampled_from(["flip", "insert", "delete", "truncate", "repeat", "long"]))
         # (a position by modulo: the same draws whatever the length, so shrinking is stable
         # even for an .xlsx whose bytes carry the time it was written)
         at = draw(st.integers(0, 1 << 20)) % max(len(data), 1)
@@ -87,6 +87,8 @@ def mutated(draw: st.DrawFn, base: bytes) -> bytes:
             del data[at : at + draw(st.integers(1, 8))]
         elif op == "truncate":
             del data[at:]
+        elif op == "long":  # one cell past the csv module's field limit (128 KiB)
+            data[at:at] = draw(st.sampled_from([b'"', b""])) + b"x" * 140_000
         elif op == "repeat":
             data[at:at] = data[at : at + draw(st.integers(1, 64))] * draw(st.integers(1, 3))
     return bytes(data)

@@ -176,6 +176,15 @@ def not_found(conn: Connector, name: str, names: list[str], where: str) -> Probl
         if h.startswith("Did you mean"):
             hint = h + " "
             break
+    if not hint:  # a header that is the alias shortened or lengthened (金额 / 发放金额)
+        a = [fold(x) for x in col.from_]
+        near = [
+            n
+            for n in present(names)
+            if len(fold(n)) >= 2 and any(fold(n) in x or x in fold(n) for x in a if x)
+        ]
+        if near:
+            hint = f'Did you mean "{near[0]}"? '
     required = is_required(conn, name)
     return Problem(
         conn.display,

@@ -571,7 +571,8 @@ class CsvSource(FileSource):
                 self.progress(f"reading {info.display}", done, None)
                 yield df
         except pl.exceptions.PolarsError as exc:
-            first = str(exc).strip().splitlines()[0]
+            # (the kind of error only: polars' message may quote the file)
+            first = f"the fast reader stopped: {type(exc).__name__}"
             if enc in ("utf-8", "utf-8-sig") and "utf" in str(exc).lower():
                 # not all UTF-8 after all (two exports pasted together): decode line by line
                 def again() -> Iterator[pl.DataFrame]:
@@ -587,7 +588,7 @@ class CsvSource(FileSource):
             else:
 
                 def again() -> Iterator[pl.DataFrame]:
-                    notes.append(f"{info.display}: read row by row (fast reader: {first})")
+                    notes.append(f"{info.display}: read row by row ({first})")
                     return self._python_batches(path, info, header, delim)
 
             if done:
