@@ -491,6 +491,31 @@ CASES: list[Case] = [
         error="data/d.csv: cannot decode the file as utf-16: the bytes from byte",
     ),
     Case(
+        "html_named_xls",
+        _raw(b"<html><body><table><tr><td>\xe5\xa7\x93\xe5\x90\x8d</td></tr></table>", "d.xls"),
+        "  type: excel\n  path: data/d.xls\n",
+        error="data/d.xls: this file is a web page (an HTML table saved with an Excel name)",
+    ),
+    Case(
+        "csv_named_xlsx",
+        _raw(_text().encode("gbk"), "d.xlsx"),
+        XLSX,
+        error="data/d.xlsx: this file is a text (CSV) file with an Excel name, not an Excel "
+        "workbook. Set `type: csv`",
+    ),
+    Case(
+        "pdf_named_xlsx",
+        _raw(b"%PDF-1.4\n", "d.xlsx"),
+        XLSX,
+        error="data/d.xlsx: this file is not an Excel workbook: it is a PDF document",
+    ),
+    Case(
+        "xlsx_named_csv_declared_gbk",
+        _xlsx_as_csv,
+        CSV + "  encoding: gbk\n",
+        error="data/d.csv: this is not a CSV file: it is an Excel workbook (.xlsx)",
+    ),
+    Case(
         "truncated_multibyte_at_end",
         _raw(_text().encode() + "赵六,110105194912310".encode() + "号".encode()[:2]),
         CSV,

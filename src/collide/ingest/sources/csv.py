@@ -423,6 +423,8 @@ class CsvSource(FileSource):
                 return detect_encoding(head)
             except NotText as kind:
                 raise self._not_text(info, kind) from None
+        if (kind := _magic(head)) is not None and not head.startswith(codecs.BOM_UTF8):
+            raise self._not_text(info, kind)
         enc = _codec(declared)
         if enc is None:
             raise self.problem(

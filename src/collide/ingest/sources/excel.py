@@ -48,7 +48,10 @@ class ExcelSource(FileSource):
         import fastexcel
 
         with info.path.open("rb") as f:
-            magic = f.read(8)
+            head = f.read(4096)
+        magic = head[:8]
+        if not magic.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+            raise self._not_workbook(info, head)
         if info.path.suffix.lower() in (".xlsx", ".xlsm") and magic.startswith(b"\xd0\xcf\x11\xe0"):
             raise CollideError(
                 Problem(
@@ -72,6 +75,26 @@ class ExcelSource(FileSource):
                     "and save it again as .xlsx, or ask the agency for a new copy",
                 )
             ) from None
+
+    @staticmethod
+    def _not_workbook(info: FileInfo, head: bytes) -> CollideError:
+        """Neither a zip (.xlsx) nor an OLE file (.xls): say what it is instead. Government
+        systems often export a web page or a CSV under an .xls name."""
+        from collide.ingest.sources.csv import NotText, detect_encoding
+
+        text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+        if text.startswith((b"<html", b"<!doctype", b"<table", b"<?xml", b"<meta", b"<head")):
+            what = "a web page (an HTML table saved with an Excel name), not an Excel workbook"
+            fix = "Open it in Excel/WPS and save it as .xlsx, or ask the agency for a real export"
+        else:
+            try:
+                detect_encoding(head)
+                what = "a text (CSV) file with an Excel name, not an Excel workbook"
+                fix = "Set `type: csv` in the connector (and rename the file to .csv)"
+            except NotText as kind:
+                what = f"not an Excel workbook: it is {kind.what}"
+                fix = kind.fix
+        return CollideError(Problem(info.display, None, f"this file is {what}", fix))
 
     def _sheets(self, book: Any, info: FileInfo) -> list[str]:
         names: list[str] = list(book.sheet_names)
@@ -228,7 +251,9 @@ def _numeric_cell_texts(path: Path, sheet: str) -> set[str]:
     out: set[str] = set()
 
     def add(value: Any) -> None:
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) >= 1e15:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return
+        if 1e15 <= abs(value) < 9e18:  # (also keeps out inf and NaN)
             out.add(str(int(value)))
 
     if path.suffix.lower() == ".xls":
