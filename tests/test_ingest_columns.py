@@ -293,3 +293,25 @@ def test_manifest_counts_each_columns_values(tmp_path: Path, cli) -> None:
             {"file": "data/营业执照.csv", "headers": ["注册号", "企业名称", "身份证号"]}
         ],
     }
+
+
+def test_header_missing_from_one_of_several_files_blocks(tmp_path: Path, cli) -> None:
+    """Monthly files under one glob: when this month's file lacks the header, the model would
+    miss this month's subjects, so it does not run."""
+    files = dict(FILES)
+    files["connectors/business_licences.yaml"] = files["connectors/business_licences.yaml"].replace(
+        "path: data/营业执照.csv", 'path: "data/营业执照*.csv"'
+    )
+    files["data/营业执照-2.csv"] = """
+        注册号,企业名称,身份证号
+        X009,临川区赵记小吃,110105195001010012
+    """
+    project = write_project(tmp_path / "p", files)
+    code, out, err = cli("run", "--project", str(project))
+    text = " ".join((out + err).split())
+    assert "status partial" in text
+    assert (
+        "model food_ban_licence_holder skipped: column owner_id of business_licences is missing "
+        'from part of this snapshot (header "身份证号码" not found in data/营业执照-2.csv; '
+        "headers present: 注册号, 企业名称, 身份证号)"
+    ) in text

@@ -1,9 +1,10 @@
 """Which input columns a model reads, and whether this run's snapshots really hold them.
 
-A model that reads a column which is missing from its snapshot, or empty in every row (an
-agency renamed the header of an optional column, say), would run, find nothing, and turn real
-clues into 已消失. Such a model is skipped instead, with the agency file and header named, so
-已消失 keeps one meaning: the model ran on complete inputs and no longer hits this subject.
+A model that reads a column which is empty in every row of its snapshot, or missing from one of
+its files (an agency renamed the header of an optional column, say), would run, find nothing,
+and turn real clues into 已消失. Such a model is skipped instead, with the agency file and header
+named, so 已消失 keeps one meaning: the model ran on complete inputs and no longer hits this
+subject.
 
 The columns a model reads:
 - SQL: every column reference resolved to an input table by sqlglot's `qualify` and scopes
@@ -123,7 +124,7 @@ def incomplete_inputs(
             if base not in conn.spec.columns:
                 continue  # provenance columns are always there
             acc = accounts.get(base)
-            if acc is not None and acc.get("filled", 1) == 0:
+            if acc is not None and (acc.get("filled", 1) == 0 or acc.get("not_found_in")):
                 reasons.append(_empty(conn, base, acc))
     return "; ".join(reasons) or None
 
@@ -136,9 +137,14 @@ def _accounts(snap: SnapshotInfo, conn: Connector) -> dict[str, dict[str, Any]]:
 
 
 def _empty(conn: Connector, col: str, acc: dict[str, Any]) -> str:
+    """Why the column cannot be trusted: empty throughout, or absent from some of the files
+    (then the rows of those files would silently never match)."""
     aliases = "/".join(f'"{a}"' for a in conn.spec.columns[col].from_)
-    head = f"column {col} of {conn.spec.id} is empty in this snapshot"
     lacking = acc.get("not_found_in") or []
+    if acc.get("filled", 1) == 0:
+        head = f"column {col} of {conn.spec.id} is empty in this snapshot"
+    else:
+        head = f"column {col} of {conn.spec.id} is missing from part of this snapshot"
     if lacking:
         where = lacking[0]
         plural = "s" if len(conn.spec.columns[col].from_) > 1 else ""
