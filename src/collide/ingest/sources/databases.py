@@ -162,16 +162,21 @@ class PostgresSource(DatabaseSource):
 
     kind = "postgres"
 
-    def record_batches(self) -> Iterator[Any]:
+    def _connect(self, seconds: int | None = None) -> Any:
         import adbc_driver_postgresql.dbapi as pg
 
         dsn = self.dsn()
         if dsn.startswith("postgres+"):
             dsn = "postgresql" + dsn[dsn.index("://") :]
+        if seconds is not None:
+            dsn += ("&" if "?" in dsn else "?") + f"connect_timeout={seconds}"
         try:
-            conn = pg.connect(dsn)
+            return pg.connect(dsn)
         except Exception as exc:  # noqa: BLE001 - driver errors become one line
             raise self.fail(exc) from None
+
+    def record_batches(self) -> Iterator[Any]:
+        conn = self._connect()
         try:
             cur = conn.cursor()
             try:
@@ -184,16 +189,7 @@ class PostgresSource(DatabaseSource):
             conn.close()
 
     def column_names(self) -> list[str]:
-        import adbc_driver_postgresql.dbapi as pg
-
-        dsn = self.dsn()
-        if dsn.startswith("postgres+"):
-            dsn = "postgresql" + dsn[dsn.index("://") :]
-        dsn += ("&" if "?" in dsn else "?") + f"connect_timeout={HEADER_SECONDS}"
-        try:
-            conn = pg.connect(dsn)
-        except Exception as exc:  # noqa: BLE001 - driver errors become one line
-            raise self.fail(exc) from None
+        conn = self._connect(HEADER_SECONDS)
         try:
             cur = conn.cursor()
             try:

@@ -65,16 +65,7 @@ class ExcelSource(FileSource):
         try:
             return fastexcel.read_excel(info.path)
         except Exception as exc:  # noqa: BLE001 - driver errors become one line
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise CollideError(
-                Problem(
-                    info.display,
-                    None,
-                    f"cannot open the Excel file ({first})",
-                    "The file is damaged or not really an Excel workbook: open it in Excel/WPS "
-                    "and save it again as .xlsx, or ask the agency for a new copy",
-                )
-            ) from None
+            raise self._damaged(info, exc, "open") from None
 
     @staticmethod
     def _not_workbook(info: FileInfo, head: bytes) -> CollideError:
@@ -142,13 +133,14 @@ class ExcelSource(FileSource):
         for name in self._sheets(book, info):
             yield self._sheet(book, info, name)
 
-    def _damaged(self, info: FileInfo, exc: BaseException) -> CollideError:
+    @staticmethod
+    def _damaged(info: FileInfo, exc: BaseException, what: str = "read") -> CollideError:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return CollideError(
             Problem(
                 info.display,
                 None,
-                f"cannot read the Excel file ({first[:120]})",
+                f"cannot {what} the Excel file ({first[:120]})",
                 "The file is damaged or not really an Excel workbook: open it in Excel/WPS "
                 "and save it again as .xlsx, or ask the agency for a new copy",
             )
