@@ -488,7 +488,7 @@ CASES: list[Case] = [
         "utf16_cut_short",
         _raw(_text().encode("utf-16") + b"\x00"),
         CSV,
-        error="data/d.csv: cannot decode the file as utf-16: the bytes from byte",
+        error="data/d.csv: cannot decode the file: the bytes from byte 267 on are not utf-16",
     ),
     Case(
         "html_named_xls",
@@ -514,6 +514,19 @@ CASES: list[Case] = [
         _xlsx_as_csv,
         CSV + "  encoding: gbk\n",
         error="data/d.csv: this is not a CSV file: it is an Excel workbook (.xlsx)",
+    ),
+    Case(
+        "bom_then_random_bytes",
+        _raw(b"\xef\xbb\xbf" + _RANDOM),
+        CSV,
+        error="data/d.csv: this is not a CSV file: it is binary data, not text",
+    ),
+    Case(
+        "latin1_bytes",
+        _raw(_text().encode().replace("张三".encode(), b"Jos\xe9")),
+        CSV,
+        error="data/d.csv: cannot decode the file: the line starting at byte 40 is neither "
+        "UTF-8 nor GBK",
     ),
     Case(
         "truncated_multibyte_at_end",

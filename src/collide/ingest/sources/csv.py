@@ -126,6 +126,9 @@ def detect_encoding(head: bytes) -> str:
     GB2312). Raises `NotText` for bytes that are no text table at all."""
     for bom, name in BOMS:
         if head.startswith(bom):
+            if name == "utf-8-sig" and (kind := _magic(head[len(bom) :])) is not None:
+                raise kind  # (a workbook behind a stray BOM)
+            _check_text(head, name)
             return name
     if (kind := _magic(head)) is not None:
         raise kind
@@ -140,7 +143,14 @@ def detect_encoding(head: bytes) -> str:
             "CSV (UTF-8 or GBK)",
         )
     enc = _text_encoding(head)
-    text = head.decode(enc, errors="replace")
+    _check_text(head, enc)
+    return enc
+
+
+def _check_text(head: bytes, enc: str) -> None:
+    """Text tables hold almost no control characters (a zero byte included); random or binary
+    bytes hold many, in whatever encoding they are read."""
+    text = codecs.getincrementaldecoder(enc)(errors="replace").decode(head)
     controls = len(_CONTROL.findall(text))
     if controls > max(2, len(text) // 200):
         raise NotText(
@@ -148,7 +158,6 @@ def detect_encoding(head: bytes) -> str:
             "The file is damaged or not a CSV export: ask the agency to export it again as "
             "CSV (UTF-8 or GBK)",
         )
-    return enc
 
 
 def _text_encoding(head: bytes) -> str:
@@ -488,9 +497,12 @@ class CsvSource(FileSource):
                 Problem(
                     info.display,
                     None,
-                    f"cannot decode the file as {enc}: the bytes from byte {bad} on are not "
-                    f"{enc}"
-                    + ("" if enc.startswith(("utf-16", "utf-32")) else " nor GBK/UTF-8")
+                    "cannot decode the file: "
+                    + (
+                        f"the bytes from byte {bad} on are not {enc}"
+                        if enc.startswith(("utf-16", "utf-32"))
+                        else f"the line starting at byte {bad} is neither UTF-8 nor GBK"
+                    )
                     + " (the file may be cut short or damaged)",
                     "Ask the agency to export it again as UTF-8 or GBK, "
                     f"or set `encoding:` in {self.conn.display}",
