@@ -315,3 +315,29 @@ def test_header_missing_from_one_of_several_files_blocks(tmp_path: Path, cli) ->
         'from part of this snapshot (header "身份证号码" not found in data/营业执照-2.csv; '
         "headers present: 注册号, 企业名称, 身份证号)"
     ) in text
+
+
+def test_polars_rule_columns(tmp_path: Path) -> None:
+    """A polars rule reads the input columns its file names; naming none, it reads them all."""
+    files = {
+        k: v for k, v in FILES.items() if not k.startswith("models/food_ban_licence_holder.sql")
+    }
+    files["models/food_ban_licence_holder.py"] = """
+        import polars as pl
+
+        def rule(inputs, params):
+            b = inputs["business_licences"].filter(pl.col("owner_id").is_not_null())
+            return inputs["convictions"].join(b, left_on="id_number", right_on="owner_id")
+    """
+    cat = load_catalog(write_project(tmp_path / "p", files))
+    model = cat.models["food_ban_licence_holder"]
+    model.spec.evidence = []
+    schemas = {ds: c.spec.schema() for ds, c in cat.connectors.items()}
+    assert used_columns(model, schemas) == {
+        "convictions": {"id_number"},
+        "business_licences": {"owner_id"},
+    }
+    assert model.rule_path is not None
+    model.rule_path.write_text("def rule(inputs, params):\n    return inputs[0]\n", "utf-8")
+    every = used_columns(model, schemas)
+    assert every["business_licences"] >= {"licence_no", "org_name", "org_name_key", "owner_id"}
