@@ -157,9 +157,9 @@ def test_excel_numeric_ids_rejected_not_fixed(tmp_path: Path) -> None:
 
 
 def test_gbk_transcode_streams_in_chunks(tmp_path: Path, monkeypatch) -> None:
-    from collide.ingest import sources
+    from collide.ingest import _transcode
 
-    monkeypatch.setattr(sources, "CHUNK", 64)  # many chunk boundaries inside multibyte text
+    monkeypatch.setattr(_transcode, "CHUNK", 64)  # many chunk boundaries inside multibyte text
     rows = [HEAD] + [[f"张{i}", GOOD[0][1], "2023-05-01", str(i)] for i in range(500)]
     root = write_case(CASE["gbk"], tmp_path)
     (root / "data" / "d.csv").write_bytes(csv_text(rows).encode("gbk"))

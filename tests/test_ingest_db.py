@@ -182,3 +182,43 @@ def test_missing_environment_variable(tmp_path: Path, monkeypatch) -> None:
         "the postgres connection string). Set it before running, e.g. export "
         "DEATHS_DSN=postgresql://user@host:5432/db."
     )
+
+
+@pytest.mark.parametrize("kind", ["postgres", "mysql"])
+def test_check_reads_the_columns_of_a_table(
+    kind: str, request, tmp_path: Path, monkeypatch
+) -> None:
+    """`collide check` asks the server for the table's columns (no rows): a column renamed in
+    the database is reported like a renamed header (optional: warning; required: error)."""
+    from collide.project import Project
+
+    table = request.getfixturevalue("pg_table" if kind == "postgres" else "my_table")
+    monkeypatch.setenv("DEATHS_DSN", PG_DSN if kind == "postgres" else MY_DSN)
+    root = _project(tmp_path, kind, f"  table: {table}")
+    conn_yaml = root / "connectors" / "deaths.yaml"
+    conn_yaml.write_text(
+        conn_yaml.read_text(encoding="utf-8").replace("from: paid", "from: paid_amount"), "utf-8"
+    )
+    problems = [p for p in Project(root).check() if "deaths.yaml" in (p.path or "")]
+    assert [(p.severity, p.line) for p in problems] == [("warning", 11)]
+    assert f'column "amount" (aliases: paid_amount) not found in {kind}:{table}' in str(problems[0])
+    assert "Headers found: id_card, name, died, paid" in str(problems[0])
+    assert 'Did you mean "paid"?' in str(problems[0])
+    # a query source too, and a required column
+    (tmp_path / "q").mkdir()
+    root2 = _project(tmp_path / "q", kind, f"  query: SELECT name, died FROM {table}")
+    problems = [p for p in Project(root2).check() if "deaths.yaml" in (p.path or "")]
+    assert ("error", 'column "id_number"') == (
+        problems[0].severity,
+        problems[0].message[: len('column "id_number"')],
+    )
+
+
+def test_check_warns_when_the_server_does_not_answer(tmp_path: Path, monkeypatch) -> None:
+    from collide.project import Project
+
+    monkeypatch.setenv("DEATHS_DSN", "postgresql://postgres@127.0.0.1:1/test")
+    root = _project(tmp_path, "postgres", "  table: deaths")
+    problems = [p for p in Project(root).check() if "deaths.yaml" in (p.path or "")]
+    assert [p.severity for p in problems] == ["warning"]
+    assert "the columns of postgres:deaths could not be checked (cannot connect" in str(problems[0])

@@ -14,12 +14,14 @@ from pathlib import Path
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem at one place: `path:line: message. fix`."""
+    """One problem at one place: `path:line: message. fix`. A warning (`severity="warning"`)
+    is reported but does not fail `collide check`."""
 
     path: str | None
     line: int | None
     message: str
     fix: str = ""
+    severity: str = "error"  # error | warning
 
     def __str__(self) -> str:
         where = ""

@@ -73,6 +73,9 @@ class Project:
         from collide.quality import check_suites
 
         problems.extend(check_suites(self.root, self.expectations_dir, self.catalog.connectors))
+        from collide.ingest.preflight import check_headers  # agency files' headers, paths
+
+        problems.extend(check_headers(self.catalog, self.root))
         return problems
 
     def _snapshot_schemas(self) -> dict[str, dict[str, str]]:
@@ -136,7 +139,13 @@ class Project:
         for ds in names:
             conn = self.connector(ds)
             try:
-                out[ds] = ingest_dataset(conn, self.root, self.snapshots_dir, progress=progress)
+                out[ds] = ingest_dataset(
+                    conn,
+                    self.root,
+                    self.snapshots_dir,
+                    progress=progress,
+                    data_dirs=self.config.data_dirs,
+                )
             except CollideError as exc:
                 if not keep_going:
                     raise

@@ -208,7 +208,13 @@ class Run:
                 f"input {ds} {self.datasets[ds].status}: {self.datasets[ds].message}" for ds in bad
             )
             return st
-        inputs = {ds: self._snapshot(ds).data_path for ds in model.spec.inputs}
+        from collide.modelrun.columns import incomplete_inputs
+
+        snaps = {ds: self._snapshot(ds) for ds in model.spec.inputs}
+        if why := incomplete_inputs(model, self.project.catalog, snaps):
+            st.status, st.message = "skipped", why  # a column it reads is missing or empty
+            return st
+        inputs = {ds: snaps[ds].data_path for ds in model.spec.inputs}
         config = self.project.config
         try:
             out = execute_model(

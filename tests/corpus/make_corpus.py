@@ -183,6 +183,28 @@ def _corrupt(d: Path) -> None:
     (d / "d.xlsx").write_bytes(data[: len(data) // 2])  # a download cut in half
 
 
+def _xlsx_as_csv(d: Path) -> None:
+    _xlsx_sheets(d)
+    (d / "d.xlsx").rename(d / "d.csv")
+
+
+def _text(sep: str = ",") -> str:
+    return csv_text([HEAD, *GOOD], sep)
+
+
+def _eol(eol: str, encoding: str = "utf-8") -> Callable[[Path], None]:
+    return _raw(_text().replace("\n", eol).encode(encoding))
+
+
+def _mixed_eol(d: Path) -> None:
+    lines = _text().splitlines()
+    (d / "d.csv").write_bytes(
+        (lines[0] + "\r\n" + lines[1] + "\n" + lines[2] + "\r" + lines[3] + "\r\n").encode()
+    )
+
+
+_RANDOM = bytes((k * 7919 + 13) % 251 for k in range(4000))  # fixed "random" bytes
+
 CASES: list[Case] = [
     Case("utf8", _csv([HEAD, *GOOD]), CSV, 3, 0, ""),
     Case("utf8_bom", _csv([HEAD, *GOOD], prefix=b"\xef\xbb\xbf"), CSV, 3, 0),
@@ -258,8 +280,8 @@ CASES: list[Case] = [
         0,
         "data/d.csv: ignored extra columns: 联系人, 备注",
     ),
-    Case("empty_file", _raw(b""), CSV, 0, 0, "data/d.csv: file is empty"),
-    Case("header_only", _csv([HEAD]), CSV, 0, 0),
+    Case("empty_file", _raw(b""), CSV, error="data/d.csv: the file is empty (0 bytes)"),
+    Case("header_only", _csv([HEAD]), CSV, 0, 0, "data/d.csv: a header and no data rows"),
     Case(
         "truncated_last_line",
         _raw(csv_text([HEAD, *GOOD]).encode() + "赵六,1101051949".encode()),
@@ -407,6 +429,112 @@ CASES: list[Case] = [
         error="data/d.xlsx: the workbook is password-protected (encrypted), so it cannot be read",
     ),
     Case("xlsx_corrupt", _corrupt, XLSX, error="data/d.xlsx: cannot open the Excel file ("),
+    # line ends and encodings that older exports and other platforms write
+    Case("cr_only", _eol("\r"), CSV, 3, 0),
+    Case("cr_only_gbk", _eol("\r", "gbk"), CSV, 3, 0),
+    Case("mixed_line_ends", _mixed_eol, CSV, 3, 0),
+    Case("utf16le_no_bom", _raw(_text().encode("utf-16-le")), CSV, 3, 0),
+    Case("utf16be_no_bom", _raw(_text().encode("utf-16-be")), CSV, 3, 0),
+    Case("utf16_cr_only", _raw(_text().replace("\n", "\r").encode("utf-16")), CSV, 3, 0),
+    Case("utf32_bom", _raw(_text().encode("utf-32")), CSV, 3, 0),
+    Case("utf32le_no_bom", _raw(_text().encode("utf-32-le")), CSV, 3, 0),
+    Case("utf32be_no_bom", _raw(_text().encode("utf-32-be")), CSV, 3, 0),
+    # files that are not CSV text at all: one message naming what they are
+    Case(
+        "xlsx_named_csv",
+        _xlsx_as_csv,
+        CSV,
+        error="data/d.csv: this is not a CSV file: it is an Excel workbook (.xlsx) with a .csv "
+        "name. Set `type: excel` in the connector and rename the file to .xlsx.",
+    ),
+    Case(
+        "xls_named_csv",
+        lambda d: _xls(d) or (d / "d.xls").rename(d / "d.csv"),
+        CSV,
+        error="data/d.csv: this is not a CSV file: it is an old Excel workbook (.xls)",
+    ),
+    Case(
+        "zip_named_csv",
+        _raw(b"PK\x03\x04\x14\x00\x00\x00\x08\x00data.csv" + bytes(200)),
+        CSV,
+        error="data/d.csv: this is not a CSV file: it is a zip archive",
+    ),
+    Case(
+        "pdf_named_csv",
+        _raw(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"),
+        CSV,
+        error="data/d.csv: this is not a CSV file: it is a PDF document",
+    ),
+    Case(
+        "random_bytes",
+        _raw(_RANDOM),
+        CSV,
+        error="data/d.csv: this is not a CSV file: it is binary data, not text",
+    ),
+    Case(
+        "nul_bytes",
+        _raw(_text().encode().replace(b"\n", b"\x00\x00\n", 1)),
+        CSV,
+        error="data/d.csv: this is not a CSV file: it is binary data, not text (a zero byte at "
+        "byte 39)",
+    ),
+    Case(
+        "quote_never_closed_long",
+        _raw((_text() + '赵六,"' + "长" * 200_000 + "\n" + _text()).encode()),
+        CSV,
+        error='data/d.csv: a quote (") opened on line 5 is never closed',
+    ),
+    Case(
+        "utf16_cut_short",
+        _raw(_text().encode("utf-16") + b"\x00"),
+        CSV,
+        error="data/d.csv: cannot decode the file: the bytes from byte 267 on are not utf-16",
+    ),
+    Case(
+        "html_named_xls",
+        _raw(b"<html><body><table><tr><td>\xe5\xa7\x93\xe5\x90\x8d</td></tr></table>", "d.xls"),
+        "  type: excel\n  path: data/d.xls\n",
+        error="data/d.xls: this file is a web page (an HTML table saved with an Excel name)",
+    ),
+    Case(
+        "csv_named_xlsx",
+        _raw(_text().encode("gbk"), "d.xlsx"),
+        XLSX,
+        error="data/d.xlsx: this file is a text (CSV) file with an Excel name, not an Excel "
+        "workbook. Set `type: csv`",
+    ),
+    Case(
+        "pdf_named_xlsx",
+        _raw(b"%PDF-1.4\n", "d.xlsx"),
+        XLSX,
+        error="data/d.xlsx: this file is not an Excel workbook: it is a PDF document",
+    ),
+    Case(
+        "xlsx_named_csv_declared_gbk",
+        _xlsx_as_csv,
+        CSV + "  encoding: gbk\n",
+        error="data/d.csv: this is not a CSV file: it is an Excel workbook (.xlsx)",
+    ),
+    Case(
+        "bom_then_random_bytes",
+        _raw(b"\xef\xbb\xbf" + _RANDOM),
+        CSV,
+        error="data/d.csv: this is not a CSV file: it is binary data, not text",
+    ),
+    Case(
+        "latin1_bytes",
+        _raw(_text().encode().replace("张三".encode(), b"Jos\xe9")),
+        CSV,
+        error="data/d.csv: cannot decode the file: the line starting at byte 40 is neither "
+        "UTF-8 nor GBK",
+    ),
+    Case(
+        "truncated_multibyte_at_end",
+        _raw(_text().encode() + "赵六,110105194912310".encode() + "号".encode()[:2]),
+        CSV,
+        3,
+        1,
+    ),
 ]
 
 

@@ -123,15 +123,16 @@ def check(project: Any) -> None:
     """Check connectors, models and suites; report every problem at once."""
     problems = project.check()
     con = _console()
-    for p in problems:
-        con.print(str(p), markup=False)
-    if problems:
-        con.print(
-            f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found.", markup=False
-        )
+    for p in problems:  # a warning (an optional column's header gone, say) does not fail
+        con.print(("warning: " if p.severity == "warning" else "") + str(p), markup=False)
+    errors = [p for p in problems if p.severity != "warning"]
+    if errors:
+        con.print(f"{len(errors)} problem{'s' if len(errors) != 1 else ''} found.", markup=False)
         raise SystemExit(1)
     cat = project.catalog
-    con.print(f"OK: {len(cat.connectors)} datasets, {len(cat.models)} models, no problems.")
+    warned = len(problems)
+    tail = f"{warned} warning{'s' if warned != 1 else ''} above." if warned else "no problems."
+    con.print(f"OK: {len(cat.connectors)} datasets, {len(cat.models)} models, {tail}")
 
 
 @cli.command()

@@ -170,6 +170,9 @@ class ProjectConfig(Strict):
     # and it is the day of the run. A project of fixed extracts (the bundled sample) sets their
     # as-of date here.
     run_date: dt.date | None = None
+    # folders outside the project that agency files may be read from (shares mounted elsewhere);
+    # relative to the project folder unless absolute. Nothing else outside the project is read.
+    data_dirs: list[str] = Field(default_factory=list)
     # years added to (or replacing) the built-in holiday calendar (collide.engine.workdays)
     holidays: dict[int, HolidayYear] = Field(default_factory=dict)
     # the engine models run on (collide.engine.backend.BACKENDS), and what each model may use

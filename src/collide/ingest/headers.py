@@ -132,50 +132,87 @@ class Mapping:
     notes: list[str]
 
 
-def map_columns(conn: Connector, names: list[str], where: str) -> Mapping:
-    """Match headers to the connector's columns; a missing required column is a CollideError."""
+def match_columns(conn: Connector, names: list[str]) -> dict[str, int | None]:
+    """Canonical column → the physical column its first matching alias names (None: none)."""
     folded = [fold(n) for n in names]
     index: dict[str, int | None] = {}
-    notes: list[str] = []
-    missing: list[Problem] = []
     used: set[int] = set()
-    keys = set(conn.spec.keys)
     for name, col in conn.spec.columns.items():
         found = None
         for alias in col.from_:
             a = fold(alias)
-            for j, f in enumerate(folded):
-                if f == a and j not in used:
-                    found = j
-                    break
+            found = next((j for j, f in enumerate(folded) if f == a and j not in used), None)
             if found is not None:
                 break
         index[name] = found
         if found is not None:
             used.add(found)
+    return index
+
+
+def is_required(conn: Connector, name: str) -> bool:
+    return conn.spec.columns[name].required or name in conn.spec.keys
+
+
+def present(names: list[str]) -> list[str]:
+    """The headers a file really has (not the placeholders of blank header cells)."""
+    return [n for n in names if not n.startswith("(column ")]
+
+
+def shown_headers(names: list[str], limit: int = 40) -> str:
+    """Headers as listed in a message: each cut short, so no cell's text runs on."""
+    cut = [n if len(n) <= limit else n[: limit - 1] + "…" for n in present(names)]
+    return ", ".join(cut) or "(none)"
+
+
+def not_found(conn: Connector, name: str, names: list[str], where: str) -> Problem:
+    """A connector column none of whose aliases is a header of `where`: an error for a required
+    column or key, a warning for an optional one (it would load empty)."""
+    col = conn.spec.columns[name]
+    aliases = ", ".join(col.from_)
+    hint = ""
+    for alias in col.from_:
+        h = did_you_mean(alias, present(names))
+        if h.startswith("Did you mean"):
+            hint = h + " "
+            break
+    if not hint:  # a header that is the alias shortened or lengthened (金额 / 发放金额)
+        a = [fold(x) for x in col.from_]
+        near = [
+            n
+            for n in present(names)
+            if len(fold(n)) >= 2 and any(fold(n) in x or x in fold(n) for x in a if x)
+        ]
+        if near:
+            hint = f'Did you mean "{near[0]}"? '
+    required = is_required(conn, name)
+    return Problem(
+        conn.display,
+        conn.line("columns", name),
+        f'column "{name}" (aliases: {aliases}) not found in {where}. '
+        f"Headers found: {shown_headers(names)}",
+        f"{hint}Add the header to `from:` of {name}, or ask the agency for the column"
+        + ("" if required else " (until then it loads empty and models that read it are skipped)"),
+        severity="error" if required else "warning",
+    )
+
+
+def map_columns(conn: Connector, names: list[str], where: str) -> Mapping:
+    """Match headers to the connector's columns; a missing required column is a CollideError."""
+    index = match_columns(conn, names)
+    notes: list[str] = []
+    missing: list[Problem] = []
+    for name, j in index.items():
+        if j is not None:
             continue
-        aliases = ", ".join(col.from_)
-        if col.required or name in keys:
-            shown = ", ".join(n for n in names if not n.startswith("(column "))
-            hint = ""
-            for alias in col.from_:
-                h = did_you_mean(alias, [n for n in names if not n.startswith("(column ")])
-                if h.startswith("Did you mean"):
-                    hint = h + " "
-                    break
-            missing.append(
-                Problem(
-                    conn.display,
-                    conn.line("columns", name),
-                    f'column "{name}" (aliases: {aliases}) not found in {where}. '
-                    f"Headers found: {shown or '(none)'}",
-                    f"{hint}Add the header to `from:` of {name}, or ask the agency for the column",
-                )
-            )
+        if is_required(conn, name):
+            missing.append(not_found(conn, name, names, where))
         else:
+            aliases = ", ".join(conn.spec.columns[name].from_)
             notes.append(f'{where}: column "{name}" (aliases: {aliases}) not found; left empty')
     if missing:
         raise CollideError(missing)
+    used = {j for j in index.values() if j is not None}
     extra = [n for j, n in enumerate(names) if j not in used and not n.startswith("(column ")]
     if extra:
         notes.append(f"{where}: ignored extra columns: {', '.join(extra)}")

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from collide.config.catalog import Connector
 from collide.errors import CollideError, Problem
-from collide.ingest.headers import Mapping, map_columns
+from collide.ingest.headers import Mapping, map_columns, present
 from collide.ingest.sources import SOURCES, RawTable, Restart
 
 if TYPE_CHECKING:
@@ -221,6 +221,7 @@ class _Writer:
         self.stats = _Stats()
         self.files: list[dict] = []
         self.notes: list[str] = []
+        self.absent: dict[str, list[dict]] = {}  # column → the tables whose headers lack it
 
     @property
     def snapshot_id(self) -> str:
@@ -238,6 +239,11 @@ class _Writer:
             where = table.file + (f" [{table.sheet}]" if table.sheet else "")
             mapping = map_columns(self.conn, table.header.names, where)
             self.notes.extend(mapping.notes)
+            for name, j in mapping.index.items():
+                if j is None:  # an optional column this table lacks (loaded empty)
+                    self.absent.setdefault(name, []).append(
+                        {"file": where, "headers": present(table.header.names)}
+                    )
         k = len(self.parts)
         paths = (self.folder / f"data-{k}.parquet", self.folder / f"rejects-{k}.parquet")
         try:
@@ -245,6 +251,9 @@ class _Writer:
         except Restart as again:
             stats = self._write(table, mapping, again.again(), paths)
         self.notes.extend(table.notes)
+        if mapping is not None and stats.rows_read == 0:
+            where = table.file + (f" [{table.sheet}]" if table.sheet else "")
+            self.notes.append(f"{where}: a header and no data rows")
         self.parts.append(paths)
         self.stats.merge(stats)
         self.files.append({**file_entry, "rows_read": stats.rows_read, "sheet": table.sheet})
@@ -661,6 +670,38 @@ def _fast_rows(raw: pl.DataFrame, col: _Column) -> pl.DataFrame:
     return pl.DataFrame([s.scatter(where, slow.get_column(s.name)) for s in out.get_columns()])
 
 
+def column_accounts(
+    data: Path, conn: Connector, absent: dict[str, list[dict]]
+) -> dict[str, dict[str, Any]]:
+    """Per connector column: how many loaded rows hold a value, and the tables whose headers
+    lack it — what a model run checks before trusting an empty column (`modelrun.columns`).
+    Counted from the Parquet footer's null counts (no data read) where the writer kept them."""
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(data).metadata
+    names = [meta.schema.column(i).name for i in range(meta.num_columns)]
+    nulls: dict[str, int | None] = dict.fromkeys(names, 0)
+    for g in range(meta.num_row_groups):
+        group = meta.row_group(g)
+        for i, name in enumerate(names):
+            st = group.column(i).statistics
+            if st is None or not st.has_null_count or nulls[name] is None:
+                nulls[name] = None
+            else:
+                nulls[name] = nulls[name] + st.null_count  # type: ignore[operator]
+    unknown = [n for n, v in nulls.items() if v is None]
+    if unknown:
+        import polars as pl
+
+        counts = pl.scan_parquet(data).select(pl.col(unknown).null_count()).collect().row(0)
+        nulls.update(zip(unknown, counts))
+    out: dict[str, dict[str, Any]] = {}
+    for name in conn.spec.columns:
+        filled = meta.num_rows - int(nulls.get(name) or 0) if name in nulls else 0
+        out[name] = {"filled": filled, "not_found_in": absent.get(name, [])}
+    return out
+
+
 def _concat_parquet(parts: list[Path], target: Path, schema: Any) -> None:
     import pyarrow.parquet as pq
 
@@ -722,8 +763,11 @@ def ingest_dataset(
     snapshots_dir: Path,
     *,
     progress: Progress | None = None,
+    data_dirs: list[str] | None = None,
 ) -> IngestReport:
-    """Read one dataset's source into a snapshot (or find the identical one already there)."""
+    """Read one dataset's source into a snapshot (or find the identical one already there).
+
+    Files are read only under `root` and `data_dirs` (default: collide.yaml's `data_dirs:`)."""
     started = time.perf_counter()
     progress = progress or (lambda label, done, total: None)
     spec = connector.spec
@@ -734,7 +778,11 @@ def ingest_dataset(
     work = tmp / ".work"
     work.mkdir()
     try:
-        source = SOURCES[spec.source.type](connector, root, work, progress)
+        if data_dirs is None:
+            from collide.config.catalog import load_config
+
+            data_dirs = load_config(root).data_dirs
+        source = SOURCES[spec.source.type](connector, root, work, progress, data_dirs)
         files = source.prepare()
         chash = connector_hash(connector)
 
@@ -780,6 +828,7 @@ def ingest_dataset(
                 f"row accounting failed: read {st.rows_read} != loaded {st.rows_loaded} "
                 f"+ rejected {st.rows_rejected}"
             )
+        columns = column_accounts(tmp / "data.parquet", connector, writer.absent)
         notes = list(writer.notes)
         if st.totals:
             notes.append(f"totals rows (合计/总计/小计) dropped: {st.totals}")
@@ -802,6 +851,7 @@ def ingest_dataset(
             "issues_by_kind": dict(sorted(st.issues.items(), key=lambda kv: (-kv[1], kv[0]))),
             "files": writer.files,
             "schema": writer.schema,
+            "columns": columns,
             "timings": {
                 "fingerprint_seconds": round(prepared - started, 3),
                 "convert_seconds": round(finished - prepared, 3),

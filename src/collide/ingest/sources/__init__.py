@@ -1,0 +1,47 @@
+"""Sources: one small class per `source.type`, behind the `SOURCES` registry.
+
+files.py      the `Source` interface, raw tables, file discovery (confined), fingerprints
+csv.py        delimited text: what the bytes are, transcode, line ends, polars' reader
+excel.py      .xlsx/.xls (the only importer of fastexcel, openpyxl and xlrd in ingest)
+parquet.py    Parquet files, and the columnar shape database extracts share
+databases.py  PostgreSQL (ADBC) and MySQL/MariaDB (connectorx)
+"""
+
+from __future__ import annotations
+
+from collide.ingest.sources.csv import CsvSource
+from collide.ingest.sources.databases import DatabaseSource, MysqlSource, PostgresSource
+from collide.ingest.sources.excel import ExcelSource
+from collide.ingest.sources.files import (
+    FileInfo,
+    FileSource,
+    HeaderInfo,
+    RawTable,
+    Restart,
+    Source,
+    allowed_roots,
+)
+from collide.ingest.sources.parquet import ParquetSource
+
+SOURCES: dict[str, type[Source]] = {
+    "csv": CsvSource,
+    "excel": ExcelSource,
+    "parquet": ParquetSource,
+    "postgres": PostgresSource,
+    "mysql": MysqlSource,
+}
+
+__all__ = [
+    "SOURCES",
+    "CsvSource",
+    "DatabaseSource",
+    "ExcelSource",
+    "FileInfo",
+    "FileSource",
+    "HeaderInfo",
+    "ParquetSource",
+    "RawTable",
+    "Restart",
+    "Source",
+    "allowed_roots",
+]
