@@ -40,7 +40,7 @@ def test_every_documented_function_is_registered(con: duckdb.DuckDBPyConnection)
         ).fetchall()
     }
     assert names <= registered
-    assert len(names) == len(FUNCTIONS) == 15
+    assert len(names) == len(FUNCTIONS) == 16
 
 
 def test_sandbox_is_locked_and_functions_still_work(con: duckdb.DuckDBPyConnection) -> None:

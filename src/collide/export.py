@@ -18,6 +18,7 @@ from typing import Any
 from collide.clues.build import EXCLUDED, GONE, display, jsonable
 from collide.config.specs import SUBJECT_TYPE_LABELS
 from collide.engine.duckdb import one
+from collide.standards.masking import mask_text
 
 CSV_COLUMNS = [
     ("排名", "rank"),
@@ -42,13 +43,6 @@ CSV_COLUMNS = [
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _LONG_DIGITS = re.compile(r"^\d{12,}$")
-
-
-def mask_text(text: str) -> str:
-    """Mask every resident ID in free text: 110105********002X (see semantic.mask_id_text)."""
-    from collide.ingest.semantic import mask_id_text
-
-    return mask_id_text(text)
 
 
 def _masked(value: Any, mask: bool) -> Any:

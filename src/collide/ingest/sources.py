@@ -715,6 +715,7 @@ class ExcelSource(FileSource):
             (pl.int_range(pl.len(), dtype=pl.Int64) + header.data_start + offset).alias("__row"),
             pl.lit(None, pl.String).alias("__bad"),
         )
+        data = self._excel_dates(book, sheet, cols, header, data)
         data_text = [data[f"__c{j}"] for j in range(n)]
         flags = self._numeric_ids(book, sheet, cols, header, data.height, data_text)
         if any(any(m) for m in flags.values()):
@@ -730,6 +731,50 @@ class ExcelSource(FileSource):
         return RawTable(
             info.display, sheet, header, iter([data]), notes=notes, numeric_flags=set(flags)
         )
+
+    def _excel_dates(
+        self, book: Any, sheet: str, cols: list[str], header: Header, data: Any
+    ) -> Any:
+        """Numeric cells of date/datetime columns as the dates they stand for (Excel day
+        numbers within `EXCEL_SERIAL_DATES`); text cells stay text (`79999` is no date)."""
+        import polars as pl
+
+        from collide.ingest.headers import fold
+        from collide.standards.dates import EXCEL_SERIAL_DATES
+
+        aliases = {
+            fold(a)
+            for c in self.conn.spec.columns.values()
+            if c.type in ("date", "datetime")
+            for a in c.from_
+        }
+        first, last = EXCEL_SERIAL_DATES
+        for j, name in enumerate(header.names):
+            if fold(name) not in aliases or j >= len(cols):
+                continue
+            # fastexcel converts number and date cells to datetimes, never text cells
+            got = book.load_sheet(
+                sheet, header_row=None, use_columns=[cols[j]], dtypes={cols[j]: "datetime"}
+            ).to_arrow_with_errors()[0]
+            when = pl.Series(got.column(0)).cast(pl.Datetime("ms"))
+            when = when.slice(header.data_start, data.height).extend_constant(
+                None, max(0, data.height - max(0, len(when) - header.data_start))
+            )
+            c = pl.col(f"__c{j}")
+            number = c.str.contains(r"^-?[0-9]+(\.[0-9]+)?$") & pl.col(
+                "__when"
+            ).dt.date().is_between(first, last)
+            data = (
+                data.with_columns(when.alias("__when"))
+                .with_columns(
+                    pl.when(number)
+                    .then(pl.col("__when").dt.strftime("%Y-%m-%d %H:%M:%S"))
+                    .otherwise(c)
+                    .alias(f"__c{j}")
+                )
+                .drop("__when")
+            )
+        return data
 
     def _numeric_ids(
         self,
