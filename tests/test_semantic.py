@@ -817,3 +817,74 @@ def test_ingest_mixes_fast_and_full_rows_in_place() -> None:
         col = _Column("raw", e.struct.alias("s"), fields, (e.fast[0], e.fast[1].alias("s")))
         df = pl.DataFrame({"raw": cells * 3}, schema={"raw": pl.Utf8})
         assert _fast_rows(df, col).equals(df.select(e.struct.alias("s")).select(fields))
+
+
+# --------------------------------------------------------------------------- through ingest
+
+
+def _ingest_dates(tmp_path: Path, extra: str, write) -> pl.DataFrame:
+    from conftest import write_project
+
+    from collide.project import Project
+
+    root = write_project(
+        tmp_path / "p",
+        {
+            "connectors/deaths.yaml": f"""
+            id: deaths
+            title: 死亡登记
+            source: {{type: {"excel, path: data/d.xlsx" if extra == "xlsx" else "csv, path: data/d.csv"}}}
+            columns:
+              person_name: {{from: 姓名, type: person_name}}
+              died: {{from: 死亡日期, type: date{", excel_serial: true" if extra == "serial" else ""}}}
+        """,
+        },
+    )
+    (root / "data").mkdir()
+    write(root / "data")
+    report = Project.load(root).ingest(["deaths"], keep_going=False)["deaths"]
+    return pl.read_parquet(report.snapshot_dir / "data.parquet").sort("_source_row")
+
+
+def test_excel_number_cells_are_dates_and_text_numbers_are_not(tmp_path: Path) -> None:
+    import xlsxwriter
+
+    def write(d: Path) -> None:
+        wb = xlsxwriter.Workbook(str(d / "d.xlsx"))
+        ws = wb.add_worksheet()
+        ws.write_row(0, 0, ["姓名", "死亡日期"])
+        as_date = wb.add_format({"num_format": "yyyy-mm-dd"})
+        rows = [
+            ("甲", 45047, None),  # a number cell in General format: a date that lost its format
+            ("乙", dt.datetime(2023, 5, 1), as_date),  # a date cell
+            ("丙", "79999", None),  # text: never a serial
+            ("丁", 123, None),  # a number cell outside 1920..2099: not a date
+            ("戊", "2023-05-01", None),
+        ]
+        for i, (name, v, fmt) in enumerate(rows, start=1):
+            ws.write_string(i, 0, name)
+            if isinstance(v, str):
+                ws.write_string(i, 1, v)
+            elif isinstance(v, dt.datetime):
+                ws.write_datetime(i, 1, v, fmt)
+            else:
+                ws.write_number(i, 1, v)
+        wb.close()
+
+    data = _ingest_dates(tmp_path, "xlsx", write)
+    may1 = dt.date(2023, 5, 1)
+    assert data["died"].to_list() == [may1, may1, None, None, may1]
+    issues = data["_issues"].to_list()
+    assert issues[0] is None and issues[1] is None and issues[4] is None
+    assert 'number "79999" in a date column is not a date' in issues[2]
+    assert 'number "123" in a date column is not a date' in issues[3]
+
+
+def test_csv_excel_serials_only_when_the_connector_says_so(tmp_path: Path) -> None:
+    def write(d: Path) -> None:
+        (d / "d.csv").write_text("姓名,死亡日期\n甲,45047\n乙,2023-05-01\n", encoding="utf-8")
+
+    plain = _ingest_dates(tmp_path / "a", "csv", write)
+    assert plain["died"].to_list() == [None, dt.date(2023, 5, 1)]
+    serial = _ingest_dates(tmp_path / "b", "serial", write)
+    assert serial["died"].to_list() == [dt.date(2023, 5, 1)] * 2
