@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -888,3 +889,12 @@ def test_csv_excel_serials_only_when_the_connector_says_so(tmp_path: Path) -> No
     assert plain["died"].to_list() == [None, dt.date(2023, 5, 1)]
     serial = _ingest_dates(tmp_path / "b", "serial", write)
     assert serial["died"].to_list() == [dt.date(2023, 5, 1)] * 2
+
+
+def test_readme_semantic_type_table_is_the_one_table() -> None:
+    from collide.standards.types import TYPES
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Semantic types", 1)[1].split("\n### ", 1)[0]
+    rows = re.findall(r"^\| `([a-z_]+)` \| ([A-Z0-9(),]+)", section, flags=re.M)
+    assert dict(rows) == {name: t.duckdb for name, t in TYPES.items()}

@@ -516,11 +516,13 @@ def _date_stages(with_time: bool, excel_serial: bool = False) -> list[Stage]:
             ),
         },
         {
-            "value": pl.when(F("fast"))
+            "v0": pl.when(F("fast"))
             .then(fast_value)
             .when(F("clock_ok"))
             .then(pl.coalesce(parsed, from_serial))
         },
+        # years 0 to 999 are typing errors (and Python has no year 0): not a date
+        {"value": pl.when(F("v0").dt.year() >= 1000).then(F("v0"))},
         *timed,
         {
             "issue": pl.when(F("value").is_null() & F("numeric") & F("serial").is_null())
