@@ -202,7 +202,7 @@ _BIRTH_RANGE = (_ymd(cn_id.BIRTH_FIRST), _ymd(_TODAY))
 _ID_LOST_000 = 'ID mangled by Excel (last digits lost as 000) "{}", ' + _MANGLED_FIX
 _ID_BAD_BIRTH = 'invalid birth date in ID "{}"'
 _ID_BAD_CHECK = 'invalid ID checksum "{}"'
-_ID_BAD_AREA = 'unknown area code {} in ID "{}" (never issued per GB/T 2260), kept'
+_ID_BAD_AREA = 'ID "{}" has an area code never issued (GB/T 2260 and its history), kept'
 
 
 def _id_checks(body: pl.Expr, last: pl.Expr) -> Stage:
@@ -228,11 +228,16 @@ def _id_verdict(plain: pl.Expr, shown: pl.Expr) -> list[Stage]:
             .when(~F("birth_ok"))
             .then(_fmt(~F("birth_ok"), _ID_BAD_BIRTH, F("norm")))
             .when(~F("check_ok"))
-            .then(_fmt(~F("check_ok"), _ID_BAD_CHECK, F("norm")))
-            .when(~F("area_ok"))
-            .then(_fmt(~F("area_ok"), _ID_BAD_AREA, F("norm").str.slice(0, 6), F("norm")))
+            .then(_fmt(~F("check_ok"), _ID_BAD_CHECK, F("norm"))),
+            # a note of its own, added to any other (never a reason to reject)
+            "area_issue": _fmt(~F("area_ok"), _ID_BAD_AREA, F("norm")),
         },
     ]
+
+
+def _join(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    """Two issues of one cell as one text (either may be null)."""
+    return pl.when(a.is_null()).then(b).when(b.is_null()).then(a).otherwise(a + "; " + b)
 
 
 # Most IDs already have the 18-character shape: for them only the checks run (on integers).
@@ -282,7 +287,7 @@ _ID: list[Stage] = [
             )
         ),
         "area_known": pl.when(F("norm").is_not_null() & ~F("mangled")).then(F("area_ok")),
-        "issue": pl.when(F("sci"))
+        "first_issue": pl.when(F("sci"))
         .then(
             _fmt(
                 F("sci"), 'ID mangled by Excel (scientific notation) "{}", ' + _MANGLED_FIX, F("t")
@@ -305,6 +310,12 @@ _ID: list[Stage] = [
         .then(F("id_issue"))
         .when(F("legacy"))
         .then(_fmt(F("legacy"), 'legacy 15-digit ID "{}" upgraded to 18 digits', F("t"))),
+    },
+    {
+        "issue": _join(
+            F("first_issue"),
+            pl.when(F("norm").is_not_null() & ~F("mangled")).then(F("area_issue")),
+        )
     },
 ]
 
@@ -899,7 +910,7 @@ def _fast_id(c: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
         *_id_verdict(~F("raw").str.ends_with("X"), F("raw")),
         {
             "value": pl.when(~F("lost")).then(F("raw")),
-            "issue": F("id_issue").cast(pl.Utf8),
+            "issue": _join(F("id_issue"), pl.when(~F("lost")).then(F("area_issue"))).cast(pl.Utf8),
             "fatal": F("lost"),
         },
     ]
