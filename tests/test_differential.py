@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from decimal import Decimal
 
 import polars as pl
@@ -272,6 +273,18 @@ def test_working_days_agree_with_chinesecalendar() -> None:
     assert wrong == []
 
 
+def _assert_human_or_nothing(texts: list[str], sem_type: str, human: Callable) -> None:
+    """Each text's value is the human reading, or null with an issue: never another value."""
+    wrong = []
+    for text, (value, issue) in zip(texts, _column(texts, sem_type)):
+        if value is None:
+            if issue is None and text.strip():
+                wrong.append((text, "null without an issue"))
+        elif value != human(text):
+            wrong.append((text, value, human(text)))
+    assert not wrong, wrong[:10]
+
+
 # --------------------------------------------------------------------------- money
 
 _GROUPED = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+")
@@ -362,16 +375,7 @@ def test_money_text_is_read_as_a_human_would_or_not_at_all() -> None:
             ),
         )
     )
-    got = _column(texts, "money")
-    wrong = []
-    for text, (value, issue) in zip(texts, got):
-        human = _human_amount(text)
-        if value is None:
-            if issue is None and text.strip():
-                wrong.append((text, "null without an issue"))
-        elif value != human:
-            wrong.append((text, value, human))
-    assert not wrong, wrong[:10]
+    _assert_human_or_nothing(texts, "money", _human_amount)
 
 
 # --------------------------------------------------------------------------- dates
@@ -446,13 +450,4 @@ def test_date_text_is_read_as_a_human_would_or_not_at_all() -> None:
             st.integers(0, 99_999_999).map(str),
         )
     )
-    got = _column(texts, "date")
-    wrong = []
-    for text, (value, issue) in zip(texts, got):
-        human = _human_date(text)
-        if value is None:
-            if issue is None and text.strip():
-                wrong.append((text, "null without an issue"))
-        elif value != human:
-            wrong.append((text, value, human))
-    assert not wrong, wrong[:10]
+    _assert_human_or_nothing(texts, "date", _human_date)
