@@ -40,8 +40,8 @@ import re
 from collections.abc import Callable
 from decimal import Decimal
 
+import chinese_calendar
 import polars as pl
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from stdnum import numdb
@@ -262,7 +262,6 @@ def test_credit_codes_agree_with_stdnum() -> None:
 
 
 def test_working_days_agree_with_chinesecalendar() -> None:
-    chinese_calendar = pytest.importorskip("chinese_calendar")
     cal = builtin()
     day, last = dt.date(2020, 1, 1), dt.date(2026, 12, 31)
     wrong = []
