@@ -75,8 +75,3 @@ def area_codes() -> frozenset[int]:
             province = prefix
             codes.add(int(province + "0000"))
     return frozenset(codes)
-
-
-def area_known(number: str) -> bool:
-    """The first six digits are an area code that was issued at some time."""
-    return number[:6].isdigit() and int(number[:6]) in area_codes()

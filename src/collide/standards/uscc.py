@@ -21,9 +21,3 @@ SEPARATORS = r"[\s\-‐‑–—]"
 # the identifiers it replaced, still found in older files
 LEGACY_REGISTRATION = r"^[0-9]{15}$"  # 15-digit business registration number
 LEGACY_ORGANISATION = r"^[0-9A-Z]{8}-?[0-9X]$"  # 9-character organisation code
-
-
-def check_char(code: str) -> str:
-    """The check character of the first 17 characters."""
-    total = sum(VALUE[c] * w for c, w in zip(code, WEIGHTS))
-    return ALPHABET[(31 - total % 31) % 31]
