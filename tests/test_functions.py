@@ -41,7 +41,7 @@ def test_every_documented_function_is_registered(con: duckdb.DuckDBPyConnection)
         ).fetchall()
     }
     assert names <= registered
-    assert len(names) == len(FUNCTIONS) == 15
+    assert len(names) == len(FUNCTIONS) == 16
 
 
 def test_sandbox_is_locked_and_functions_still_work(con: duckdb.DuckDBPyConnection) -> None:
@@ -187,3 +187,19 @@ def test_name_sim_native_path_equals_the_udf(con: duckdb.DuckDBPyConnection) -> 
     assert scalar(con, "name_sim('阿卜杜•买买提', '阿卜杜·买买提')") == 1.0
     assert scalar(con, "name_sim('Wang Wei', 'wang wei')") == 0.75
     assert scalar(con, "name_sim(NULL, '王伟')") is None
+
+
+def test_every_function_is_in_the_readme_table() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    missing = [n for n, *_ in FUNCTIONS if f"| `{n}(" not in readme]
+    assert missing == []
+
+
+def test_id_area_known_in_sql(con: duckdb.DuckDBPyConnection) -> None:
+    assert scalar(con, "id_valid('277959192311207785')") is True
+    assert scalar(con, "id_area_known('277959192311207785')") is False
+    assert scalar(con, "id_area_known('11010519491231002X')") is True
+    assert scalar(con, "id_area_known('abc')") is None
+    assert scalar(con, "uscc_norm('64372198-RUPANQLHX-U')") == "64372198RUPANQLHXU"

@@ -355,7 +355,7 @@ def clues(project: Any, status: tuple[str, ...], run_id: str | None, no_mask: bo
     """List the clues of the latest run."""
     from rich.table import Table
 
-    from collide.export import mask_text
+    from collide.standards.masking import mask_text
 
     rows = project.clues(list(status) or None, run_id)
     if no_mask:

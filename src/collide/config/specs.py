@@ -11,46 +11,11 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
+# the semantic types, their SQL types and keyed types: one table, in collide.standards.types
+from collide.standards.types import DUCKDB_TYPES, KEYED_TYPES, SemanticType
+
 ID_RE = re.compile(r"^[a-z0-9_]+$")
 COLUMN_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
-
-SemanticType = Literal[
-    "string",
-    "int",
-    "decimal",
-    "money",
-    "date",
-    "datetime",
-    "bool",
-    "cn_id",
-    "cn_uscc",
-    "person_name",
-    "org_name",
-    "phone",
-    "address",
-    "area_code",
-]
-
-# DuckDB type of each semantic type once normalised (what model SQL sees).
-DUCKDB_TYPES: dict[str, str] = {
-    "string": "VARCHAR",
-    "int": "BIGINT",
-    "decimal": "DOUBLE",
-    "money": "DECIMAL(18,2)",
-    "date": "DATE",
-    "datetime": "TIMESTAMP",
-    "bool": "BOOLEAN",
-    "cn_id": "VARCHAR",
-    "cn_uscc": "VARCHAR",
-    "person_name": "VARCHAR",
-    "org_name": "VARCHAR",
-    "phone": "VARCHAR",
-    "address": "VARCHAR",
-    "area_code": "VARCHAR",
-}
-
-# Semantic types that also produce a matching key column `<name>_key`.
-KEYED_TYPES = {"org_name", "address"}
 
 PROVENANCE_COLUMNS: dict[str, str] = {
     "_source_file": "VARCHAR",
@@ -256,6 +221,9 @@ class ColumnSpec(Strict):
     type: SemanticType = "string"
     required: bool = False
     description: str | None = None
+    # date/datetime: the text holds Excel day numbers (a CSV saved from Excel); numeric cells
+    # of an Excel sheet are read as dates without it
+    excel_serial: bool = False
 
     @field_validator("from_", mode="before")
     @classmethod

@@ -60,14 +60,20 @@ FUNCTIONS: list[tuple[str, str, str, str]] = [
      ("18-character resident ID: half-width, X upper-case, 15-digit upgraded; NULL if unusable "
      "(kept when only the checksum is wrong).")),
     ("id_valid", "id_valid(s VARCHAR)", "BOOLEAN",
-     "True when the resident ID has a valid shape, birth date and MOD 11-2 checksum."),
+     ("True when the resident ID has a valid shape, birth date and MOD 11-2 checksum (an area "
+      "code never issued alone does not make it invalid: see id_area_known).")),
+    ("id_area_known", "id_area_known(s VARCHAR)", "BOOLEAN",
+     ("True when the ID's area code was ever issued (GB/T 2260 and its history); NULL when the "
+      "ID is unusable.")),
     ("id_birth", "id_birth(s VARCHAR)", "DATE", "Birth date encoded in a resident ID."),
     ("id_gender", "id_gender(s VARCHAR)", "VARCHAR",
      "'男' or '女' from the 17th digit of a resident ID (odd = male)."),
     ("uscc_norm", "uscc_norm(s VARCHAR)", "VARCHAR",
-     "Unified social credit code upper-case and half-width; NULL when the shape is wrong."),
+     ("Unified social credit code upper-case and half-width, spaces and hyphens dropped; NULL "
+      "when the shape is wrong.")),
     ("uscc_valid", "uscc_valid(s VARCHAR)", "BOOLEAN",
-     "True for an 18-character USCC with a correct GB 32100 check character."),
+     ("True for an 18-character USCC of the GB 32100 structure (characters 3-8 digits) with a "
+      "correct check character.")),
     ("mask_id", "mask_id(s VARCHAR)", "VARCHAR",
      "Resident ID masked for sharing: 110105********002X (15-digit: first 6, 5 stars, last 4)."),
     ("add_workdays", "add_workdays(d DATE, n INTEGER)", "DATE",
@@ -205,6 +211,7 @@ def _udfs() -> list[tuple[str, Callable[..., pa.Array], list[str], str]]:
         ("addr_key", _unary(semantic.address_key), [v], v),
         ("id_norm", _unary(semantic.id_norm), [v], v),
         ("id_valid", _unary(semantic.id_valid), [v], "BOOLEAN"),
+        ("id_area_known", _unary(semantic.id_area_known), [v], "BOOLEAN"),
         ("id_birth", _unary(semantic.id_birth), [v], "DATE"),
         ("id_gender", _unary(semantic.id_gender), [v], v),
         ("uscc_norm", _unary(semantic.uscc_norm), [v], v),

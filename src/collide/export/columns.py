@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from collide.clues.build import display
+from collide.standards.masking import mask_text
 
 
 @dataclass(frozen=True)
@@ -48,13 +49,6 @@ CLUE_COLUMNS: list[Column] = [
     Column("整改期限", "rectify_by"),
     Column("有效期至", "valid_until"),
 ]
-
-
-def mask_text(text: str) -> str:
-    """Mask every resident ID in free text: 110105********002X (see semantic.mask_id_text)."""
-    from collide.ingest.semantic import mask_id_text
-
-    return mask_id_text(text)
 
 
 def masked(value: Any, mask: bool) -> Any:

@@ -6,38 +6,37 @@ Each semantic type is a set of polars expressions, so normalising ten million ro
 pass with no Python per cell. The same expressions back the SQL functions in `functions.py`.
 
 A value is never silently "fixed": an ID with a bad checksum is kept and reported (it is a finding
-about the agency's data); a value that cannot be trusted (an ID with its last digits lost by Excel)
-becomes null, is marked fatal, and says why.
+about the agency's data); a value that cannot be trusted (an ID with its last digits lost by Excel,
+an amount with two readings such as `1.234,50`) becomes null, is marked fatal, and says why. The
+rules themselves (check digits, area codes, Excel day numbers, the type table) live in
+`collide.standards`; this module makes them vectorised.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import functools
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar, get_args
+from typing import TypeVar
 
 import polars as pl
 
-from collide.config.specs import SemanticType
-
-# One list of semantic types: the one connector files are validated against.
-SEMANTIC_TYPES: tuple[str, ...] = get_args(SemanticType)
+from collide.standards import cn_id, dates, masking
+from collide.standards import uscc as gb32100
+from collide.standards.types import KEYED_TYPES, SEMANTIC_TYPES, TYPES
 
 __all__ = [
     "SEMANTIC_TYPES",
     "SemanticExprs",
     "address_key",
     "column_exprs",
+    "id_area_known",
     "id_birth",
     "id_gender",
     "id_norm",
     "id_valid",
-    "mask_id",
     "mask_id_expr",
-    "mask_id_text",
     "org_key",
     "org_name_norm",
     "person_name_norm",
@@ -148,25 +147,19 @@ def _on(s: _T, stages: list[Stage], out: str = "value") -> _T:
 
 # --------------------------------------------------------------------------- resident ID (GB 11643)
 
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _MANGLED_FIX = "unrecoverable; ask the agency for the file with IDs as text"
 
 
 @functools.cache
 def _block_sums(first: int, size: int) -> pl.Series:
-    """For every `size`-digit block v, the weighted digit sum of v placed at digit `first` of
-    the 17-digit body (a table of 10**size integers)."""
-    v = pl.int_range(0, 10**size, dtype=pl.Int64, eager=True)
-    weights = _ID_WEIGHTS[first : first + size]
-    return pl.select(
-        sum(((v // 10 ** (size - 1 - k)) % 10) * w for k, w in enumerate(weights))
-    ).to_series()
+    """`cn_id.block_sums` as a Series, built once."""
+    return pl.Series(cn_id.block_sums(first, size), dtype=pl.Int64)
 
 
 def _id_check_sum(body: pl.Expr) -> pl.Expr:
     """The weighted digit sum of a 17-digit body given as an integer: four 4-digit blocks by
     table lookup and the last digit (one pass per block instead of one per digit)."""
-    total = (body % 10) * _ID_WEIGHTS[16]
+    total = (body % 10) * cn_id.WEIGHTS[16]
     for k, first in enumerate((0, 4, 8, 12)):
         block = body // 10 ** (13 - first) % 10_000 if k else body // 10**13
         total = total + pl.lit(_block_sums(first, 4)).gather(block)
@@ -174,10 +167,9 @@ def _id_check_sum(body: pl.Expr) -> pl.Expr:
 
 
 def _id_check_int(body: pl.Expr) -> pl.Expr:
-    """The check character of a 17-digit body given as an integer, by integer arithmetic
-    (one string→int parse per value instead of 17 one-character slices)."""
+    """The check character of a 17-digit body given as an integer (`cn_id.CHECK_CHARS`)."""
     return (_id_check_sum(body) % 11).replace_strict(
-        list(range(11)), list("10X98765432"), default=None, return_dtype=pl.Utf8
+        list(range(11)), list(cn_id.CHECK_CHARS), default=None, return_dtype=pl.Utf8
     )
 
 
@@ -195,23 +187,77 @@ def _real_yyyymmdd(ymd: pl.Expr, low: int, high: int) -> pl.Expr:
     return ymd.is_in(_calendar(low, high).implode())
 
 
+@functools.cache
+def _area_table() -> pl.Series:
+    """For every 6-digit number, whether it is an issued area code (`cn_id.area_codes()`): a
+    lookup by position, cheaper than a hash lookup per ID."""
+    known = cn_id.area_codes()
+    return pl.Series([v in known for v in range(1_000_000)], dtype=pl.Boolean)
+
+
+@functools.cache
+def _check_values() -> pl.Series:
+    """The check character for each weighted sum modulo 11, as a number (X is 10)."""
+    return pl.Series([10 if c == "X" else int(c) for c in cn_id.CHECK_CHARS], dtype=pl.Int64)
+
+
+def _ymd(d: _dt.date) -> int:
+    return d.year * 10_000 + d.month * 100 + d.day
+
+
 _TODAY = _dt.date.today()
-_TODAY_YMD = _TODAY.year * 10_000 + _TODAY.month * 100 + _TODAY.day
-_SHAPED_ID = r"^[0-9]{17}[0-9X]$"
+_BIRTH_RANGE = (_ymd(cn_id.BIRTH_FIRST), _ymd(_TODAY))
 _ID_LOST_000 = 'ID mangled by Excel (last digits lost as 000) "{}", ' + _MANGLED_FIX
 _ID_BAD_BIRTH = 'invalid birth date in ID "{}"'
 _ID_BAD_CHECK = 'invalid ID checksum "{}"'
+_ID_BAD_AREA = 'ID "{}" has an area code never issued (GB/T 2260 and its history), kept'
 
-# Most IDs already have the 18-character shape: for them only the checksum and birth date are
-# computed (on integers). The regexes for Excel-mangled, 15-digit and odd values run only on the
-# rest (`r`, null for shaped rows).
+
+def _id_checks(body: pl.Expr, last: pl.Expr) -> Stage:
+    """The GB 11643 checks of a 17-digit body (an integer) against its written check character
+    `last` (0-9 or X): the one definition both the full parse and the fast path use."""
+    written = last.cast(pl.Int64, strict=False).fill_null(10)  # X, the only letter admitted
+    return {
+        "check_ok": pl.lit(_check_values()).gather(_id_check_sum(body) % 11) == written,
+        "birth_ok": _real_yyyymmdd(body // 1000 % 100_000_000, *_BIRTH_RANGE).fill_null(False),
+        "area_ok": pl.lit(_area_table()).gather(body // 10**11).fill_null(False),
+    }
+
+
+def _id_verdict(plain: pl.Expr, shown: pl.Expr) -> list[Stage]:
+    """Excel's lost digits, then the issue of a well-shaped ID (`shown` in the message)."""
+    return [
+        # Excel keeps 15 significant digits: an 18-digit ID typed as a number ends in "000".
+        # Such a value cannot be repaired, only reported.
+        {"lost": plain & F("norm").str.ends_with("000") & ~F("check_ok")},
+        {
+            "id_issue": pl.when(F("lost"))
+            .then(_fmt(F("lost"), _ID_LOST_000, shown))
+            .when(~F("birth_ok"))
+            .then(_fmt(~F("birth_ok"), _ID_BAD_BIRTH, F("norm")))
+            .when(~F("check_ok"))
+            .then(_fmt(~F("check_ok"), _ID_BAD_CHECK, F("norm"))),
+            # a note of its own, added to any other (never a reason to reject)
+            "area_issue": _fmt(~F("area_ok"), _ID_BAD_AREA, F("norm")),
+        },
+    ]
+
+
+def _join(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    """Two issues of one cell as one text (either may be null)."""
+    return pl.coalesce(a + "; " + b, a, b)
+
+
+# Most IDs already have the 18-character shape: for them only the checks run (on integers).
+# The regexes for Excel-mangled, 15-digit and odd values run only on the rest (`r`, null for
+# shaped rows).
 _ID: list[Stage] = [
     {
         "s": _where_needed(
             F("h"), r"[^0-9X]", lambda e: e.str.replace_all(r"\s+", "").str.to_uppercase()
         )
     },
-    {"shaped": F("s").str.contains(_SHAPED_ID), "n": F("s").str.len_chars()},
+    {"shaped": F("s").str.contains(cn_id.SHAPE_18), "n": F("s").str.len_chars()},
     {"r": _only(~F("shaped"), F("s"))},
     {
         "sci": pl.when(F("shaped"))
@@ -220,8 +266,7 @@ _ID: list[Stage] = [
         "floaty": pl.when(F("shaped"))
         .then(False)
         .otherwise(F("r").str.contains(r"^[0-9]{18}\.0*$")),
-        "plain": F("shaped") & ~F("s").str.ends_with("X"),
-        "legacy": pl.when(F("shaped")).then(False).otherwise(F("r").str.contains(r"^[0-9]{15}$")),
+        "legacy": pl.when(F("shaped")).then(False).otherwise(F("r").str.contains(cn_id.SHAPE_15)),
     },
     {
         "body": pl.when(F("legacy"))
@@ -238,18 +283,9 @@ _ID: list[Stage] = [
         .then(F("body") + F("check"))
         .otherwise(_only(~F("shaped"), F("body")) + F("r").str.slice(17, 1))
     },
-    {
-        "check_ok": F("norm").str.slice(17, 1) == F("check"),
-        "birth_ok": _real_yyyymmdd(F("b") // 1000 % 100_000_000, 18800101, _TODAY_YMD).fill_null(
-            False
-        ),
-    },
-    # Excel keeps 15 significant digits: an 18-digit ID typed as a number ends in "000" (or shows
-    # as 1.10101E+17). Such a value cannot be repaired, only reported.
-    {
-        "mangled": F("sci")
-        | ((F("floaty") | (F("plain") & F("norm").str.ends_with("000"))) & ~F("check_ok"))
-    },
+    _id_checks(F("b"), F("norm").str.slice(17, 1)),
+    *_id_verdict(F("floaty") | (F("shaped") & ~F("s").str.ends_with("X")), F("t")),
+    {"mangled": F("sci") | F("lost") | (F("floaty") & ~F("check_ok"))},
     {"bad_n": F("norm").is_null() & ~F("n").is_in([15, 18])},
     {
         "value": pl.when(~F("mangled")).then(F("norm")),
@@ -258,7 +294,8 @@ _ID: list[Stage] = [
                 False
             )
         ),
-        "issue": pl.when(F("sci"))
+        "area_known": pl.when(F("norm").is_not_null() & ~F("mangled")).then(F("area_ok")),
+        "first_issue": pl.when(F("sci"))
         .then(
             _fmt(
                 F("sci"), 'ID mangled by Excel (scientific notation) "{}", ' + _MANGLED_FIX, F("t")
@@ -277,12 +314,16 @@ _ID: list[Stage] = [
         )
         .when(F("norm").is_null())
         .then(_fmt(F("norm").is_null(), 'invalid characters in ID "{}"', F("t")))
-        .when(~F("birth_ok"))
-        .then(_fmt(~F("birth_ok"), _ID_BAD_BIRTH, F("norm")))
-        .when(~F("check_ok"))
-        .then(_fmt(~F("check_ok"), _ID_BAD_CHECK, F("norm")))
+        .when(F("id_issue").is_not_null())
+        .then(F("id_issue"))
         .when(F("legacy"))
         .then(_fmt(F("legacy"), 'legacy 15-digit ID "{}" upgraded to 18 digits', F("t"))),
+    },
+    {
+        "issue": _join(
+            F("first_issue"),
+            pl.when(F("norm").is_not_null() & ~F("mangled")).then(F("area_issue")),
+        )
     },
 ]
 
@@ -306,8 +347,15 @@ def id_norm(s: _T) -> _T:
 
 
 def id_valid(s: _T) -> _T:
-    """True when the ID has a real shape, birth date and checksum (15-digit legacy IDs count)."""
+    """True when the ID has a real shape, birth date and checksum (15-digit legacy IDs count;
+    an area code never issued does not make an ID invalid: see `id_area_known`)."""
     return _on(s, _ID, "valid")
+
+
+def id_area_known(s: _T) -> _T:
+    """True when the ID's area code was ever issued (GB/T 2260 and its history); null when the
+    ID is unusable."""
+    return _on(s, _ID, "area_known")
 
 
 def id_birth(s: _T) -> _T:
@@ -322,33 +370,30 @@ def id_gender(s: _T) -> _T:
 
 # --------------------------------------------------------------------------- USCC (GB 32100)
 
-_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-_USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
-_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
-
 _USCC: list[Stage] = [
-    {"s": F("h").str.replace_all(r"\s+", "").str.to_uppercase()},
+    {"s": F("h").str.replace_all(gb32100.SEPARATORS, "").str.to_uppercase()},
     {
-        "shaped": F("s").str.contains(r"^[0-9A-HJ-NPQRTUWXY]{18}$"),
-        "legacy_reg": F("s").str.contains(r"^[0-9]{15}$"),
-        "legacy_org": F("s").str.contains(r"^[0-9A-Z]{8}-?[0-9X]$"),
+        "shaped": F("s").str.contains(gb32100.SHAPE),
+        "legacy_reg": F("s").str.contains(gb32100.LEGACY_REGISTRATION),
+        "legacy_org": F("s").str.contains(gb32100.LEGACY_ORGANISATION),
         "total": sum(
-            F("s").str.slice(i, 1).replace_strict(_USCC_VALUE, default=None, return_dtype=pl.Int64)
+            F("s")
+            .str.slice(i, 1)
+            .replace_strict(gb32100.VALUE, default=None, return_dtype=pl.Int64)
             * w
-            for i, w in enumerate(_USCC_WEIGHTS)
+            for i, w in enumerate(gb32100.WEIGHTS)
         ),
     },
     {
         "check_ok": (
             F("s").str.slice(17, 1)
-            == pl.lit(_USCC_ALPHABET).str.slice((31 - F("total") % 31) % 31, 1)
-        ).fill_null(False)
+            == pl.lit(gb32100.ALPHABET).str.slice((31 - F("total") % 31) % 31, 1)
+        ).fill_null(False),
+        "region_bad": ~F("shaped")
+        & F("s").str.contains(r"^[0-9A-HJ-NPQRTUWXY]{18}$").fill_null(False),
     },
     {
-        "value": pl.when(F("shaped") | F("legacy_reg"))
-        .then(F("s"))
-        .when(F("legacy_org"))
-        .then(F("s").str.replace("-", "", literal=True)),
+        "value": pl.when(F("shaped") | F("legacy_reg") | F("legacy_org")).then(F("s")),
         "valid": pl.when(F("t").is_not_null()).then(F("shaped") & F("check_ok")),
     },
     {
@@ -366,6 +411,14 @@ _USCC: list[Stage] = [
         .then(
             _fmt(F("legacy_org"), 'legacy identifier: 9-character organisation code "{}"', F("t"))
         )
+        .when(F("region_bad"))
+        .then(
+            _fmt(
+                F("region_bad"),
+                'invalid USCC "{}" (characters 3 to 8, the region code, must be digits)',
+                F("t"),
+            )
+        )
         .when(~F("shaped"))
         .then(
             _fmt(
@@ -379,12 +432,13 @@ _USCC: list[Stage] = [
 
 
 def uscc_norm(s: _T) -> _T:
-    """Normalised USCC (bad checksum and legacy codes kept), null when the shape is wrong."""
+    """Normalised USCC: spaces and hyphens dropped, upper-case (bad checksum and legacy codes
+    kept), null when the shape is wrong."""
     return _on(s, _USCC)
 
 
 def uscc_valid(s: _T) -> _T:
-    """True for an 18-character USCC with a correct MOD 31 check character."""
+    """True for an 18-character USCC of the GB 32100 structure with a correct check character."""
     return _on(s, _USCC, "valid")
 
 
@@ -397,11 +451,15 @@ _TIME = (
 )
 _DATE_COMPACT = r"^(?<y>\d{4})(?<m>\d{2})(?<d>\d{2})(?:(?<H>\d{2})(?<M>\d{2})(?<S>\d{2})?)?$"
 _DATE_PLAIN = r"^[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}$"
-_EXCEL_EPOCH = _dt.datetime(1899, 12, 30)  # 1900 date system, after Excel's 1900-02-29 bug
+_SERIAL_TEXT = r"^\d{1,7}(\.\d+)?$"  # up to 2958465 (9999-12-31); 8 digits is yyyymmdd
 
 
-def _date_stages(with_time: bool) -> list[Stage]:
+def _date_stages(with_time: bool, excel_serial: bool = False) -> list[Stage]:
+    """Year-month-day spellings (and a time of day); Excel serial day numbers only where the
+    connector says the column holds them as text (`excel_serial: true`): a number in a date
+    column is otherwise not a date (numeric Excel cells are converted when the sheet is read)."""
     label = "datetime" if with_time else "date"
+    first, last = dates.EXCEL_SERIAL_RANGE
     if with_time:
         text = pl.concat_str(
             [
@@ -413,7 +471,7 @@ def _date_stages(with_time: bool) -> list[Stage]:
             ]
         )  # fmt: skip
         parsed = text.str.to_datetime("%Y-%m-%d %H:%M:%S%.6f", time_unit="us", strict=False)
-        from_serial = pl.lit(_EXCEL_EPOCH).dt.cast_time_unit("us") + pl.duration(
+        from_serial = pl.lit(dates.EXCEL_EPOCH).dt.cast_time_unit("us") + pl.duration(
             microseconds=(F("serial") * 86_400_000_000).round(0).cast(pl.Int64)
         )
     else:
@@ -421,7 +479,7 @@ def _date_stages(with_time: bool) -> list[Stage]:
             [F("y"), pl.lit("-"), F("m").str.zfill(2), pl.lit("-"), F("d").str.zfill(2)]
         )
         parsed = text.str.to_date("%Y-%m-%d", strict=False)
-        from_serial = pl.lit(_EXCEL_EPOCH.date()) + pl.duration(
+        from_serial = pl.lit(dates.EXCEL_EPOCH.date()) + pl.duration(
             days=F("serial").floor().cast(pl.Int64)
         )
     # The common spelling `2023-05-01` / `2023/5/1` / `2023.5.1` is parsed directly; the
@@ -433,15 +491,33 @@ def _date_stages(with_time: bool) -> list[Stage]:
     )
     if with_time:
         fast_value = fast_value.cast(pl.Datetime("us"))
+    hh, mm, ss = (F(k).cast(pl.Int64, strict=False) for k in ("H", "M", "S"))
+    # On a date column a time of day is dropped, with a note unless it is midnight (Excel date
+    # cells read as `2023-05-01 00:00:00`); an impossible time makes the whole value unreadable.
+    timed = [] if with_time else [{"timed": F("value").is_not_null() & F("clock_set")}]
+    note = (
+        pl.when(F("timed")).then(
+            _fmt(F("timed"), 'time of day dropped from date "{}" (the column is a date)', F("t"))
+        )
+        if not with_time
+        else pl.lit(None, pl.Utf8)
+    )
+    if excel_serial:
+        serial: Stage = {
+            "num": pl.when(F("hs").str.contains(_SERIAL_TEXT)).then(
+                F("hs").cast(pl.Float64, strict=False)
+            )
+        }
+    else:
+        serial = {"num": pl.lit(None, pl.Float64)}
     return [
         {"fast": F("h").str.contains(_DATE_PLAIN)},
         {"hs": _only(~F("fast"), F("h"))},
         {
             "a": F("hs").str.extract_groups(_DATE_SEP + _TIME),
             "b": F("hs").str.extract_groups(_DATE_COMPACT),
-            "num": pl.when(F("hs").str.contains(r"^\d{5}(\.\d+)?$")).then(
-                F("hs").cast(pl.Float64, strict=False)
-            ),
+            **serial,
+            "numeric": F("hs").str.contains(_SERIAL_TEXT).fill_null(False),
         },
         {
             **{
@@ -449,77 +525,161 @@ def _date_stages(with_time: bool) -> list[Stage]:
                 for k in ("y", "m", "d", "H", "M", "S")
             },
             "f": F("a").struct.field("f"),
-            # Excel serial day numbers; the range (1954..2119) keeps other 5-digit numbers out.
-            "serial": pl.when(F("num").is_between(20000, 80000, closed="left")).then(F("num")),
+            "serial": pl.when(F("num").is_between(first, last + 1, closed="left")).then(F("num")),
         },
-        {"value": pl.when(F("fast")).then(fast_value).otherwise(pl.coalesce(parsed, from_serial))},
         {
-            "issue": pl.when(F("value").is_null()).then(
-                _fmt(F("value").is_null(), f'unparseable {label} "{{}}"', F("t"))
+            "clock_ok": F("H").is_null()
+            | ((hh < 24) & (mm < 60) & (ss.is_null() | (ss < 60))).fill_null(False),
+            "clock_set": ((hh > 0) | (mm > 0) | (ss > 0) | F("f").str.contains("[1-9]")).fill_null(
+                False
+            ),
+        },
+        {
+            "v0": pl.when(F("fast"))
+            .then(fast_value)
+            .when(F("clock_ok"))
+            .then(pl.coalesce(parsed, from_serial))
+        },
+        # years 0 to 999 are typing errors (and Python has no year 0): not a date
+        {"value": pl.when(F("v0").dt.year() >= 1000).then(F("v0"))},
+        *timed,
+        {
+            "issue": pl.when(F("value").is_null() & F("numeric") & F("serial").is_null())
+            .then(
+                _fmt(
+                    F("value").is_null() & F("numeric"),
+                    f'number "{{}}" in a {label} column is not a {label}'
+                    + (
+                        " (Excel day numbers are read as dates from {} to {})".format(
+                            *dates.EXCEL_SERIAL_DATES
+                        )
+                        if excel_serial
+                        else " (if the agency wrote Excel day numbers, set excel_serial: true)"
+                    ),
+                    F("t"),
+                )
             )
+            .when(F("value").is_null())
+            .then(_fmt(F("value").is_null(), f'unparseable {label} "{{}}"', F("t")))
+            .otherwise(note)
         },
     ]
 
 
 # --------------------------------------------------------------------------- numbers
+#
+# One grammar for written numbers. `.` is the decimal point and `,` groups thousands (as in
+# every Chinese agency file): groups of exactly three digits, or none at all. Anything else —
+# `1.234,50`, `12,34`, `1,2,3,4`, `1 234`, `1,234.5.6` — has more than one reading and is not read.
 
-_MONEY_RE = r"^(?<sign>[-+]?)(?<num>\d+(?:\.\d*)?|\.\d+)(?<unit>万|亿)?元?$"
+_INT_PART = r"(?<int>[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)"
+# digits separated by a space (`1 234,50`): two numbers or a foreign grouping, never guessed
+_INNER_SPACE = r"[0-9.,]\s+[0-9.,]"
 
-# A plain amount (`1234.5`, `-12.50`) is cast directly; units, separators and brackets go
-# through the full parse (on `hs`, null for plain amounts).
-_MONEY_PLAIN = r"^-?[0-9]{1,24}(\.[0-9]{1,6})?$"
+# money: [-+] [¥ ￥ RMB CNY 人民币] [-+] digits [.digits] [万|亿] [元] [整], or in accountants'
+# brackets for a negative amount: (12.30)
+_MONEY_RE = (
+    r"^(?<s1>[-+−]?)(?:[¥￥]|(?i:RMB|CNY)|人民币)?(?<s2>[-+−]?)"
+    + _INT_PART
+    + r"?(?:\.(?<frac>[0-9]*))?(?<unit>万|亿)?(?:元|圆)?整?$"
+)
+# decimals an amount may have: fen (2), more before 万 (10^4) and 亿 (10^8)
+_MONEY_SCALE = {"万": 4, "亿": 8}
+_NOISE = "0.000001"  # how far a binary-float artefact may lie from its amount in fen
+
+# A plain amount (`1234.5`, `-12.50`) needs none of the grammar: cast directly.
+_MONEY_PLAIN = r"^-?[0-9]{1,15}(\.[0-9]{1,2})?$"
 
 _MONEY: list[Stage] = [
     {"fast": F("h").str.contains(_MONEY_PLAIN)},
     {"hs": _only(~F("fast"), F("h"))},
-    {"u": F("hs").str.replace_all(r"(?i)[\s,¥￥]|RMB|CNY|人民币", "")},
-    {"paren": F("u").str.contains(r"^\(.*\)$")},  # accountants' negative: (12.50)
+    {
+        "spaced": F("hs").str.contains(_INNER_SPACE).fill_null(False),
+        "u": F("hs").str.replace_all(r"\s+", ""),
+    },
+    {"paren": F("u").str.contains(r"^\(.*\)$").fill_null(False)},
     {
         "g": pl.when(F("paren"))
-        .then(F("u").str.strip_chars("()"))
+        .then(F("u").str.slice(1, F("u").str.len_chars() - 2))
         .otherwise(F("u"))
         .str.extract_groups(_MONEY_RE)
     },
     {
-        "num": pl.when(F("fast"))
-        .then(_only(F("fast"), F("h")).str.strip_prefix("-"))
-        .otherwise(F("g").struct.field("num"))
-        .cast(pl.Decimal(38, 6), strict=False),
+        "int": F("g").struct.field("int").str.replace_all(",", "", literal=True),
+        "frac": F("g").struct.field("frac"),
         "unit": F("g").struct.field("unit"),
-        "negative": pl.when(F("fast"))
-        .then(F("h").str.starts_with("-"))
-        .otherwise(F("paren") | (F("g").struct.field("sign") == "-")),
+        "signs": F("g").struct.field("s1") + F("g").struct.field("s2"),
     },
     {
-        # multiplied only where the unit says so (a long plain amount must not overflow here)
-        # Multiplied only where the unit says so, and only when the product fits Decimal(38, 6)
-        # (a bigger one could not be an amount of Decimal(18, 2) anyway: unparseable, no crash).
+        "digits": pl.coalesce(F("int"), pl.lit("")) + pl.coalesce(F("frac"), pl.lit("")),
+        # zeros at the end of the decimals change nothing
+        "dec": pl.coalesce(F("frac"), pl.lit("")).str.strip_chars_end("0"),
+        "allowed": pl.lit(2)
+        + F("unit").replace_strict(_MONEY_SCALE, default=0, return_dtype=pl.Int64).fill_null(0),
+    },
+    {
+        "shape_ok": (F("digits").str.len_bytes() > 0)
+        & (F("signs").str.len_chars() <= 1)
+        & ~(F("paren") & (F("signs").str.len_chars() > 0))
+        & ~F("spaced"),
+        # Excel keeps 15 significant digits: 16 or more are a float printed in full
+        # (0.30000000000000004), which stands for the amount Excel shows
+        "float_text": F("digits").str.strip_chars_start("0").str.len_bytes() >= 16,
+        "num": (pl.coalesce(F("int"), pl.lit("0")) + "." + F("dec").str.slice(0, 12)).cast(
+            pl.Decimal(38, 12), strict=False
+        ),
+    },
+    {
         "scaled": pl.when(F("unit") == "万")
-        .then(_only((F("unit") == "万") & (F("num").abs() < 10**27), F("num")) * 10_000)
+        .then(_only((F("unit") == "万") & (F("num").abs() < 10**22), F("num")) * 10_000)
         .when(F("unit") == "亿")
-        .then(_only((F("unit") == "亿") & (F("num").abs() < 10**23), F("num")) * 100_000_000)
-        .otherwise(F("num"))
+        .then(_only((F("unit") == "亿") & (F("num").abs() < 10**18), F("num")) * 100_000_000)
+        .otherwise(F("num")),
+        "negative": F("paren") | F("signs").is_in(["-", "−"]),
+    },
+    {"fen": F("scaled").round(2, mode="half_away_from_zero")},
+    {
+        "exact": F("dec").str.len_bytes() <= F("allowed"),
+        "noise": F("float_text")
+        & ((F("scaled") - F("fen")).abs() <= pl.lit(_NOISE).cast(pl.Decimal(38, 12))),
     },
     {
-        # 四舍五入 (half away from zero) is how Chinese accounts round to the fen.
-        "value": pl.when(F("negative"))
-        .then(-F("scaled"))
-        .otherwise(F("scaled"))
-        .round(2, mode="half_away_from_zero")
-        .cast(pl.Decimal(18, 2), strict=False)
+        "value": pl.when(F("fast"))
+        .then(_only(F("fast"), F("h")).cast(pl.Decimal(18, 2), strict=False))
+        .when(F("shape_ok") & (F("exact") | F("noise")))
+        .then(
+            pl.when(F("negative"))
+            .then(-F("fen"))
+            .otherwise(F("fen"))
+            .cast(pl.Decimal(18, 2), strict=False)
+        ),
+        "sub_fen": F("shape_ok") & ~F("exact") & ~F("noise"),
     },
     {
-        "issue": pl.when(F("value").is_null()).then(
-            _fmt(F("value").is_null(), 'unparseable amount "{}"', F("t"))
+        "issue": pl.when(F("value").is_null() & F("sub_fen"))
+        .then(
+            _fmt(
+                F("sub_fen"),
+                'amount "{}" has decimals below one fen (0.01); not rounded, left empty',
+                F("t"),
+            )
         )
+        .when(F("value").is_null())
+        .then(_fmt(F("value").is_null(), 'unparseable amount "{}"', F("t")))
     },
 ]
 
 _INT: list[Stage] = [
-    {"u": F("h").str.replace_all(r"[\s,]", "")},
     {
-        "value": pl.when(F("u").str.contains(r"^[-+]?\d+(\.0*)?$")).then(
-            F("u").str.replace(r"\.0*$", "").cast(pl.Int64, strict=False)
+        "spaced": F("h").str.contains(_INNER_SPACE),
+        "g": F("h").str.extract_groups(r"^(?<sign>[-+]?)" + _INT_PART + r"(?:\.0*)?$"),
+    },
+    {
+        "value": pl.when(~F("spaced")).then(
+            (
+                F("g").struct.field("sign").str.replace("+", "", literal=True)
+                + F("g").struct.field("int").str.replace_all(",", "", literal=True)
+            ).cast(pl.Int64, strict=False)
         )
     },
     {
@@ -530,11 +690,21 @@ _INT: list[Stage] = [
 ]
 
 _DECIMAL: list[Stage] = [
-    {"u": F("h").str.replace_all(r"[\s,]", "")},
     {
-        "value": pl.when(F("u").str.contains(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")).then(
-            F("u").cast(pl.Float64, strict=False)
-        )
+        "spaced": F("h").str.contains(_INNER_SPACE),
+        "g": F("h").str.extract_groups(
+            r"^(?<sign>[-+]?)" + _INT_PART + r"?(?<rest>(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)$"
+        ),
+    },
+    {
+        "u": F("g").struct.field("sign")
+        + pl.coalesce(F("g").struct.field("int").str.replace_all(",", "", literal=True), pl.lit(""))
+        + F("g").struct.field("rest")
+    },
+    {
+        "value": pl.when(
+            ~F("spaced") & F("u").str.contains(r"^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+        ).then(F("u").cast(pl.Float64, strict=False))
     },
     {
         "issue": pl.when(F("value").is_null()).then(
@@ -542,6 +712,7 @@ _DECIMAL: list[Stage] = [
         )
     },
 ]
+
 
 _TRUE = ("是", "y", "yes", "true", "t", "1", "1.0", "√", "✓", "✔", "有", "对")
 _FALSE = ("否", "n", "no", "false", "f", "0", "0.0", "×", "✗", "✘", "无", "错")
@@ -739,45 +910,29 @@ class SemanticExprs:
 
 def _fast_id(c: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     """An 18-character ID with nothing to clean (no spaces, full-width forms or lowercase x):
-    only the checksum, the birth date and the Excel-"000" test remain."""
+    only the checks of `_id_checks` and the Excel-"000" test remain."""
     stages: list[Stage] = [
+        {"norm": F("raw"), "b": F("raw").str.slice(0, 17).cast(pl.Int64, strict=False)},
+        _id_checks(F("b"), F("raw").str.slice(17, 1)),
+        *_id_verdict(~F("raw").str.ends_with("X"), F("raw")),
         {
-            "b": F("raw").str.slice(0, 17).cast(pl.Int64, strict=False),
-            # the check character as a number: X (the only letter admitted) is 10
-            "last": F("raw").str.slice(17, 1).cast(pl.Int64, strict=False).fill_null(10),
-        },
-        {
-            # "10X98765432"[sum % 11] as a number is (12 - sum % 11) % 11
-            "check_ok": (12 - _id_check_sum(F("b")) % 11) % 11 == F("last"),
-            "birth_ok": _real_yyyymmdd(F("b") // 1000 % 100_000_000, 18800101, _TODAY_YMD),
-        },
-        {"mangled": F("raw").str.ends_with("000") & ~F("check_ok")},
-        {
-            "value": pl.when(~F("mangled")).then(F("raw")),
-            "issue": pl.when(F("mangled"))
-            .then(_fmt(F("mangled"), _ID_LOST_000, F("raw")))
-            .when(~F("birth_ok"))
-            .then(_fmt(~F("birth_ok"), _ID_BAD_BIRTH, F("raw")))
-            .when(~F("check_ok"))
-            .then(_fmt(~F("check_ok"), _ID_BAD_CHECK, F("raw")))
-            .cast(pl.Utf8),
-            "fatal": F("mangled"),
+            "value": pl.when(~F("lost")).then(F("raw")),
+            "issue": _join(F("id_issue"), pl.when(~F("lost")).then(F("area_issue"))).cast(pl.Utf8),
+            "fatal": F("lost"),
         },
     ]
-    return c.str.contains(_SHAPED_ID), _run(c, stages)
+    return c.str.contains(cn_id.SHAPE_18), _run(c, stages)
 
 
-# `1234.5`, `-1,234.50`, `12.50元`: digits with thousands separators, at most two decimals and
+# `1234.5`, `-1,234.50`, `12.50元`: digits, rightly grouped thousands, at most two decimals and
 # at most 15 integer digits, so the cast is exact and fits Decimal(18, 2) (no rounding).
-_MONEY_SIMPLE = r"^-?[0-9,]+(\.[0-9]{1,2})?元?$"
-_MONEY_EXACT = r"^-?[0-9]{1,15}(\.[0-9]{1,2})?$"
+_MONEY_SIMPLE = r"^-?(?:[0-9]{1,15}|[0-9]{1,3}(?:,[0-9]{3}){1,4})(?:\.[0-9]{1,2})?元?$"
 
 
 def _fast_money(c: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     plain = c.str.replace_all(",", "", literal=True).str.strip_suffix("元")
-    cond = c.str.contains(_MONEY_SIMPLE) & plain.str.contains(_MONEY_EXACT)
     value = plain.cast(pl.Decimal(18, 2), strict=False)
-    return cond, pl.struct(
+    return c.str.contains(_MONEY_SIMPLE), pl.struct(
         value.alias("value"), pl.lit(None, pl.Utf8).alias("issue"), pl.lit(False).alias("fatal")
     )
 
@@ -803,6 +958,7 @@ _STAGES: dict[str, list[Stage]] = {
     "money": _MONEY,
     "date": _date_stages(with_time=False),
     "datetime": _date_stages(with_time=True),
+    # (with `excel_serial: true` on the column: see `column_exprs`)
     "bool": _BOOL,
     "cn_id": _ID,
     "cn_uscc": _USCC,
@@ -813,32 +969,17 @@ _STAGES: dict[str, list[Stage]] = {
     "area_code": _AREA,
 }
 
-_LABEL = {
-    "bool": "yes/no value",
-    "int": "integer",
-    "decimal": "number",
-    "money": "amount",
-    "date": "date",
-    "datetime": "datetime",
-    "cn_id": "ID",
-    "cn_uscc": "USCC",
-    "person_name": "name",
-    "org_name": "organisation name",
-    "phone": "phone number",
-    "address": "address",
-    "area_code": "area code",
+# output dtype of each semantic type, from its SQL type in the one table
+_POLARS: dict[str, pl.DataType] = {
+    "VARCHAR": pl.Utf8(),
+    "BIGINT": pl.Int64(),
+    "DOUBLE": pl.Float64(),
+    "DECIMAL(18,2)": pl.Decimal(18, 2),
+    "DATE": pl.Date(),
+    "TIMESTAMP": pl.Datetime("us"),
+    "BOOLEAN": pl.Boolean(),
 }
-
-_DTYPE: dict[str, pl.DataType] = {
-    "int": pl.Int64(),
-    "decimal": pl.Float64(),
-    "money": pl.Decimal(18, 2),
-    "date": pl.Date(),
-    "datetime": pl.Datetime("us"),
-    "bool": pl.Boolean(),
-}
-
-_KEYED = ("org_name", "address")
+_DTYPE: dict[str, pl.DataType] = {name: _POLARS[t.duckdb] for name, t in TYPES.items()}
 
 
 def _finish(sem_type: str) -> list[Stage]:
@@ -855,17 +996,17 @@ def _finish(sem_type: str) -> list[Stage]:
         )
         if sem_type == "bool":
             placeholder = placeholder & F("value").is_null()
-    label = _LABEL.get(sem_type, sem_type)
+    label = TYPES[sem_type].label
     note = _fmt(F("placeholder"), f'placeholder {label} "{{}}" read as empty', F("t"))
     final: Stage = {
-        "value": pl.when(~F("placeholder")).then(F("value")).cast(_DTYPE.get(sem_type, pl.Utf8())),
+        "value": pl.when(~F("placeholder")).then(F("value")).cast(_DTYPE[sem_type]),
         "issue": pl.when(F("t").is_null())
         .then(pl.lit(None, dtype=pl.Utf8))
         .when(F("placeholder"))
         .then(note)
         .otherwise(F("issue").cast(pl.Utf8)),
     }
-    if sem_type in _KEYED:
+    if sem_type in KEYED_TYPES:
         final["key"] = pl.when(~F("placeholder")).then(F("key"))
     return [
         {"placeholder": placeholder},
@@ -878,18 +1019,22 @@ def _finish(sem_type: str) -> list[Stage]:
     ]
 
 
-def column_exprs(src: str, name: str, sem_type: str) -> SemanticExprs:
+def column_exprs(src: str, name: str, sem_type: str, excel_serial: bool = False) -> SemanticExprs:
     """Build the value / issue / fatal / extra expressions for column `src` of type `sem_type`.
 
     `src` may hold strings or numbers (parquet, databases); it is cast to text first so every
-    source goes through the same rules.
+    source goes through the same rules. `excel_serial` (date and datetime only): the column's
+    text holds Excel day numbers, read as dates in `dates.EXCEL_SERIAL_DATES`.
     """
     if sem_type not in _STAGES:
         raise ValueError(f"unknown semantic type {sem_type!r}; expected one of {SEMANTIC_TYPES}")
+    stages = _STAGES[sem_type]
+    if excel_serial and sem_type in ("date", "datetime"):
+        stages = _date_stages(with_time=sem_type == "datetime", excel_serial=True)
     # `string` keeps the cell as written: it needs no half-width form (`h`)
     text = _TEXT[:2] if sem_type == "string" else _TEXT
-    r = _run(pl.col(src), text + _STAGES[sem_type] + _finish(sem_type))
-    extra = [r.struct.field("key").alias(f"{name}_key")] if sem_type in _KEYED else []
+    r = _run(pl.col(src), text + stages + _finish(sem_type))
+    extra = [r.struct.field("key").alias(f"{name}_key")] if sem_type in KEYED_TYPES else []
     return SemanticExprs(
         value=r.struct.field("value").alias(name),
         issue=r.struct.field("issue").alias(f"{name}_issue"),
@@ -902,62 +1047,20 @@ def column_exprs(src: str, name: str, sem_type: str) -> SemanticExprs:
 
 # --------------------------------------------------------------------------- masking
 
-# ASCII and full-width digits; an ID is not part of a longer run of letters or digits, which
-# keeps USCCs (letters inside) and long account numbers out.
-_D = "[0-9０-９]"
-_ID_IN_TEXT = re.compile(
-    rf"(?<![0-9A-Za-z０-９Ａ-Ｚａ-ｚ])({_D}{{17}}[0-9０-９XxＸｘ]|{_D}{{15}})(?![0-9A-Za-z０-９Ａ-Ｚａ-ｚ])"
-)
-_TO_ASCII = str.maketrans("".join(_FULL), "".join(_HALF))
-
-
-def _masked(v: str) -> str:
-    stars = 8 if len(v) == 18 else 5
-    return v[:6] + "*" * stars + v[-4:]
-
-
-def _plausible_birth(v: str) -> bool:
-    digits = v.translate(_TO_ASCII)
-    ymd = digits[6:14] if len(digits) == 18 else "19" + digits[6:12]
-    try:
-        born = _dt.date(int(ymd[:4]), int(ymd[4:6]), int(ymd[6:8]))
-    except ValueError:
-        return False
-    return _dt.date(1880, 1, 1) <= born <= _dt.date.today() and digits[0] in "12345678"
-
-
-def mask_id_text(text: str) -> str:
-    """Mask every resident ID in free text (reasons, remarks) as `110105********002X`.
-
-    A run of 15/18 digits counts as an ID only when its birth-date part is a real date, so
-    account numbers and USCCs stay readable.
-    """
-    return _ID_IN_TEXT.sub(
-        lambda m: _masked(m.group(1)) if _plausible_birth(m.group(1)) else m.group(1), text
-    )
-
-
-def mask_id(value: str | None) -> str | None:
-    """Mask one ID value (from an ID column, so no birth-date check); other text is unchanged."""
-    if value is None:
-        return None
-    v = value.strip()
-    if re.fullmatch(r"[0-9０-９]{17}[0-9０-９XxＸｘ]|[0-9０-９]{15}", v):
-        return _masked(v)
-    return value
-
 
 def mask_id_expr(e: pl.Expr) -> pl.Expr:
-    """Vectorised `mask_id` for a column (the SQL `mask_id` function)."""
+    """`masking.mask_id` for a column (the SQL `mask_id` function), vectorised."""
     v = e.cast(pl.Utf8).str.strip_chars()
     n = v.str.len_chars()
-    id18 = v.str.contains(r"^[0-9０-９]{17}[0-9０-９XxＸｘ]$")
-    id15 = v.str.contains(r"^[0-9０-９]{15}$")
     head, tail = v.str.slice(0, 6), v.str.slice(n - 4, 4)
     return (
-        pl.when(id18)
-        .then(head + "********" + tail)
-        .when(id15)
-        .then(head + "*****" + tail)
+        pl.when(v.str.contains(masking.ID_VALUE))
+        .then(
+            head
+            + pl.when(n == 18)
+            .then(pl.lit("*" * masking.stars(18)))
+            .otherwise(pl.lit("*" * masking.stars(15)))
+            + tail
+        )
         .otherwise(e.cast(pl.Utf8))
     )

@@ -197,6 +197,7 @@ class ExcelSource(FileSource):
             (pl.int_range(pl.len(), dtype=pl.Int64) + header.data_start + offset).alias("__row"),
             pl.lit(None, pl.String).alias("__bad"),
         )
+        data = self._excel_dates(book, sheet, cols, header, data, offset - 1)
         flags = self._numeric_ids(header, data, min(n, len(cols)))
         if any(any(m) for m in flags.values()):
             # A text cell of digits reads the same as a number cell: ask the workbook which of
@@ -214,6 +215,54 @@ class ExcelSource(FileSource):
         return RawTable(
             info.display, sheet, header, iter([data]), notes=notes, numeric_flags=set(flags)
         )
+
+    def _excel_dates(
+        self, book: Any, sheet: str, cols: list[str], header: Header, data: Any, lead: int
+    ) -> Any:
+        """Numeric cells of date/datetime columns as the dates they stand for (Excel day
+        numbers within `EXCEL_SERIAL_DATES`); text cells stay text (`79999` is no date).
+        `lead`: blank sheet rows above the grid's first row."""
+        import polars as pl
+
+        from collide.standards.dates import EXCEL_SERIAL_DATES
+
+        aliases = {
+            fold(a)
+            for c in self.conn.spec.columns.values()
+            if c.type in ("date", "datetime")
+            for a in c.from_
+        }
+        first, last = EXCEL_SERIAL_DATES
+        for j, name in enumerate(header.names):
+            if fold(name) not in aliases or j >= len(cols):
+                continue
+            # fastexcel converts number and date cells to datetimes, never text cells
+            got = book.load_sheet(
+                sheet,
+                header_row=None,
+                skip_rows=0,
+                use_columns=[cols[j]],
+                dtypes={cols[j]: "datetime"},
+            ).to_arrow_with_errors()[0]
+            when = pl.Series(got.column(0)).cast(pl.Datetime("ms"))
+            start = lead + header.data_start
+            when = when.slice(start, data.height)
+            when = when.extend_constant(None, max(0, data.height - len(when)))
+            c = pl.col(f"__c{j}")
+            number = c.str.contains(r"^-?[0-9]+(\.[0-9]+)?$") & pl.col(
+                "__when"
+            ).dt.date().is_between(first, last)
+            data = (
+                data.with_columns(when.alias("__when"))
+                .with_columns(
+                    pl.when(number)
+                    .then(pl.col("__when").dt.strftime("%Y-%m-%d %H:%M:%S"))
+                    .otherwise(c)
+                    .alias(f"__c{j}")
+                )
+                .drop("__when")
+            )
+        return data
 
     def _numeric_ids(self, header: Header, data: Any, width: int) -> dict[int, Any]:
         """For ID columns: the cells that may be Excel numbers of 16+ digits (digits lost) —
