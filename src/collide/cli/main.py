@@ -320,10 +320,11 @@ def models(project: Any) -> None:
     from rich.table import Table
 
     table = Table(title="Models")
-    for col in ("id", "title", "domain", "severity", "inputs", "params", "tests"):
+    for col in ("id", "title", "domain", "severity", "inputs", "params", "tests", "origin"):
         table.add_column(col, no_wrap=col == "id")
     for m in project.catalog.models.values():
         s = m.spec
+        origin = f"{s.origin.project or s.origin.package} {s.origin.version}" if s.origin else ""
         table.add_row(
             s.id,
             s.title,
@@ -332,6 +333,7 @@ def models(project: Any) -> None:
             ", ".join(s.inputs),
             ", ".join(f"{k}={v}" for k, v in s.params.items()),
             str(len(s.tests)),
+            origin,
         )
     _console().print(table)
 
@@ -433,6 +435,12 @@ def schedule(project: Any, dry_run: bool) -> None:
 
     con = _console()
     serve_schedule(project, dry_run, lambda text: con.print(text, markup=False))
+
+
+from collide.cli.models import model_group, new_group  # noqa: E402
+
+cli.add_command(model_group)
+cli.add_command(new_group)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -257,6 +257,16 @@ class ModelTestSpec(Strict):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class OriginSpec(Strict):
+    """Where an installed model came from (`collide model add`), so upgrades can be compared."""
+
+    package: str
+    version: str
+    content_hash: str
+    project: str = ""
+    installed_on: str = ""
+
+
 class ModelSpec(Strict):
     id: str
     title: str
@@ -276,6 +286,7 @@ class ModelSpec(Strict):
     tests: list[ModelTestSpec] = Field(default_factory=list)
     enabled: bool = True
     tags: list[str] = Field(default_factory=list)
+    origin: OriginSpec | None = None
 
     @field_validator("id")
     @classmethod

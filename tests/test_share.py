@@ -1,0 +1,328 @@
+"""Models that travel: pack in one project, add into another with other names, near-duplicates."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import REPO, write_project
+
+PKG = "pension_after_death"
+
+
+def _sample_source(root: Path) -> Path:
+    """The sample project cut down to the pension model and its two datasets."""
+    root.mkdir(parents=True)
+    shutil.copy(REPO / "collide.yaml", root / "collide.yaml")
+    for ds in ("death_registrations", "pension_payments"):
+        (root / "connectors").mkdir(exist_ok=True)
+        shutil.copy(REPO / "connectors" / f"{ds}.yaml", root / "connectors")
+    (root / "models").mkdir()
+    for suffix in (".yaml", ".sql"):
+        shutil.copy(REPO / "models" / f"{PKG}{suffix}", root / "models")
+    for rel in (
+        "sample_data/civil/death_registrations.csv",
+        "sample_data/hrss/pension_payments.csv",
+    ):
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(REPO / rel, root / rel)
+    return root
+
+
+def _split_names(src: Path, dest: Path) -> None:
+    """The deaths file as another agency keeps it: UTF-8, surname and given name apart, own
+    header names."""
+    with src.open(encoding="gbk", newline="") as f:
+        rows = list(csv.DictReader(f))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with dest.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["姓", "名", "证件号码", "死亡时间"])
+        for r in rows:
+            name = r["姓名"]
+            w.writerow([name[:1], name[1:], r["公民身份号码"], r["死亡日期"]])
+
+
+TARGET = {
+    "connectors/swdj.yaml": """
+        id: swdj
+        title: 死亡信息
+        agency: 县民政局
+        source: {type: csv, path: data/swdj.csv}
+        columns:
+          xing: {from: 姓, type: string}
+          ming: {from: 名, type: string}
+          zjhm: {from: 证件号码, type: cn_id, required: true}
+          swsj: {from: 死亡时间, type: date, required: true}
+        keys: [zjhm]
+    """,
+    "connectors/ylff.yaml": """
+        id: ylff
+        title: 养老待遇发放
+        agency: 县社保中心
+        source: {type: csv, path: PENSION}
+        columns:
+          lsh: {from: 发放流水号, type: string, required: true}
+          xm: {from: 姓名, type: person_name}
+          sfz: {from: 身份证号码, type: cn_id, required: true}
+          xz: {from: 险种, type: string}
+          ffrq: {from: 发放日期, type: date, required: true}
+          je: {from: 发放金额, type: money}
+        keys: [lsh]
+    """,
+}
+
+MAPPING = """
+    datasets:
+      death_registrations:
+        to: swdj
+        columns:
+          id_number: zjhm
+          death_date: swsj
+          person_name: "xing || ming"
+      pension_payments:
+        to: ylff
+        columns:
+          paid_on: ffrq
+"""
+
+
+def _target(root: Path, source: Path) -> Path:
+    files = dict(TARGET)
+    files["connectors/ylff.yaml"] = files["connectors/ylff.yaml"].replace(
+        "PENSION", str(source / "sample_data/hrss/pension_payments.csv")
+    )
+    write_project(root, files)
+    _split_names(source / "sample_data/civil/death_registrations.csv", root / "data/swdj.csv")
+    return root
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def _subjects(project_root: Path, model: str) -> set[str]:
+    from collide.project import Project
+
+    project = Project.load(project_root)
+    project.run([model], {}, ingest=True, validate=False)
+    return {r["subject_id"] for r in project.clues()}
+
+
+@pytest.fixture
+def packed(tmp_path, cli):
+    source = _sample_source(tmp_path / "source")
+    pkg = tmp_path / f"{PKG}.collide.yaml"
+    code, out, err = cli("--project", str(source), "model", "pack", PKG, "-o", str(pkg))
+    assert code == 0, err
+    return source, pkg
+
+
+def test_pack_carries_model_tests_and_contract_without_agency_data(packed):
+    from collide.share.package import read_package
+
+    source, pkg = packed
+    doc = read_package(pkg)
+    assert doc["title"] == "死亡人员违规领取养老金" and "社会保险法" in doc["legal_basis"]
+    assert doc["tests"] == 4 and "tests:" in doc["model"]["yaml"]
+    assert doc["content_hash"].startswith("sha256:")
+    deaths = doc["contract"]["death_registrations"]["columns"]
+    assert (
+        deaths["id_number"]["type"] == "cn_id" and "公民身份号码" in deaths["id_number"]["headers"]
+    )
+    assert set(deaths) == {"id_number", "person_name", "death_date"}
+    pay = doc["contract"]["pension_payments"]["columns"]
+    # read by the SQL (resolved through the alias p) vs given only in the tests
+    assert {c for c, v in pay.items() if v["use"] == "reads"} == {
+        "id_number",
+        "paid_on",
+        "amount",
+        "scheme",
+    }
+    assert pay["payment_no"]["use"] == "tests only"
+    assert "sample" not in doc
+    text = pkg.read_text(encoding="utf-8")
+    assert "339012" not in text  # no ID number of the sample data
+
+
+def test_with_sample_rows_are_masked(tmp_path, cli):
+    source = _sample_source(tmp_path / "source")
+    code, _, err = cli("--project", str(source), "ingest")
+    assert code == 0, err
+    pkg = tmp_path / "p.collide.yaml"
+    code, out, err = cli(
+        "--project", str(source), "model", "pack", PKG, "-o", str(pkg), "--with-sample", "3"
+    )
+    assert code == 0, err
+    from collide.share.package import read_package
+
+    rows = read_package(pkg)["sample"]["death_registrations"]
+    assert len(rows) == 3
+    for r in rows:
+        assert "*" in r["id_number"] and len(r["id_number"]) == 18
+        assert r["person_name"][1:] == "*" * (len(r["person_name"]) - 1)
+
+
+def test_installs_with_other_names_passes_tests_and_finds_the_same_subjects(
+    packed, tmp_path, cli, monkeypatch
+):
+    monkeypatch.setenv("COLUMNS", "300")
+    source, pkg = packed
+    target = _target(tmp_path / "target", source)
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(MAPPING, encoding="utf-8")
+    code, out, err = cli(
+        "--project", str(target), "model", "add", str(pkg), "--mapping", str(mapping)
+    )
+    assert code == 0, err
+    assert "ylff" in out and "passes" in out.lower() or "pass" in out
+    sql = (target / "models" / f"{PKG}.sql").read_text(encoding="utf-8")
+    assert "ylff" in sql and "swdj" in sql and "pension_payments" not in sql
+    assert "xing || " in sql.replace('"', "") and "ffrq" in sql
+    code, out, err = cli("--project", str(target), "check")
+    assert code == 0, out + err
+    code, out, err = cli("--project", str(target), "test", PKG)
+    assert code == 0 and "4 passed, 0 failed" in out, out
+    code, out, err = cli("--project", str(target), "models")
+    assert PKG in out and "滨江市临川区人民检察院 数据碰撞示例项目 " in out  # origin and version
+    expected = _subjects(source, PKG)
+    assert expected, "the sample data plants deaths with pensions paid after"
+    assert _subjects(target, PKG) == expected
+
+
+def test_unmet_contract_is_refused_with_the_list_and_nothing_written(packed, tmp_path, cli):
+    source, pkg = packed
+    target = _target(tmp_path / "target", source)
+    # ylff without the payment date, and a mapping naming a column that does not exist
+    conn = target / "connectors/ylff.yaml"
+    conn.write_text(
+        "\n".join(
+            line for line in conn.read_text(encoding="utf-8").splitlines() if "ffrq" not in line
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(MAPPING.replace("death_date: swsj", "death_date: swrq"), encoding="utf-8")
+    before = _tree(target)
+    mapping_before = mapping.read_bytes()
+    code, out, err = cli(
+        "--project", str(target), "model", "add", str(pkg), "--mapping", str(mapping)
+    )
+    assert code == 1
+    assert 'death_registrations.death_date (date 死亡日期): "swdj" has no column "swrq"' in err
+    assert 'pension_payments.paid_on (date 发放日期): "ylff" has no column "ffrq"' in err
+    assert "Traceback" not in err
+    assert _tree(target) == before and mapping.read_bytes() == mapping_before
+
+
+def test_without_mapping_a_template_marks_every_gap(packed, tmp_path, cli, monkeypatch):
+    source, pkg = packed
+    target = _target(tmp_path / "target", source)
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli("--project", str(target), "model", "add", str(pkg))
+    assert code == 1
+    assert f"package {PKG}: death_registrations (死亡人员登记): no local dataset" in err
+    template = tmp_path / f"{PKG}.mapping.yaml"
+    text = template.read_text(encoding="utf-8")
+    assert "to: ???" in text and "to: ylff" in text  # ylff found by its agency headers
+    assert "id_number: sfz" in text and "paid_on: ffrq" in text
+    assert not (target / "models").exists()
+    # the clerk fills in the gaps; the template's own decisions stand
+    filled = text.replace("to: ???", "to: swdj", 1)
+    filled = filled.replace("person_name: ???", 'person_name: "xing || ming"', 1)
+    filled = filled.replace("id_number: ???", "id_number: zjhm", 1)
+    filled = filled.replace("death_date: ???", "death_date: swsj", 1)
+    template.write_text(filled, encoding="utf-8")
+    assert "???" not in filled.split("datasets:")[1].split("pension_payments")[0]
+    code, out, err = cli("--project", str(target), "model", "add", str(pkg), "-m", str(template))
+    assert code == 0, err
+
+
+def test_a_mapping_that_breaks_the_models_tests_or_types_is_refused(packed, tmp_path, cli):
+    source, pkg = packed
+    target = _target(tmp_path / "target", source)
+    mapping = tmp_path / "mapping.yaml"
+    before = _tree(target)
+    # type-correct but wrong: amounts negated, so the paid-after-death test finds nobody
+    mapping.write_text(
+        MAPPING.replace("paid_on: ffrq", 'paid_on: ffrq\n          amount: "-je"'), encoding="utf-8"
+    )
+    code, out, err = cli("--project", str(target), "model", "add", str(pkg), "-m", str(mapping))
+    assert code == 1
+    assert (
+        '"paid after death is flagged, paid one day before death is not" fails after mapping' in err
+    )
+    assert "expected but not found: {id_number=11010519491231002X}" in err
+    assert _tree(target) == before
+    # a mapped column of another type
+    broken = target / "connectors/ylff.yaml"
+    broken.write_text(
+        broken.read_text(encoding="utf-8").replace("type: money", "type: string"), encoding="utf-8"
+    )
+    mapping.write_text(
+        MAPPING.replace("paid_on: ffrq", "paid_on: ffrq\n          amount: je"), encoding="utf-8"
+    )
+    before = _tree(target)
+    code, out, err = cli("--project", str(target), "model", "add", str(pkg), "-m", str(mapping))
+    assert code == 1
+    assert (
+        "pension_payments.amount (money 发放金额): ylff.je is string, the model needs money" in err
+    )
+    assert _tree(target) == before
+
+
+def test_newer_version_shows_the_difference_before_replacing(packed, tmp_path, cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "300")
+    source, pkg = packed
+    target = _target(tmp_path / "target", source)
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(MAPPING, encoding="utf-8")
+    assert cli("--project", str(target), "model", "add", str(pkg), "-m", str(mapping))[0] == 0
+    code, out, _ = cli("--project", str(target), "model", "add", str(pkg), "-m", str(mapping))
+    assert code == 0 and "already installed" in out
+    # the source team raises the threshold and adds a test, and packs 2.0
+    y = source / "models" / f"{PKG}.yaml"
+    text = y.read_text(encoding="utf-8").replace(
+        "params: {min_amount: 0}", "params: {min_amount: 100}"
+    )
+    y.write_text(text, encoding="utf-8")
+    s = source / "models" / f"{PKG}.sql"
+    s.write_text(
+        s.read_text(encoding="utf-8").replace(
+            "HAVING sum(p.amount) >= $min_amount",
+            "HAVING sum(p.amount) >= $min_amount AND count(*) >= 1",
+        ),
+        encoding="utf-8",
+    )
+    pkg2 = tmp_path / "v2.collide.yaml"
+    assert (
+        cli("--project", str(source), "model", "pack", PKG, "-o", str(pkg2), "--version", "2.0")[0]
+        == 0
+    )
+    installed = (target / "models" / f"{PKG}.yaml").read_text(encoding="utf-8")
+    code, out, err = cli("--project", str(target), "model", "add", str(pkg2), "-m", str(mapping))
+    assert code == 1 and "--yes" in err
+    assert "min_amount: 0 → 100" in out and "count(*) >= 1" in out.replace("COUNT", "count")
+    assert "tests: unchanged" in out
+    assert (target / "models" / f"{PKG}.yaml").read_text(encoding="utf-8") == installed
+    code, out, err = cli(
+        "--project", str(target), "model", "add", str(pkg2), "-m", str(mapping), "--yes"
+    )
+    assert code == 0 and "Replaced" in out, err
+    code, out, _ = cli("--project", str(target), "models")
+    assert "2.0" in out
+
+
+def test_an_edited_package_is_refused(packed, tmp_path, cli):
+    source, pkg = packed
+    pkg.write_text(
+        pkg.read_text(encoding="utf-8").replace("min_amount: 0", "min_amount: 9"), encoding="utf-8"
+    )
+    target = _target(tmp_path / "target", source)
+    code, _, err = cli("--project", str(target), "model", "add", str(pkg))
+    assert code == 1 and "does not match its content_hash" in err
