@@ -326,3 +326,142 @@ def test_an_edited_package_is_refused(packed, tmp_path, cli):
     target = _target(tmp_path / "target", source)
     code, _, err = cli("--project", str(target), "model", "add", str(pkg))
     assert code == 1 and "does not match its content_hash" in err
+
+
+# --------------------------------------------------------------------------- near-duplicates
+
+RESUBMITTED = """
+    id: pension_dead_still_paid
+    title: 已故人员仍领养老金
+    domain: 国有财产保护
+    description: 同一做法换了别名、阈值和列名。
+    severity: medium
+    inputs: [pension_payments, death_registrations]
+    subject: {type: person, id: sfz, name: xm}
+    score: amount_sum
+    reason: "{xm}死亡后仍领取{amount_sum}元"
+"""
+RESUBMITTED_SQL = """
+    WITH dead AS (
+        SELECT id_number AS sfz, any_value(person_name) AS xm, min(death_date) AS died
+        FROM death_registrations
+        WHERE death_date IS NOT NULL AND id_number IS NOT NULL
+        GROUP BY id_number
+    )
+    SELECT x.sfz, x.xm, x.died, count(*) AS n, sum(y.amount) AS amount_sum,
+           min(y.paid_on) AS first_on, max(y.paid_on) AS last_on,
+           string_agg(DISTINCT y.scheme, ',') AS kinds
+    FROM dead x
+    JOIN pension_payments y ON y.id_number = x.sfz AND y.paid_on > x.died
+    GROUP BY x.sfz, x.xm, x.died
+    HAVING sum(y.amount) >= 100
+"""
+OTHER_LOGIC = """
+    id: pension_paid_twice
+    title: 同月重复发放养老金（已故人员）
+    domain: 国有财产保护
+    description: 同样的数据、同样的关联键，判断逻辑不同。
+    severity: low
+    inputs: [death_registrations, pension_payments]
+    subject: {type: person, id: id_number}
+    score: months
+    reason: "{id_number}有{months}个月重复发放"
+"""
+OTHER_LOGIC_SQL = """
+    SELECT p.id_number, count(DISTINCT p.pay_month) AS months
+    FROM pension_payments p
+    WHERE EXISTS (SELECT 1 FROM death_registrations d WHERE d.id_number = p.id_number)
+      AND p.pay_month IN (
+          SELECT pay_month FROM pension_payments q
+          WHERE q.id_number = p.id_number
+          GROUP BY pay_month HAVING count(*) > 1)
+    GROUP BY p.id_number
+"""
+
+
+@pytest.fixture
+def sample_copy(tmp_path):
+    root = tmp_path / "sample"
+    root.mkdir()
+    shutil.copy(REPO / "collide.yaml", root)
+    shutil.copytree(REPO / "connectors", root / "connectors")
+    shutil.copytree(REPO / "models", root / "models")
+    return root
+
+
+def _pairs(out: str) -> dict[frozenset, str]:
+    found = {}
+    for line in out.splitlines():
+        if " ~ " in line and ": " in line:
+            mark, rest = line.split(": ", 1)
+            a, rest = rest.split(" ~ ", 1)
+            b, why = rest.split(": ", 1)
+            found[frozenset((a.split(" ")[0], b))] = f"{mark}: {why}"
+    return found
+
+
+def test_shipped_models_sharing_inputs_and_keys_are_not_near_duplicates(sample_copy, cli):
+    for a, b in (
+        ("water_arrears_public_units", "water_business_zero_use"),
+        ("water_business_zero_use", "water_arrears_public_units"),
+    ):
+        code, out, err = cli("--project", str(sample_copy), "model", "similar", a, "--all")
+        assert code == 0, err
+        verdict = _pairs(out)[frozenset((a, b))]
+        assert verdict.startswith(
+            "different: different inputs (shared: water_accounts, water_bills"
+        )
+        assert "shared join keys: water_accounts.account_no = water_bills.account_no" in verdict
+    code, out, _ = cli("--project", str(sample_copy), "model", "similar")
+    assert "0 near-duplicate pairs among 45 compared." in out
+
+
+def test_a_resubmitted_model_is_a_near_duplicate_both_ways_other_logic_is_not(sample_copy, cli):
+    write_project(
+        sample_copy,
+        {
+            "collide.yaml": (REPO / "collide.yaml").read_text(encoding="utf-8"),
+            "models/pension_dead_still_paid.yaml": RESUBMITTED,
+            "models/pension_dead_still_paid.sql": RESUBMITTED_SQL,
+            "models/pension_paid_twice.yaml": OTHER_LOGIC,
+            "models/pension_paid_twice.sql": OTHER_LOGIC_SQL,
+        },
+    )
+    code, out, err = cli("--project", str(sample_copy), "check")
+    assert code == 0, out + err
+    for a, b in (
+        ("pension_after_death", "pension_dead_still_paid"),
+        ("pension_dead_still_paid", "pension_after_death"),
+    ):
+        code, out, _ = cli("--project", str(sample_copy), "model", "similar", a)
+        verdict = _pairs(out)[frozenset((a, b))]
+        assert verdict.startswith(
+            "NEAR-DUPLICATE: same inputs (death_registrations, pension_payments)"
+        )
+        assert (
+            "same join keys (death_registrations.id_number = pension_payments.id_number)" in verdict
+        )
+        assert "1 near-duplicate pair among 11 compared." in out
+    for a in ("pension_after_death", "pension_paid_twice"):
+        code, out, _ = cli("--project", str(sample_copy), "model", "similar", a, "--all")
+        pair = frozenset(
+            (a, "pension_paid_twice" if a != "pension_paid_twice" else "pension_after_death")
+        )
+        verdict = _pairs(out)[pair]
+        assert verdict.startswith(
+            "different: same inputs (death_registrations, pension_payments), same join keys"
+        ), verdict
+        assert "different logic" in verdict
+
+
+def test_a_package_finds_its_installed_copy_under_other_names(packed, tmp_path, cli):
+    source, pkg = packed
+    target = _target(tmp_path / "target", source)
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(MAPPING, encoding="utf-8")
+    code, out, _ = cli("--project", str(target), "model", "similar", str(pkg), "-m", str(mapping))
+    assert "0 near-duplicate pairs among 0 compared." in out
+    assert cli("--project", str(target), "model", "add", str(pkg), "-m", str(mapping))[0] == 0
+    code, out, _ = cli("--project", str(target), "model", "similar", str(pkg), "-m", str(mapping))
+    assert code == 0
+    assert "NEAR-DUPLICATE" in out and "same join keys (swdj.zjhm = ylff.sfz)" in out

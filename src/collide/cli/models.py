@@ -111,13 +111,23 @@ def add(project: Any, package: Path, mapping: Path | None, yes: bool) -> None:
 @click.option(
     "--all", "show_all", is_flag=True, help="Show every comparison, not only near-duplicates."
 )
+@click.option(
+    "--mapping",
+    "-m",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="For a package: its mapping file, to compare on this project's names.",
+)
 @project_option
-def similar(project: Any, target: str | None, show_all: bool) -> None:
-    """Near-duplicates of a model (an id or a package file) among the project's models."""
+def similar(project: Any, target: str | None, show_all: bool, mapping: Path | None) -> None:
+    """Near-duplicates of a model (an id or a package file) among the project's models.
+
+    Near-duplicates read the same inputs, join them on the same keys and have SQL trees at
+    least 90% alike once names, aliases and constants are set aside."""
     from collide.share.similar import compare_project
 
     con = _console()
-    pairs = compare_project(project, target)
+    pairs = compare_project(project, target, mapping)
     dupes = [p for p in pairs if p.near_duplicate]
     for p in pairs:
         if p.near_duplicate or show_all:

@@ -39,10 +39,20 @@ def base_column_refs(tree: Any) -> list[tuple[Any, str, Any]]:
     out = []
     for scope in traverse_scope(tree):
         for col in scope.columns:
-            source = scope.sources.get(col.table)
+            source, _ = source_of(col, scope)
             if isinstance(source, exp.Table) and isinstance(source.this, exp.Identifier):
                 out.append((col, source.name, source))
     return out
+
+
+def source_of(col: Any, scope: Any) -> tuple[Any, Any]:
+    """The source (input table or inner scope) a column's alias names, looking outwards for a
+    correlated subquery's reference to the outer query; and the scope that holds it."""
+    source = scope.sources.get(col.table)
+    while source is None and scope.parent is not None:
+        scope = scope.parent
+        source = scope.sources.get(col.table)
+    return source, scope
 
 
 def columns_read(model: Model, schemas: dict[str, dict[str, str]]) -> dict[str, set[str]]:
