@@ -555,9 +555,11 @@ def install_package(
     return Installed(mid, [yaml_path, body_path], m, replaced=replaced, notes=notes)
 
 
-def verify(project: Any, mid: str, yaml_text: str, body: str, suffix: str) -> None:
-    """`collide check` and the model's own tests, in a scratch copy of the project that sees
-    the same connectors and snapshots; the project itself is not touched."""
+def verify(
+    project: Any, mid: str, yaml_text: str, body: str, suffix: str, run_tests: bool = True
+) -> None:
+    """`collide check` and (for an install) the model's own tests, in a scratch copy of the
+    project that sees the same connectors and snapshots; the project itself is not touched."""
     from collide.project import Project
 
     cfg = project.config.paths
@@ -581,7 +583,9 @@ def verify(project: Any, mid: str, yaml_text: str, body: str, suffix: str) -> No
             p for p in scratch.check() if p.path and p.path.replace("\\", "/").startswith(mine)
         ]
         if problems:
-            raise CollideError(_relabel(problems, mid))
+            raise CollideError(_relabel(problems, mid) if run_tests else problems)
+        if not run_tests:
+            return
         failed = [o for o in scratch.test([mid]) if not o.passed]
         if failed:
             raise CollideError(
