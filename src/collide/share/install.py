@@ -347,7 +347,24 @@ def rewrite_sql(sql: str, contract: dict[str, Any], m: Mapping) -> str:
     from collide.share.contract import base_column_refs, contract_schema, parse_qualified
 
     tree = parse_qualified(sql, contract_schema(contract))
-    for col, table, _ in base_column_refs(tree):
+    ctes = {c.alias_or_name for c in tree.find_all(exp.CTE)}
+    clash = sorted(v for k, v in m.datasets.items() if v in ctes and v != k)
+    if clash:
+        raise CollideError(
+            Problem(
+                None,
+                None,
+                f"the model's SQL names a step (WITH …) {', '.join(clash)}, like the local "
+                "dataset it would read",
+                "Install it where that dataset has another id, then rename it back in both files",
+            )
+        )
+    refs = base_column_refs(tree)
+    # A table read without an alias got its own name as alias; it takes the local name too.
+    for col, table, node in refs:
+        if node.alias == table and table in m.datasets:
+            col.set("table", exp.to_identifier(m.datasets[table]))
+    for col, table, _ in refs:
         target = m.columns.get(table, {}).get(col.name)
         if target is None:
             if col.name in PROVENANCE_COLUMNS:
@@ -365,7 +382,10 @@ def rewrite_sql(sql: str, contract: dict[str, Any], m: Mapping) -> str:
     for scope in traverse_scope(tree):
         for source in scope.sources.values():
             if isinstance(source, exp.Table) and source.name in m.datasets:
-                source.set("this", exp.to_identifier(m.datasets[source.name]))
+                new = m.datasets[source.name]
+                if source.alias == source.name:
+                    source.set("alias", exp.TableAlias(this=exp.to_identifier(new)))
+                source.set("this", exp.to_identifier(new))
     return tree.sql(dialect="duckdb", pretty=True) + "\n"
 
 
