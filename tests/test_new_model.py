@@ -347,3 +347,38 @@ def test_every_question_has_a_flag_and_a_missing_one_is_named(tmp_path):
     )
     assert wrong.returncode == 1 and "--a-start" in wrong.stderr, wrong.stderr
     assert not (project / "models/prison_pay2.yaml").exists()
+
+
+def test_the_readme_walk_through_works_as_written(tmp_path):
+    """README “Start a model”: the scripted command, then the test rows shown there."""
+    import re
+    import shlex
+
+    from ruamel.yaml import YAML
+
+    section = (REPO / "README.md").read_text(encoding="utf-8").split("## Start a model", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    command = re.findall(r"```bash\n(.*?)```", section, re.S)[0].replace("\\\n", " ")
+    args = shlex.split(command)
+    assert args[:3] == ["collide", "new", "model"]
+    tests_block = re.findall(r"```yaml\n(tests:.*?)```", section, re.S)[0]
+    project = write_project(tmp_path / "p", {**PENSION_FILES, **DETENTIONS})
+    done = subprocess.run(
+        [COLLIDE, "--project", str(project), *args[1:]],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr
+    model_id = args[args.index("--id") + 1]
+    assert _collide(project, "test", model_id).returncode == 1
+    rows = YAML(typ="safe").load(tests_block)["tests"]
+    path = project / "models" / f"{model_id}.yaml"
+    yaml = YAML(typ="rt")
+    doc = yaml.load(path.read_text(encoding="utf-8"))
+    doc["tests"] = rows
+    with path.open("w", encoding="utf-8") as f:
+        yaml.dump(doc, f)
+    tested = _collide(project, "test", model_id)
+    assert tested.returncode == 0 and "1 passed, 0 failed" in tested.stdout, tested.stdout
