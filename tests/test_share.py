@@ -465,3 +465,96 @@ def test_a_package_finds_its_installed_copy_under_other_names(packed, tmp_path, 
     code, out, _ = cli("--project", str(target), "model", "similar", str(pkg), "-m", str(mapping))
     assert code == 0
     assert "NEAR-DUPLICATE" in out and "same join keys (swdj.zjhm = ylff.sfz)" in out
+
+
+# --------------------------------------------------------------------------- every shipped model
+
+
+def _renamed_project(root: Path) -> Path:
+    """The sample project's connectors with every dataset id and column name changed
+    (x_<dataset>, c_<column>), reading the same files."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    (root / "connectors").mkdir(parents=True)
+    (root / "collide.yaml").write_text("name: 改名项目\n", encoding="utf-8")
+    for path in sorted((REPO / "connectors").glob("*.yaml")):
+        doc = yaml.load(path.read_text(encoding="utf-8"))
+        doc["id"] = "x_" + doc["id"]
+        for key in list(doc["columns"]):
+            doc["columns"]["c_" + key] = doc["columns"].pop(key)
+        doc["keys"] = ["c_" + k for k in doc.get("keys", [])]
+        src = doc["source"]
+        if "path" in src:
+            paths = src["path"] if isinstance(src["path"], list) else [src["path"]]
+            abs_paths = [str(REPO / p) for p in paths]
+            src["path"] = abs_paths if isinstance(src["path"], list) else abs_paths[0]
+        with (root / "connectors" / f"{doc['id']}.yaml").open("w", encoding="utf-8") as f:
+            yaml.dump(doc, f)
+    return root
+
+
+def _full_mapping(doc: dict) -> str:
+    lines = ["datasets:"]
+    for ds, entry in doc["contract"].items():
+        lines += [f"  {ds}:", f"    to: x_{ds}", "    columns:"]
+        for name, col in entry["columns"].items():
+            if col["type"] != "key":
+                lines.append(f"      {name}: c_{name}")
+    return "\n".join(lines) + "\n"
+
+
+SQL_MODELS = sorted(p.stem for p in (REPO / "models").glob("*.sql"))
+
+
+@pytest.mark.parametrize("model_id", SQL_MODELS)
+def test_every_shipped_sql_model_installs_onto_other_names_and_passes_its_tests(
+    model_id, tmp_path, cli
+):
+    from collide.share.package import read_package
+
+    pkg = tmp_path / f"{model_id}.collide.yaml"
+    assert cli("--project", str(REPO), "model", "pack", model_id, "-o", str(pkg))[0] == 0
+    target = _renamed_project(tmp_path / "renamed")
+    mapping = tmp_path / "m.yaml"
+    mapping.write_text(_full_mapping(read_package(pkg)), encoding="utf-8")
+    code, out, err = cli("--project", str(target), "model", "add", str(pkg), "-m", str(mapping))
+    assert code == 0, err
+    sql = (target / "models" / f"{model_id}.sql").read_text(encoding="utf-8")
+    for ds in read_package(pkg)["contract"]:
+        assert f"x_{ds}" in sql
+    code, out, err = cli("--project", str(target), "test", model_id)
+    assert code == 0 and " 0 failed" in out, out + err
+
+
+def test_every_shipped_sql_model_finds_the_same_subjects_under_other_names(tmp_path, cli):
+    """All SQL models of the sample project, packed and installed where every dataset and column
+    has another name, flag the same subjects on the same sample data."""
+    from collide.project import Project
+    from collide.share.package import read_package
+
+    source = tmp_path / "source"
+    source.mkdir()
+    shutil.copy(REPO / "collide.yaml", source)
+    shutil.copytree(REPO / "models", source / "models")
+    (source / "connectors").mkdir()
+    for path in (REPO / "connectors").glob("*.yaml"):
+        text = path.read_text(encoding="utf-8").replace(
+            "path: sample_data", f"path: {REPO}/sample_data"
+        )
+        (source / "connectors" / path.name).write_text(text, encoding="utf-8")
+    target = _renamed_project(tmp_path / "renamed")
+    for model_id in SQL_MODELS:
+        pkg = tmp_path / f"{model_id}.collide.yaml"
+        assert cli("--project", str(source), "model", "pack", model_id, "-o", str(pkg))[0] == 0
+        mapping = tmp_path / f"{model_id}.mapping.yaml"
+        mapping.write_text(_full_mapping(read_package(pkg)), encoding="utf-8")
+        code, _, err = cli("--project", str(target), "model", "add", str(pkg), "-m", str(mapping))
+        assert code == 0, err
+    found = {}
+    for root in (source, target):
+        project = Project.load(root)
+        project.run(SQL_MODELS, {}, ingest=True, validate=False)
+        found[root] = {(r["model_id"], r["subject_id"]) for r in project.clues()}
+    assert len({m for m, _ in found[source]}) >= 8  # nearly every model has planted hits
+    assert found[target] == found[source]

@@ -106,7 +106,11 @@ def build_contract(
             "agency": conn.spec.agency if conn else "",
             "columns": {},
         }
-        names = sorted((read.get(ds, set()) | tested.get(ds, set())) - set(PROVENANCE_COLUMNS))
+        names = set(read.get(ds, set()) | tested.get(ds, set())) - set(PROVENANCE_COLUMNS)
+        # A matching key (`address_key`) exists only beside its source column: that is needed too.
+        keyed = {n[:-4] for n in names if n.endswith("_key") and n not in cols}
+        needed_bases = {b for b in keyed if b in cols and cols[b].type in KEYED_TYPES}
+        names = sorted(names | needed_bases)
         for name in names:
             col: dict[str, Any] = {}
             base = name[:-4] if name.endswith("_key") and name not in cols else None
@@ -123,7 +127,7 @@ def build_contract(
                     col["required"] = True
             else:
                 col = {"type": "string", "meaning": name}
-            col["use"] = "reads" if name in read.get(ds, set()) else "tests only"
+            col["use"] = "reads" if name in read.get(ds, set()) | needed_bases else "tests only"
             entry["columns"][name] = col
         contract[ds] = entry
     return contract
