@@ -347,6 +347,42 @@ def test_every_question_has_a_flag_and_a_missing_one_is_named(tmp_path):
     )
     assert wrong.returncode == 1 and "--a-start" in wrong.stderr, wrong.stderr
     assert not (project / "models/prison_pay2.yaml").exists()
+    typo = subprocess.run(
+        [
+            COLLIDE,
+            "--project",
+            str(project),
+            "new",
+            "model",
+            "--shape",
+            "身份冲突",
+            "--a",
+            "convictions",
+            "--a-key",
+            "id_number",
+            "--b",
+            "licences",
+            "--b-key",
+            "legal_rep_id",
+            "--condition",
+            "a.crim LIKE '%食品%'",
+            "--id",
+            "x1",
+            "--title",
+            "t",
+            "--domain",
+            "d",
+            "--legal-basis",
+            "",
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        stdin=subprocess.DEVNULL,
+    )
+    assert typo.returncode == 1 and 'does not have a column named "crim"' in typo.stderr
+    assert "--condition: nothing was written" in typo.stderr
+    assert not (project / "models/x1.yaml").exists()
 
 
 def test_the_readme_walk_through_works_as_written(tmp_path):

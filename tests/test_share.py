@@ -558,3 +558,41 @@ def test_every_shipped_sql_model_finds_the_same_subjects_under_other_names(tmp_p
         found[root] = {(r["model_id"], r["subject_id"]) for r in project.clues()}
     assert len({m for m, _ in found[source]}) >= 8  # nearly every model has planted hits
     assert found[target] == found[source]
+
+
+def test_refusals_a_local_model_a_polars_rule_on_other_names_a_stray_mapping_entry(
+    packed, tmp_path, cli
+):
+    source, pkg = packed
+    # the sample project has a model of its own with this id
+    sample = tmp_path / "sample"
+    sample.mkdir()
+    shutil.copy(REPO / "collide.yaml", sample)
+    shutil.copytree(REPO / "connectors", sample / "connectors")
+    shutil.copytree(REPO / "models", sample / "models")
+    before = _tree(sample)
+    code, _, err = cli("--project", str(sample), "model", "add", str(pkg))
+    assert code == 1 and "of this project's own already exists" in err
+    assert _tree(sample) == before
+    # a polars rule cannot be rewritten onto other names
+    rule = tmp_path / "rule.collide.yaml"
+    assert (
+        cli("--project", str(REPO), "model", "pack", "water_zero_use_streak", "-o", str(rule))[0]
+        == 0
+    )
+    from collide.share.package import read_package
+
+    renamed = _renamed_project(tmp_path / "renamed")
+    mapping = tmp_path / "rule.mapping.yaml"
+    mapping.write_text(_full_mapping(read_package(rule)), encoding="utf-8")
+    code, _, err = cli("--project", str(renamed), "model", "add", str(rule), "-m", str(mapping))
+    assert code == 1 and "is a polars rule; it installs only where" in err
+    assert not (renamed / "models").exists()
+    # a mapping entry for a column the model does not need is a mistake, not ignored
+    target = _target(tmp_path / "target", source)
+    stray = tmp_path / "stray.yaml"
+    stray.write_text(
+        MAPPING.replace("paid_on: ffrq", "paid_on: ffrq\n          paid_at: ffrq"), encoding="utf-8"
+    )
+    code, _, err = cli("--project", str(target), "model", "add", str(pkg), "-m", str(stray))
+    assert code == 1 and 'pension_payments: "paid_at" is not a column the model needs' in err

@@ -163,6 +163,17 @@ def resolve_mapping(
         conn = connectors[target].spec
         local_cols = {n: c.type for n, c in conn.columns.items()}
         cols_given = spec_entry.get("columns") or {}
+        for name in cols_given:
+            if name not in entry["columns"] or entry["columns"][name]["type"] == "key":
+                problems.append(
+                    Problem(
+                        where,
+                        line(ds, "columns", name),
+                        f'{ds}: "{name}" is not a column the model needs',
+                        did_you_mean(str(name), entry["columns"])
+                        or "Map only the columns listed in the package's contract",
+                    )
+                )
         out: dict[str, str | tuple[str, str]] = {}
         keyed_later = []
         for name, col in entry["columns"].items():
@@ -361,8 +372,9 @@ def rewrite_sql(sql: str, contract: dict[str, Any], m: Mapping) -> str:
         )
     refs = base_column_refs(tree)
     # A table read without an alias got its own name as alias; it takes the local name too.
+    targets = list(m.datasets.values())
     for col, table, node in refs:
-        if node.alias == table and table in m.datasets:
+        if node.alias == table and table in m.datasets and targets.count(m.datasets[table]) == 1:
             col.set("table", exp.to_identifier(m.datasets[table]))
     for col, table, _ in refs:
         target = m.columns.get(table, {}).get(col.name)
@@ -383,7 +395,8 @@ def rewrite_sql(sql: str, contract: dict[str, Any], m: Mapping) -> str:
         for source in scope.sources.values():
             if isinstance(source, exp.Table) and source.name in m.datasets:
                 new = m.datasets[source.name]
-                if source.alias == source.name:
+                shared = sum(1 for v in m.datasets.values() if v == new) > 1
+                if source.alias == source.name and not shared:
                     source.set("alias", exp.TableAlias(this=exp.to_identifier(new)))
                 source.set("this", exp.to_identifier(new))
     return tree.sql(dialect="duckdb", pretty=True) + "\n"
@@ -603,7 +616,12 @@ def verify(
             p for p in scratch.check() if p.path and p.path.replace("\\", "/").startswith(mine)
         ]
         if problems:
-            raise CollideError(_relabel(problems, mid) if run_tests else problems)
+            if not run_tests:  # a generated model: the answers (e.g. --condition) are at fault
+                raise CollideError(
+                    Problem(f"{p.path} (to be written)", p.line, p.message, p.fix or "")
+                    for p in problems
+                )
+            raise CollideError(_relabel(problems, mid))
         if not run_tests:
             return
         failed = [o for o in scratch.test([mid]) if not o.passed]

@@ -324,7 +324,15 @@ def create_model(project: Any, ans: Answers) -> list[Any]:
     if problems:
         raise CollideError(problems)
     yaml, sql = render(ans, project.catalog)
-    verify(project, ans.id, yaml, sql, ".sql", run_tests=False)
+    try:
+        verify(project, ans.id, yaml, sql, ".sql", run_tests=False)
+    except CollideError as exc:
+        exc.problems.append(
+            Problem("--condition", None, "nothing was written", "Check the condition's columns")
+            if ans.condition
+            else Problem(None, None, "nothing was written", "Check the answers above")
+        )
+        raise
     folder = project.path(project.config.paths.models)
     folder.mkdir(parents=True, exist_ok=True)
     paths = [folder / f"{ans.id}.yaml", folder / f"{ans.id}.sql"]
