@@ -232,6 +232,9 @@ def test_without_mapping_a_template_marks_every_gap(packed, tmp_path, cli, monke
     assert "to: ???" in text and "to: ylff" in text  # ylff found by its agency headers
     assert "id_number: sfz" in text and "paid_on: ffrq" in text
     assert not (target / "models").exists()
+    code, out, err = cli("--project", str(target), "model", "add", str(pkg))
+    assert code == 1 and "a mapping file from an earlier attempt is here" in err
+    assert template.read_text(encoding="utf-8") == text
     # the clerk fills in the gaps; the template's own decisions stand
     filled = text.replace("to: ???", "to: swdj", 1)
     filled = filled.replace("person_name: ???", 'person_name: "xing || ming"', 1)

@@ -523,7 +523,16 @@ def install_package(
         doc, catalog, mapping_path if mapping_path and mapping_path.is_file() else None
     )
     if problems:
-        if template_path is not None and not template_path.exists():
+        if mapping_path is None and template_path is not None and template_path.is_file():
+            problems.append(
+                Problem(
+                    str(template_path),
+                    None,
+                    "a mapping file from an earlier attempt is here; it is used only when named",
+                    f"Run collide model add {package} --mapping {template_path}",
+                )
+            )
+        elif template_path is not None and not template_path.exists():
             template_path.write_text(mapping_template(doc, catalog, m), encoding="utf-8")
             problems.append(
                 Problem(
