@@ -111,13 +111,12 @@ def resolve_mapping(
         given = data.get("datasets") or {}
         for ds in given:
             if ds not in doc["contract"]:
-                problems_unknown = did_you_mean(str(ds), doc["contract"])
                 raise CollideError(
                     Problem(
                         shown,
                         located.line_of(("datasets", ds)),
                         f'"{ds}" is not an input of package {doc["id"]}',
-                        problems_unknown,
+                        did_you_mean(str(ds), doc["contract"]),
                     )
                 )
 

@@ -30,12 +30,17 @@ def pack_model(
     project: Any, model_id: str, version: str | None = None, sample: int = 0
 ) -> dict[str, Any]:
     """The package document of one model of `project`."""
-    from collide.modelrun.execute import input_schemas
+    from collide.modelrun.execute import check_model, input_schemas
     from collide.share.contract import build_contract
 
     model = project.select([model_id])[0]
     project.require_valid()
     schemas = input_schemas(project.catalog, project._snapshot_schemas())
+    problems = check_model(model, project.catalog, schemas)
+    if problems:
+        raise CollideError(
+            [*problems, Problem(None, None, f"{model_id} was not packed", "Fix it first")]
+        )
     raw_yaml = model.path.read_text(encoding="utf-8-sig")
     body_path = model.rule_path or model.sql_path
     spec = model.spec

@@ -111,7 +111,6 @@ def render(ans: Answers, catalog: Any) -> tuple[str, str]:
         if cond:
             sql.append(f"  AND ({cond})")
         sql.append(f"GROUP BY a.{key}")
-        outputs = ["records"]
         reason = f"{{{name or key}}}在{a.title}中有记录{{records}}条，{b.title}中没有对应记录"
         score = "records"
     elif ans.shape == "identity_conflict":
@@ -125,7 +124,6 @@ def render(ans: Answers, catalog: Any) -> tuple[str, str]:
         if cond:
             sql.append(f"  AND ({cond})")
         sql.append(f"GROUP BY a.{key}")
-        outputs = ["matches"]
         reason = f"{{{name or key}}}同时见于{a.title}与{b.title}（{{matches}}条）"
         score = "matches"
     elif ans.shape == "time_overlap":
@@ -159,7 +157,6 @@ def render(ans: Answers, catalog: Any) -> tuple[str, str]:
             sql.append(f"  AND ({cond})")
         sql += [f"GROUP BY a.{key}", f"HAVING max({days}) >= $min_days"]
         params["min_days"] = int(ans.threshold)
-        outputs = ["overlaps", "overlap_days", "first_overlap"]
         reason = (
             f"{{{name or key}}}在{a.title}期间（自{{first_overlap}}起）有{b.title}记录"
             "{overlaps}条，最长重叠{overlap_days}天"
@@ -182,10 +179,8 @@ def render(ans: Answers, catalog: Any) -> tuple[str, str]:
             sql.append(f"  AND ({cond})")
         sql += [f"GROUP BY a.{key}", f"HAVING {expr} >= $threshold"]
         params["threshold"] = ans.threshold
-        outputs = ["amount"]
         reason = f"{{{name or key}}}在{a.title}中的{MEASURES[ans.measure]}为{{amount}}，达到阈值"
         score = "amount"
-    del outputs
     subject = f"{{type: {ans.subject_type}, id: {key}" + (f", name: {name}}}" if name else "}")
     evidence = [f"  - {{dataset: {ans.a}, on: {{{key}: {key}}}}}"]
     if b is not None and ans.shape != "a_without_b":

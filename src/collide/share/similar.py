@@ -169,6 +169,8 @@ def _keys(keys: frozenset[Key]) -> str:
 
 
 def project_fingerprints(project: Any) -> dict[str, Fingerprint]:
+    from sqlglot.errors import SqlglotError
+
     from collide.errors import CollideError
     from collide.modelrun.execute import input_schemas
 
@@ -179,8 +181,7 @@ def project_fingerprints(project: Any) -> dict[str, Fingerprint]:
             out[mid] = fingerprint(
                 mid, model.sql if model.kind == "sql" else None, model.spec.inputs, schemas
             )
-        except (CollideError, ValueError) as exc:  # sqlglot errors derive from ValueError
-            del exc
+        except (CollideError, SqlglotError):  # unparsable SQL: `collide check` reports it
             continue
     return out
 
