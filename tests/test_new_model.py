@@ -223,8 +223,13 @@ def _env() -> dict[str, str]:
 
 
 def _collide(project: Path, *args: str) -> subprocess.CompletedProcess:
+    """The installed `collide` command with no terminal (nothing to answer questions)."""
     return subprocess.run(
-        [COLLIDE, "--project", str(project), *args], capture_output=True, text=True, env=_env()
+        [COLLIDE, "--project", str(project), *args],
+        capture_output=True,
+        text=True,
+        env=_env(),
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -270,115 +275,35 @@ def test_new_model_in_a_terminal_checks_fails_until_filled_then_passes(tmp_path,
 
 
 def test_every_question_has_a_flag_and_a_missing_one_is_named(tmp_path):
+    import shlex
+
     project = write_project(tmp_path / "p", {**PENSION_FILES, **DETENTIONS})
-    flags = [
-        "new",
-        "model",
-        "--shape",
-        "时间重叠",
-        "--a",
-        "detentions",
-        "--a-key",
-        "id_number",
-        "--b",
-        "payments",
-        "--b-key",
-        "id_number",
-        "--a-start",
-        "start_on",
-        "--a-end",
-        "end_on",
-        "--b-start",
-        "paid_on",
-        "--b-end",
-        "",
-        "--condition",
-        "",
-        "--threshold",
-        "30",
-        "--id",
-        "prison_pay",
-        "--title",
-        "服刑期间领取养老金",
-        "--domain",
-        "国有财产保护",
-        "--legal-basis",
-        "",
-    ]
-    done = subprocess.run(
-        [COLLIDE, "--project", str(project), *flags],
-        capture_output=True,
-        text=True,
-        env=_env(),
-        stdin=subprocess.DEVNULL,
+    base = (
+        "new model --shape 时间重叠 --a detentions --a-key id_number --b payments "
+        "--b-key id_number --a-start start_on --a-end end_on --b-start paid_on --b-end '' "
+        "--condition '' --threshold 30 --domain 国有财产保护 --legal-basis ''"
     )
+    done = _collide(project, *shlex.split(base + " --id prison_pay --title 服刑期间领取养老金"))
     assert done.returncode == 0, done.stderr
     assert "params: {min_days: 30}" in (project / "models/prison_pay.yaml").read_text("utf-8")
-    missing = subprocess.run(
-        [COLLIDE, "--project", str(project), "new", "model", "--shape", "有A无B", "--a", "deaths"],
-        capture_output=True,
-        text=True,
-        env=_env(),
-        stdin=subprocess.DEVNULL,
-    )
+    missing = _collide(project, *shlex.split("new model --shape 有A无B --a deaths"))
     assert missing.returncode == 1
     assert "error: --a-key: no answer given. Give --a-key" in missing.stderr
-    wrong = subprocess.run(
-        [
-            COLLIDE,
-            "--project",
-            str(project),
-            *flags[:-8],
-            "--id",
-            "prison_pay2",
-            "--a-start",
-            "person_name",
-            "--title",
-            "x",
-            "--domain",
-            "y",
-            "--legal-basis",
-            "",
-        ],
-        capture_output=True,
-        text=True,
-        env=_env(),
-        stdin=subprocess.DEVNULL,
+    # a start column that is no date (the later flag wins, as on any command line)
+    wrong = _collide(
+        project, *shlex.split(base + " --id prison_pay2 --title x --a-start person_name")
     )
-    assert wrong.returncode == 1 and "--a-start" in wrong.stderr, wrong.stderr
+    assert (
+        wrong.returncode == 1 and "--a-start: detentions.person_name is person_name" in wrong.stderr
+    )
     assert not (project / "models/prison_pay2.yaml").exists()
-    typo = subprocess.run(
-        [
-            COLLIDE,
-            "--project",
-            str(project),
-            "new",
-            "model",
-            "--shape",
-            "身份冲突",
-            "--a",
-            "convictions",
-            "--a-key",
-            "id_number",
-            "--b",
-            "licences",
-            "--b-key",
-            "legal_rep_id",
-            "--condition",
-            "a.crim LIKE '%食品%'",
-            "--id",
-            "x1",
-            "--title",
-            "t",
-            "--domain",
-            "d",
-            "--legal-basis",
-            "",
-        ],
-        capture_output=True,
-        text=True,
-        env=_env(),
-        stdin=subprocess.DEVNULL,
+    typo = _collide(
+        project,
+        *shlex.split(
+            "new model --shape 身份冲突 --a convictions --a-key id_number --b licences "
+            "--b-key legal_rep_id --condition \"a.crim LIKE '%食品%'\" --id x1 --title t "
+            "--domain d --legal-basis ''"
+        ),
     )
     assert typo.returncode == 1 and 'does not have a column named "crim"' in typo.stderr
     assert "--condition: nothing was written" in typo.stderr
@@ -399,13 +324,7 @@ def test_the_readme_walk_through_works_as_written(tmp_path):
     assert args[:3] == ["collide", "new", "model"]
     tests_block = re.findall(r"```yaml\n(tests:.*?)```", section, re.S)[0]
     project = write_project(tmp_path / "p", {**PENSION_FILES, **DETENTIONS})
-    done = subprocess.run(
-        [COLLIDE, "--project", str(project), *args[1:]],
-        capture_output=True,
-        text=True,
-        env=_env(),
-        stdin=subprocess.DEVNULL,
-    )
+    done = _collide(project, *args[1:])
     assert done.returncode == 0, done.stderr
     model_id = args[args.index("--id") + 1]
     assert _collide(project, "test", model_id).returncode == 1
