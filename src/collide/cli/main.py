@@ -322,10 +322,11 @@ def models(project: Any) -> None:
     from rich.table import Table
 
     table = Table(title="Models")
-    for col in ("id", "title", "domain", "severity", "inputs", "params", "tests"):
+    for col in ("id", "title", "domain", "severity", "inputs", "params", "tests", "origin"):
         table.add_column(col, no_wrap=col == "id")
     for m in project.catalog.models.values():
         s = m.spec
+        origin = f"{s.origin.project or s.origin.package} {s.origin.version}" if s.origin else ""
         table.add_row(
             s.id,
             s.title,
@@ -334,6 +335,7 @@ def models(project: Any) -> None:
             ", ".join(s.inputs),
             ", ".join(f"{k}={v}" for k, v in s.params.items()),
             str(len(s.tests)),
+            origin,
         )
     _console().print(table)
 
@@ -459,6 +461,10 @@ from collide.cli import figures  # noqa: E402  (its commands use project_option 
 
 cli.add_command(figures.stats)
 cli.add_command(figures.audit)
+from collide.cli.models import model_group, new_group  # noqa: E402
+
+cli.add_command(model_group)
+cli.add_command(new_group)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -308,6 +308,16 @@ class ModelTestSpec(Strict):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class OriginSpec(Strict):
+    """Where an installed model came from (`collide model add`), so upgrades can be compared."""
+
+    package: str
+    version: str
+    content_hash: str
+    project: str = ""
+    installed_on: str = ""
+
+
 class ModelSpec(Strict):
     id: str
     title: str
@@ -331,6 +341,7 @@ class ModelSpec(Strict):
     line: Line | None = None  # 条线 (分流); default: collide.yaml's `line:`
     assignee: str | None = None  # default 承办人 of this model's clues
     rectification_months: int | None = Field(None, ge=0, le=120)  # overrides collide.yaml
+    origin: OriginSpec | None = None
 
     @field_validator("id")
     @classmethod

@@ -1,0 +1,1 @@
+"""Models that travel: packages, contracts, mapping onto local names, near-duplicates, scaffolds."""
