@@ -158,6 +158,7 @@ class ProjectConfig(Strict):
         """One model's limits: its own `limits:`, else collide.yaml's, else the defaults."""
         project = self.limits.over(DEFAULT_LIMITS)
         return model.limits.over(project) if model.limits is not None else project
+
     review: ReviewConfig = ReviewConfig()
     line: Line | None = None  # the 条线 of models that name none
 
