@@ -137,6 +137,8 @@ def hostile_project(tmp_path: Path) -> Path:
     for i, (name, note) in enumerate(zip(HOSTILE, NOTES)):
         # hostile names become the subjects of no_drain_permit clues (evidence sheets)
         rows.append([f"JY11010502{i:02d}", name, "", "", note])
+    # one licence holds a drainage permit: a column empty in every row would skip no_drain_permit
+    rows.append(["JY1101059999", "临川区王记茶楼", "", "PS-2024-01", "市场监管局"])
     _write_csv(root / "data" / "licences.csv", rows)
     return root
 
