@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from collide.cli.main import project_option
+from collide.cli.common import project_option
 from collide.errors import CollideError, Problem
 
 

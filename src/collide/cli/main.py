@@ -2,41 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
+from collide.cli.common import _console, _rel, project_option
 from collide.errors import CollideError, Problem
-
-
-def _console(stderr: bool = False):
-    from rich.console import Console
-
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
-
-
-def project_option(fn: Callable) -> Callable:
-    @click.option(
-        "--project",
-        "project_path",
-        type=click.Path(file_okay=False, path_type=Path),
-        default=None,
-        help="Project folder (default: nearest folder with collide.yaml).",
-    )
-    @functools.wraps(fn)
-    def wrapper(*args: Any, project_path: Path | None = None, **kwargs: Any) -> Any:
-        ctx = click.get_current_context()
-        path = project_path or (ctx.obj or {}).get("project")
-        from collide.project import Project
-
-        return fn(*args, project=Project.load(path), **kwargs)
-
-    return wrapper
 
 
 def _parse_params(items: tuple[str, ...]) -> dict[str, str]:
@@ -91,16 +65,6 @@ class _Progress:
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
-
-
-def _rel(project: Any, path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        try:
-            return str(path.relative_to(project.root))
-        except ValueError:
-            return str(path)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -362,7 +326,9 @@ def clues(project: Any, status: tuple[str, ...], run_id: str | None, no_mask: bo
     rows = project.clues(list(status) or None, run_id)
     if no_mask:
         with project.store.connect() as con:
-            project.store.audit(con, "clues_unmasked", {"run_id": run_id, "count": len(rows)})
+            from collide.store import queries
+
+            queries.audit(con, "clues_unmasked", {"run_id": run_id, "count": len(rows)})
     heads = ("rank", "clue", "model", "risk", "subject", "status", "review", "reason")
     lines = []
     for r in rows:
@@ -457,7 +423,7 @@ def schedule(project: Any, dry_run: bool) -> None:
     serve_schedule(project, dry_run, lambda text: con.print(text, markup=False))
 
 
-from collide.cli import figures  # noqa: E402  (its commands use project_option above)
+from collide.cli import figures  # noqa: E402
 
 cli.add_command(figures.stats)
 cli.add_command(figures.audit)

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from collide.cli.main import _console, _rel, project_option
+from collide.cli.common import _console, _rel, project_option
 
 
 @click.group("model")

@@ -277,7 +277,7 @@ def import_reviews(project: Any, con: Any, path: Path) -> dict[str, Any]:
                 changes=changes,
             )
             counts["updated"] += 1
-        project.store.audit(
+        queries.audit(
             con,
             "review_import",
             {

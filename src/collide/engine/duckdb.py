@@ -18,6 +18,7 @@ import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +48,6 @@ __all__ = [
     "duckdb_problem",
     "evidence_sql",
     "fetch_arrow",
-    "one",
     "params_for",
     "register_functions",
 ]
@@ -320,13 +320,6 @@ def fetch_arrow(con: Any, sql: str, params: dict[str, Any] | None = None) -> pa.
     return rel.arrow()
 
 
-def one(result: Any) -> tuple | None:
-    """First row of a result, reading it to the end (DuckDB 2 refuses new work on a connection
-    while a result is only partly fetched)."""
-    rows = result.fetchall()
-    return rows[0] if rows else None
-
-
 _LINE_RE = re.compile(r"LINE (\d+):")
 
 
@@ -399,3 +392,51 @@ def evidence_sql(
         f"ORDER BY d._source_file, d._source_row) <= {int(limit)} "
         f"ORDER BY {SUBJECT_COL}, d._source_file, d._source_row"
     )
+
+
+# ---------------------------------------------------------------------------- parsing only
+
+_PARSER_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _parser() -> Any:
+    """A DuckDB connection used only to parse (`engine.sqlcheck`): it holds no data and can open
+    no file."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    con.execute("SET autoinstall_known_extensions=false")
+    con.execute("SET autoload_known_extensions=false")
+    con.execute("SET enable_external_access=false")
+    con.execute("SET lock_configuration=true")
+    return con
+
+
+def parse_statements(sql: str) -> list[str]:
+    """The type of each statement DuckDB reads in `sql` (e.g. "StatementType.SELECT_STATEMENT");
+    a syntax error is a `DuckDBQueryError`."""
+    import duckdb
+
+    try:
+        with _PARSER_LOCK:
+            return [str(s.type) for s in _parser().extract_statements(sql)]
+    except duckdb.Error as exc:
+        raise DuckDBQueryError(str(exc)) from exc
+
+
+def serialize_sql(sql: str) -> dict[str, Any]:
+    """DuckDB's own parse tree of `sql` (`json_serialize_sql`), as a dict."""
+    import json
+
+    with _PARSER_LOCK:
+        text = _parser().execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0]
+    return json.loads(text)
+
+
+def plain_connection() -> Any:
+    """A new in-memory DuckDB connection (for `python -m collide.engine.sqlcheck`, which lists
+    DuckDB's functions)."""
+    import duckdb
+
+    return duckdb.connect()

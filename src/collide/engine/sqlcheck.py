@@ -17,10 +17,8 @@ connection itself (external access disabled, configuration locked — see engine
 
 from __future__ import annotations
 
-import json
 import logging
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -313,7 +311,9 @@ def check_expression(expr: str) -> str | None:
         True for _ in tree.find_all(exp.Select, exp.Table, exp.Subquery)
     ):
         return "must be an expression over the output columns, not a query"
-    doc = _serialize("SELECT (" + expr + "\n)")
+    from collide.engine.duckdb import serialize_sql
+
+    doc = serialize_sql("SELECT (" + expr + "\n)")
     if doc.get("error") or len(doc.get("statements") or []) != 1:
         return "must be one expression over the output columns"
     select = doc["statements"][0]["node"].get("select_list") or []
@@ -387,40 +387,18 @@ def _statements(display: str, n: int) -> Problem:
     )
 
 
-_PARSER_LOCK = threading.Lock()
-
-
-@lru_cache(maxsize=1)
-def _parser() -> Any:
-    """A DuckDB connection used only to parse: it holds no data and can open no file."""
-    import duckdb
-
-    con = duckdb.connect(":memory:")
-    con.execute("SET autoinstall_known_extensions=false")
-    con.execute("SET autoload_known_extensions=false")
-    con.execute("SET enable_external_access=false")
-    con.execute("SET lock_configuration=true")
-    return con
-
-
-def _serialize(sql: str) -> dict[str, Any]:
-    with _PARSER_LOCK:
-        text = _parser().execute("SELECT json_serialize_sql(?)", [sql]).fetchone()[0]
-    return json.loads(text)
-
-
 def _duckdb_tree(sql: str, display: str) -> tuple[dict[str, Any], Problem | None]:
     """DuckDB's parse of `sql`: exactly one SELECT, or the problem."""
-    import duckdb
+    from collide.engine.backend import QueryError
+    from collide.engine.duckdb import parse_statements, serialize_sql
 
     try:
-        with _PARSER_LOCK:
-            statements = _parser().extract_statements(sql)
-    except duckdb.Error as exc:
+        statements = parse_statements(sql)
+    except QueryError as exc:
         return {}, _syntax_problem(sql, display, str(exc))
     if len(statements) != 1:
         return {}, _statements(display, len(statements))
-    doc = _serialize(sql)
+    doc = serialize_sql(sql)
     if doc.get("error"):
         message = str(doc.get("error_message") or "")
         if doc.get("error_type") == "parser":
@@ -429,7 +407,7 @@ def _duckdb_tree(sql: str, display: str) -> tuple[dict[str, Any], Problem | None
             return {}, Problem(
                 display, line, f"SQL syntax error: {message}", "Fix the query near that line"
             )
-        word = str(statements[0].type).split(".")[-1].split("_")[0].upper()
+        word = statements[0].split(".")[-1].split("_")[0].upper()
         # DuckDB turns a PIVOT whose columns it must first look up into several statements
         word = {"MULTI": "PIVOT", "SELECT": "this statement"}.get(word, word)
         return {}, _forbidden(display, _line_of(sql, word), word)
@@ -698,6 +676,6 @@ def _constant_number(node: Any) -> float | None:
 
 
 if __name__ == "__main__":  # regenerate sql_functions.txt after a DuckDB upgrade
-    import duckdb
+    from collide.engine.duckdb import plain_connection
 
-    print(generate_function_list(duckdb.connect()), end="")
+    print(generate_function_list(plain_connection()), end="")

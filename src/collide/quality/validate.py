@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 from collide.errors import CollideError, Problem
 from collide.quality.gx import Session
 from collide.quality.plan import plan
-from collide.quality.report import QualityReport
+from collide.quality.report import ExpectationOutcome, QualityReport
 from collide.quality.samples import row_columns, samples
 from collide.quality.suite import default_suite, load_suite, rel
-from collide.quality.wording import outcome
+from collide.quality.wording import outcome_fields
 
 if TYPE_CHECKING:
     from collide.config.catalog import Connector
@@ -53,7 +53,7 @@ def validate_dataset(
         outcomes = []
         for p in plans:
             res = results.get(p.entry.index)
-            o = outcome(p, res, connector)
+            o = ExpectationOutcome(**outcome_fields(p, res, connector))
             if not o.success and res is not None and res.error is None:
                 o.failing_rows = samples(session, p, res, snapshot)
             outcomes.append(o)

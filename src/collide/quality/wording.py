@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from collide.quality.report import ExpectationOutcome
     from collide.quality.suite import SuiteEntry
 
-__all__ = ["STATUS_ZH", "outcome", "report_lines", "status_zh"]
+__all__ = ["STATUS_ZH", "outcome_fields", "report_lines", "status_zh"]
 
 # a report's status as the run report says it (never pass/warn/fail to a reviewer)
 STATUS_ZH = {"pass": "通过", "warn": "警告", "fail": "阻断"}
@@ -62,10 +62,9 @@ def _label(connector: Connector, col: str | None) -> str:
     return col
 
 
-def outcome(plan: Planned, res: GxResult | None, connector: Connector) -> ExpectationOutcome:
-    """The outcome of one planned expectation, worded for the clerk and the reviewers."""
-    from collide.quality.report import ExpectationOutcome
-
+def outcome_fields(plan: Planned, res: GxResult | None, connector: Connector) -> dict[str, Any]:
+    """The fields of one planned expectation's outcome (`report.ExpectationOutcome`), worded for
+    the clerk and the reviewers."""
     e = plan.entry
     base = {
         "expectation": e.type,
@@ -78,11 +77,9 @@ def outcome(plan: Planned, res: GxResult | None, connector: Connector) -> Expect
     if res is None or res.error is not None:
         short = res.error if res is not None and res.error else "not run"
         zh = f"{_prefix(e, connector)}无法执行：{short}"
-        return ExpectationOutcome(
-            **base, success=False, observed=f"error: {short}", description_zh=zh
-        )
+        return {**base, "success": False, "observed": f"error: {short}", "description_zh": zh}
     observed, zh = _words(plan, res.result, res.success, connector)
-    return ExpectationOutcome(**base, success=res.success, observed=observed, description_zh=zh)
+    return {**base, "success": res.success, "observed": observed, "description_zh": zh}
 
 
 def _prefix(e: SuiteEntry, connector: Connector) -> str:

@@ -80,7 +80,7 @@ def _default_version(model: Any) -> str:
 def _masked_sample(project: Any, contract: dict[str, Any], n: int) -> dict[str, list[dict]]:
     """Up to `n` rows per input, only the contract's columns, every text masked (resident IDs as
     110105********002X, names and addresses cut to their first character)."""
-    import duckdb
+    import pyarrow.parquet as pq
 
     from collide.export import mask_text
     from collide.ingest import latest_snapshot
@@ -101,15 +101,10 @@ def _masked_sample(project: Any, contract: dict[str, Any], n: int) -> dict[str, 
         if not cols:
             out[ds] = []
             continue
-        con = duckdb.connect()
-        try:
-            select = ", ".join(f'"{c}"' for c in cols)
-            path = str(snap.data_path).replace("'", "''")
-            rows = con.execute(f"SELECT {select} FROM read_parquet('{path}') LIMIT {int(n)}")
-            names = [d[0] for d in rows.description]
-            data = rows.fetchall()
-        finally:
-            con.close()
+        first = pq.ParquetFile(snap.data_path).iter_batches(batch_size=max(1, n), columns=cols)
+        batch = next(first, None)
+        names = cols
+        data = [] if batch is None else [tuple(r.values()) for r in batch.to_pylist()[:n]]
         masked = []
         for row in data:
             item = {}

@@ -26,28 +26,12 @@ def write_csv(f: Figures, path: Path) -> None:
 
 
 def write_xlsx(f: Figures, path: Path, paragraph: str) -> None:
-    import xlsxwriter
+    from collide.export.xlsx import write_table
 
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False})
-    ws = wb.add_worksheet("统计")
-    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    pct = wb.add_format({"num_format": "0.0%"})
-    bold = wb.add_format({"bold": True})
-    for j, c in enumerate(f.columns):
-        ws.write_string(0, j, c, head)
-        ws.set_column(j, j, 28 if c == "模型名称" else 12)
-    for i, r in enumerate(f.rows, 1):
-        for j, c in enumerate(f.columns):
-            value: Any = r.get(c)
-            if value is None:
-                continue
-            if isinstance(value, (int, float)):
-                ws.write_number(i, j, value, pct if c in RATIOS else None)
-            else:
-                ws.write_string(i, j, str(value), bold if i == len(f.rows) else None)
-    ws.write_string(len(f.rows) + 2, 0, paragraph)
-    ws.freeze_panes(1, 0)
-    wb.close()
+    rows = [[r.get(c) for c in f.columns] for r in f.rows]
+    write_table(
+        path, "统计", f.columns, rows, percent=set(RATIOS), wide={"模型名称"}, note=paragraph
+    )
 
 
 def print_table(f: Figures, paragraph: str, echo: Any) -> None:

@@ -16,8 +16,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from collide.engine.duckdb import one
 from collide.errors import CollideError, Problem
+
+
+def one(result: Any) -> tuple | None:
+    """First row of a result, reading it to the end (DuckDB 2 refuses new work on a connection
+    while a result is only partly fetched)."""
+    rows = result.fetchall()
+    return rows[0] if rows else None
+
 
 MIGRATIONS: list[str] = [
     # 1: initial schema
@@ -220,13 +227,6 @@ class Store:
             with transaction(con):
                 con.execute(sql)
                 con.execute("INSERT INTO schema_migrations VALUES (?, ?)", [version, now()])
-
-    @staticmethod
-    def audit(con: Any, action: str, detail: dict[str, Any]) -> None:
-        """Record an action in the audit log (see store.queries.audit)."""
-        from collide.store.queries import audit
-
-        audit(con, action, detail)
 
 
 def insert_rows(con: Any, table: str, rows: list[dict[str, Any]], columns: list[str]) -> None:

@@ -13,8 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from collide.clues.build import GONE
-from collide.engine.duckdb import one
-from collide.store.db import insert_rows, now
+from collide.store.db import insert_rows, now, one
 
 # ---------------------------------------------------------------------------- runs
 
