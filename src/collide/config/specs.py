@@ -262,6 +262,13 @@ class ModelTestSpec(Strict):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
+class NetworkSpec(Strict):
+    """`network:` of a model: `edges` is one SELECT over the inputs giving (a, b, via) rows; the
+    model SQL then reads `network` and `network_edges` (collide.modelrun.networks)."""
+
+    edges: str
+
+
 class ModelSpec(Strict):
     id: str
     title: str
@@ -279,6 +286,7 @@ class ModelSpec(Strict):
     # input column gets that column's agency header without being listed here.
     labels: dict[str, str] = Field(default_factory=dict)
     tests: list[ModelTestSpec] = Field(default_factory=list)
+    network: NetworkSpec | None = None  # connected components over edges (modelrun/networks.py)
     enabled: bool = True
     tags: list[str] = Field(default_factory=list)
 

@@ -121,14 +121,20 @@ def check_model(model: Model, cat: Catalog, schemas: dict[str, dict[str, str]]) 
 
     spec = model.spec
     problems: list[Problem] = []
+    from collide.modelrun.networks import check_network, sql_inputs
+
     if model.kind == "sql":
-        shape, found = check_sql(model.sql, spec.inputs, model.body_display, list(spec.params))
+        shape, found = check_sql(
+            model.sql, sql_inputs(model), model.body_display, list(spec.params)
+        )
         if found:
             return found
     if any(ds not in schemas for ds in spec.inputs):
         return problems  # reported by the catalog cross-check (or the connector's own file)
     inputs = {ds: schemas[ds] for ds in spec.inputs}
     with Sandbox(inputs, threads=1) as box:
+        if spec.network is not None and (found := check_network(model, box, dict(spec.params))):
+            return found
         if model.kind == "sql":
             params = {p: spec.params.get(p) for p in shape.params}
             try:
@@ -447,9 +453,15 @@ def execute_model(
     spec = model.spec
     notes: list[str] = []
     with Sandbox({ds: inputs[ds] for ds in spec.inputs}, threads=threads, workdays=workdays) as box:
+        if spec.network is not None:
+            from collide.modelrun.networks import attach_network
+
+            attach_network(model, box, params)
         if model.kind == "sql":
+            from collide.modelrun.networks import sql_inputs
+
             shape, problems = check_sql(
-                model.sql, spec.inputs, model.body_display, list(spec.params)
+                model.sql, sql_inputs(model), model.body_display, list(spec.params)
             )
             if problems:
                 raise CollideError(problems)

@@ -1,0 +1,190 @@
+"""Networks: connected components over an edge list a model defines in SQL.
+
+A model with a `network:` block gives `edges:`, one SELECT over its inputs producing rows
+(a, b, via): two subjects linked by something they share (an agent, a phone, an address, an
+account), `via` saying what. Before the model SQL runs, the components are computed here and the
+model SQL may read two more relations:
+
+- `network` (node, component, size, members, links): one row per subject that has a link;
+- `network_edges` (component, a, b, via): the edges, each with its component.
+
+Components are computed with scipy's `connected_components` over integer ids from a sorted
+dictionary of the node keys (Arrow), so 10 M edges take seconds and little memory. A component's
+id is a hash of its smallest member key: the same group found tomorrow keeps its id (and so its
+clue) as long as its smallest member stays in it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from collide.errors import CollideError, Problem
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from collide.config.catalog import Model
+
+__all__ = ["NETWORK_TABLES", "components", "attach_network", "check_network", "sql_inputs"]
+
+NETWORK_TABLES: dict[str, dict[str, str]] = {
+    "network": {
+        "node": "VARCHAR",
+        "component": "VARCHAR",
+        "size": "BIGINT",
+        "members": "VARCHAR",
+        "links": "VARCHAR",
+    },
+    "network_edges": {"component": "VARCHAR", "a": "VARCHAR", "b": "VARCHAR", "via": "VARCHAR"},
+}
+EDGE_COLUMNS = ("a", "b", "via")
+# members/links texts list at most this many entries (a prosecutor reads them; the full lists
+# are in network / network_edges)
+LIST_LIMIT = 50
+
+
+def sql_inputs(model: Model) -> list[str]:
+    """The relations the model SQL may read: its inputs, plus the network tables if it has one."""
+    extra = list(NETWORK_TABLES) if getattr(model.spec, "network", None) else []
+    return [*model.spec.inputs, *extra]
+
+
+def components(a: pa.Array | pa.ChunkedArray, b: pa.Array | pa.ChunkedArray) -> pa.Table:
+    """Connected components of the undirected graph with edges a[i]–b[i] (text keys).
+
+    Returns (node, component): every node once, in key order; `component` is "NET" and the first
+    12 hex digits of the MD5 of the component's smallest node key."""
+    import hashlib
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    a = pc.cast(a, pa.string())
+    b = pc.cast(b, pa.string())
+    both = pa.chunked_array([*_chunks(a), *_chunks(b)], pa.string())
+    nodes = pc.unique(both)
+    nodes = nodes.take(pc.sort_indices(nodes))  # sorted: the first of a component is its smallest
+    ia = pc.index_in(a, value_set=nodes).to_numpy(zero_copy_only=False).astype(np.int32)
+    ib = pc.index_in(b, value_set=nodes).to_numpy(zero_copy_only=False).astype(np.int32)
+    n = len(nodes)
+    graph = coo_matrix((np.ones(len(ia), dtype=np.int8), (ia, ib)), shape=(n, n)).tocsr()
+    count, labels = connected_components(graph, directed=False)
+    _, first = np.unique(labels, return_index=True)  # index of each label's smallest node
+    keys = nodes.take(pa.array(first)).to_pylist()
+    ids = np.array(["NET" + hashlib.md5(k.encode()).hexdigest()[:12].upper() for k in keys])
+    return pa.table({"node": nodes, "component": pa.array(ids[labels], pa.string())})
+
+
+def _chunks(arr: Any) -> list:
+    return arr.chunks if hasattr(arr, "chunks") else [arr]
+
+
+def _edges_display(model: Model) -> tuple[str, int]:
+    """Where the edges SQL is (the model YAML) and the line its text starts on."""
+    line = model.line("network", "edges") or 1
+    return model.display, line
+
+
+def _edges_problems(model: Model, exc: Exception | None, columns: list[str]) -> list[Problem]:
+    display, line = _edges_display(model)
+    if exc is not None:
+        from collide.engine.duckdb import duckdb_problem
+
+        p = duckdb_problem(exc, display, "Check table and column names against the inputs")
+        return [Problem(display, line, f"network edges: {p.message}", p.fix)]
+    missing = [c for c in EDGE_COLUMNS if c not in columns]
+    if missing:
+        return [
+            Problem(
+                display,
+                line,
+                f"network edges must produce columns a, b, via; missing {', '.join(missing)}",
+                "Write e.g. SELECT x.plaintiff_id AS a, y.plaintiff_id AS b, "
+                "'代理人：' || x.agent AS via FROM …",
+            )
+        ]
+    return []
+
+
+def _check_edges_sql(model: Model) -> tuple[str, list[str], list[Problem]]:
+    from collide.engine.sqlcheck import check_sql
+
+    sql = model.spec.network.edges
+    display, line = _edges_display(model)
+    shape, found = check_sql(sql, list(model.spec.inputs), display, list(model.spec.params))
+    # lines inside the edges text → lines of the YAML file (a block scalar starts one line down)
+    found = [Problem(p.path, line + (p.line or 0), p.message, p.fix) for p in found]
+    return sql.strip().rstrip(";"), shape.params, found
+
+
+def check_network(model: Model, box: Any, params: dict[str, Any]) -> list[Problem]:
+    """Bind the edges SQL (`collide check`) and create the network tables empty in `box`."""
+    sql, used, found = _check_edges_sql(model)
+    if found:
+        return found
+    try:
+        described = box.describe(sql, {p: params.get(p) for p in used})
+    except Exception as exc:  # DuckDB binder/parser errors are user mistakes here
+        return _edges_problems(model, exc, [])
+    problems = _edges_problems(model, None, [c for c, _ in described])
+    for name, cols in NETWORK_TABLES.items():
+        spec = ", ".join(f'"{c}" {t}' for c, t in cols.items())
+        box.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" ({spec})')
+    return problems
+
+
+def attach_network(model: Model, box: Any, params: dict[str, Any]) -> None:
+    """Run the edges SQL, compute the components and make `network`, `network_edges` readable
+    by the model SQL in `box`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    sql, used, found = _check_edges_sql(model)
+    if found:
+        raise CollideError(found)
+    try:
+        edges = box.arrow(sql, {p: params.get(p) for p in used})
+    except Exception as exc:  # DuckDB errors on the user's SQL
+        raise CollideError(_edges_problems(model, exc, [])) from None
+    bad = _edges_problems(model, None, edges.column_names)
+    if bad:
+        raise CollideError(bad)
+    edges = edges.select(list(EDGE_COLUMNS)).cast(
+        pa.schema([(c, pa.string()) for c in EDGE_COLUMNS])
+    )
+    keep = pc.and_(
+        pc.and_(pc.is_valid(edges["a"]), pc.is_valid(edges["b"])),
+        pc.not_equal(edges["a"], edges["b"]),
+    )
+    edges = edges.filter(keep)
+    nodes = components(edges["a"], edges["b"])
+    box.register("__net_nodes", nodes)
+    box.register("__net_edges", edges)
+    lim = LIST_LIMIT
+    box.con.execute(
+        "CREATE OR REPLACE TEMP TABLE network_edges AS "
+        "SELECT n.component, e.a, e.b, string_agg(DISTINCT e.via, '、' ORDER BY e.via) AS via "
+        "FROM (SELECT least(a, b) AS a, greatest(a, b) AS b, via FROM __net_edges) e "
+        "JOIN __net_nodes n ON n.node = e.a GROUP BY ALL"
+    )
+    box.con.execute(
+        "CREATE OR REPLACE TEMP TABLE network AS "
+        "WITH m AS (SELECT component, count(*) AS size, "
+        f"  string_agg(node, '、' ORDER BY node) FILTER (WHERE rn <= {lim}) AS members "
+        "  FROM (SELECT *, row_number() OVER (PARTITION BY component ORDER BY node) AS rn "
+        "        FROM __net_nodes) GROUP BY component), "
+        "l AS (SELECT component, count(*) AS n_links, "
+        f"  string_agg(a || '—' || b || '（' || via || '）', '；' ORDER BY a, b) "
+        f"    FILTER (WHERE rn <= {lim}) AS links "
+        "  FROM (SELECT *, row_number() OVER (PARTITION BY component ORDER BY a, b) AS rn "
+        "        FROM network_edges) GROUP BY component) "
+        "SELECT n.node, n.component, m.size, "
+        f"  m.members || CASE WHEN m.size > {lim} THEN '等' || m.size || '个' ELSE '' END "
+        "    AS members, "
+        f"  l.links || CASE WHEN l.n_links > {lim} THEN '等' || l.n_links || '条关联' ELSE '' END "
+        "    AS links "
+        "FROM __net_nodes n JOIN m USING (component) JOIN l USING (component)"
+    )
