@@ -12,7 +12,6 @@ import random
 from pathlib import Path
 
 import pyarrow as pa
-
 from conftest import write_project
 
 CONNECTOR = """
@@ -117,7 +116,7 @@ def test_components_agree_with_union_find_on_random_graphs() -> None:
         ]
         parent: dict[str, str] = {}
 
-        def find(x: str) -> str:
+        def find(x: str, parent: dict[str, str] = parent) -> str:
             parent.setdefault(x, x)
             while parent[x] != x:
                 x = parent[x]
