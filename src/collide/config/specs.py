@@ -29,6 +29,7 @@ SemanticType = Literal[
     "phone",
     "address",
     "area_code",
+    "geometry",  # WKT / GeoJSON polygons, `crs:` says the coordinate system (engine/geo.py)
 ]
 
 # DuckDB type of each semantic type once normalised (what model SQL sees).
@@ -47,6 +48,7 @@ DUCKDB_TYPES: dict[str, str] = {
     "phone": "VARCHAR",
     "address": "VARCHAR",
     "area_code": "VARCHAR",
+    "geometry": "VARCHAR",  # SRID=<epsg>;<WKT>
 }
 
 # Semantic types that also produce a matching key column `<name>_key`.
@@ -178,6 +180,19 @@ class ColumnSpec(Strict):
     type: SemanticType = "string"
     required: bool = False
     description: str | None = None
+    crs: str | None = None  # geometry only: EPSG:4490 (default), EPSG:4527, … (engine/geo.py)
+
+    @model_validator(mode="after")
+    def _crs(self) -> ColumnSpec:
+        if self.crs is None and self.type != "geometry":
+            return self
+        from collide.engine.geo import CRS_HELP, check_crs
+
+        if self.crs is not None and self.type != "geometry":
+            raise ValueError("crs: is for geometry columns only")
+        if self.type == "geometry" and check_crs(self.crs) is None:
+            raise ValueError(f'coordinate system "{self.crs}" is not accepted. {CRS_HELP}')
+        return self
 
     @field_validator("from_", mode="before")
     @classmethod

@@ -32,6 +32,7 @@ import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
+from collide.engine.geo import GEO_FUNCTIONS, geo_udfs
 from collide.ingest import semantic
 
 if TYPE_CHECKING:
@@ -76,6 +77,7 @@ FUNCTIONS: list[tuple[str, str, str, str]] = [
      ("The n-th working day after d (before it when n < 0): weekends and statutory holidays "
       "skipped, weekend days worked in exchange (调休上班) counted; holidays: in collide.yaml.")),
 ]  # fmt: skip
+FUNCTIONS += GEO_FUNCTIONS  # polygons (engine/geo.py)
 
 
 def _unary(fn: Callable[[pl.Series], pl.Series]) -> Callable[[Any], pa.Array]:
@@ -241,7 +243,7 @@ def register_functions(
     from collide.engine.workdays import builtin, register_workdays
 
     register_workdays(con, workdays or builtin(), uncovered)
-    for name, fn, args, ret in _udfs():
+    for name, fn, args, ret in [*_udfs(), *geo_udfs()]:
         con.create_function(
             name,
             fn,

@@ -878,12 +878,16 @@ def _finish(sem_type: str) -> list[Stage]:
     ]
 
 
-def column_exprs(src: str, name: str, sem_type: str) -> SemanticExprs:
+def column_exprs(src: str, name: str, sem_type: str, crs: str | None = None) -> SemanticExprs:
     """Build the value / issue / fatal / extra expressions for column `src` of type `sem_type`.
 
     `src` may hold strings or numbers (parquet, databases); it is cast to text first so every
-    source goes through the same rules.
+    source goes through the same rules. `crs` is the coordinate system of a geometry column.
     """
+    if sem_type == "geometry":  # shapely, not polars expressions: engine/geo.py
+        from collide.engine.geo import geometry_exprs
+
+        return geometry_exprs(src, name, crs)
     if sem_type not in _STAGES:
         raise ValueError(f"unknown semantic type {sem_type!r}; expected one of {SEMANTIC_TYPES}")
     # `string` keeps the cell as written: it needs no half-width form (`h`)

@@ -337,7 +337,7 @@ class _Writer:
                 if f"{name}_key" in self.schema:
                     extras.append(pl.lit(None, pl.Utf8).alias(f"{name}_key"))
                 continue
-            se = column_exprs(f"__c{j}", name, col.type)
+            se = column_exprs(f"__c{j}", name, col.type, col.crs)
             # One pass per column: the struct holds value, issue, fatal (and key); the separate
             # expressions would each evaluate the whole parse again.
             assert se.struct is not None
