@@ -54,6 +54,12 @@ def components(a: pa.Array | pa.ChunkedArray, b: pa.Array | pa.ChunkedArray) -> 
 
     Returns (node, component): every node once, in key order; `component` is "NET" and the first
     12 hex digits of the MD5 of the component's smallest node key."""
+    return _label(a, b)[0].select(["node", "component"])
+
+
+def _label(a: Any, b: Any) -> tuple[pa.Table, Any, Any, Any]:
+    """(nodes: node, component, size, rank in the component by key), and per edge: its
+    component's index, and the key order of its two ends (for a stable edge order)."""
     import hashlib
 
     import numpy as np
@@ -67,15 +73,42 @@ def components(a: pa.Array | pa.ChunkedArray, b: pa.Array | pa.ChunkedArray) -> 
     both = pa.chunked_array([*_chunks(a), *_chunks(b)], pa.string())
     nodes = pc.unique(both)
     nodes = nodes.take(pc.sort_indices(nodes))  # sorted: the first of a component is its smallest
-    ia = pc.index_in(a, value_set=nodes).to_numpy(zero_copy_only=False).astype(np.int32)
-    ib = pc.index_in(b, value_set=nodes).to_numpy(zero_copy_only=False).astype(np.int32)
+    ia = pc.index_in(a, value_set=nodes).to_numpy(zero_copy_only=False).astype(np.int64)
+    ib = pc.index_in(b, value_set=nodes).to_numpy(zero_copy_only=False).astype(np.int64)
     n = len(nodes)
     graph = coo_matrix((np.ones(len(ia), dtype=np.int8), (ia, ib)), shape=(n, n)).tocsr()
-    count, labels = connected_components(graph, directed=False)
+    _, labels = connected_components(graph, directed=False)
+    del graph
     _, first = np.unique(labels, return_index=True)  # index of each label's smallest node
     keys = nodes.take(pa.array(first)).to_pylist()
-    ids = np.array(["NET" + hashlib.md5(k.encode()).hexdigest()[:12].upper() for k in keys])
-    return pa.table({"node": nodes, "component": pa.array(ids[labels], pa.string())})
+    ids = pa.array(["NET" + hashlib.md5(k.encode()).hexdigest()[:12].upper() for k in keys])
+    size = np.bincount(labels)
+    order = np.argsort(labels, kind="stable")  # by component, then by key
+    starts = np.cumsum(size) - size
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n) - starts[labels[order]]
+    table = pa.table(
+        {
+            "node": nodes,
+            "component": ids.take(pa.array(labels)),
+            "size": pa.array(size[labels]),
+            "rank": pa.array(rank),
+        }
+    )
+    return table, ids, labels[ia], (np.minimum(ia, ib), np.maximum(ia, ib))
+
+
+def _edge_rank(comp: Any, ends: tuple[Any, Any]) -> Any:
+    """Rank of each edge in its component, by its ends' key order."""
+    import numpy as np
+
+    lo, hi = ends
+    order = np.lexsort((hi, lo, comp))
+    count = np.bincount(comp)
+    starts = np.cumsum(count) - count
+    rank = np.empty(len(comp), dtype=np.int64)
+    rank[order] = np.arange(len(comp)) - starts[comp[order]]
+    return rank
 
 
 def _chunks(arr: Any) -> list:
@@ -160,29 +193,37 @@ def attach_network(model: Model, box: Any, params: dict[str, Any]) -> None:
         pc.not_equal(edges["a"], edges["b"]),
     )
     edges = edges.filter(keep)
-    nodes = components(edges["a"], edges["b"])
+    # one row per linked pair and reason, the pair in key order
+    lo, hi = (
+        pc.min_element_wise(edges["a"], edges["b"]),
+        pc.max_element_wise(edges["a"], edges["b"]),
+    )
+    edges = (
+        pa.table({"a": lo, "b": hi, "via": edges["via"]}).group_by(list(EDGE_COLUMNS)).aggregate([])
+    )
+    nodes, ids, comp, ends = _label(edges["a"], edges["b"])
+    rank = _edge_rank(comp, ends)
     box.register("__net_nodes", nodes)
-    box.register("__net_edges", edges)
+    box.register(
+        "__net_edges",
+        pa.table(
+            {"component": ids.take(pa.array(comp)), "a": edges["a"], "b": edges["b"],
+             "via": edges["via"], "__rank": pa.array(rank)}
+        ),
+    )  # fmt: skip
     lim = LIST_LIMIT
     box.con.execute(
-        "CREATE OR REPLACE TEMP TABLE network_edges AS "
-        "SELECT n.component, e.a, e.b, string_agg(DISTINCT e.via, '、' ORDER BY e.via) AS via "
-        "FROM (SELECT least(a, b) AS a, greatest(a, b) AS b, via FROM __net_edges) e "
-        "JOIN __net_nodes n ON n.node = e.a GROUP BY ALL"
+        "CREATE OR REPLACE TEMP VIEW network_edges AS SELECT component, a, b, via FROM __net_edges"
     )
     box.con.execute(
-        "CREATE OR REPLACE TEMP TABLE network AS "
-        "WITH m AS (SELECT component, count(*) AS size, "
-        f"  string_agg(node, '、' ORDER BY node) FILTER (WHERE rn <= {lim}) AS members "
-        "  FROM (SELECT *, row_number() OVER (PARTITION BY component ORDER BY node) AS rn "
-        "        FROM __net_nodes) GROUP BY component), "
+        "CREATE OR REPLACE TEMP VIEW network AS "
+        "WITH m AS (SELECT component, string_agg(node, '、' ORDER BY node) AS members "
+        f"  FROM __net_nodes WHERE rank < {lim} GROUP BY component), "
         "l AS (SELECT component, count(*) AS n_links, "
-        f"  string_agg(a || '—' || b || '（' || via || '）', '；' ORDER BY a, b) "
-        f"    FILTER (WHERE rn <= {lim}) AS links "
-        "  FROM (SELECT *, row_number() OVER (PARTITION BY component ORDER BY a, b) AS rn "
-        "        FROM network_edges) GROUP BY component) "
-        "SELECT n.node, n.component, m.size, "
-        f"  m.members || CASE WHEN m.size > {lim} THEN '等' || m.size || '个' ELSE '' END "
+        "  string_agg(a || '—' || b || '（' || via || '）', '；' ORDER BY a, b, via) "
+        f"    FILTER (WHERE __rank < {lim}) AS links FROM __net_edges GROUP BY component) "
+        "SELECT n.node, n.component, n.size, "
+        f"  m.members || CASE WHEN n.size > {lim} THEN '等' || n.size || '个' ELSE '' END "
         "    AS members, "
         f"  l.links || CASE WHEN l.n_links > {lim} THEN '等' || l.n_links || '条关联' ELSE '' END "
         "    AS links "
