@@ -26,7 +26,7 @@ its coordinates fit, as a Gauss-Krüger zone when its easting carries one, else 
 
 from __future__ import annotations
 
-import functools
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -120,12 +120,32 @@ def _guess_srid(bounds: np.ndarray) -> np.ndarray:
     return out
 
 
-@functools.lru_cache(maxsize=64)
-def _transformer(src: int, dst: int | str) -> Any:
+# DuckDB calls the functions from its own threads, and PROJ crashed when pyproj set up a
+# transformer inside one of them: every PROJ call runs on one Python-made thread instead.
+_PROJ_POOL: Any = None
+_PROJ_LOCK = threading.Lock()
+_TRANSFORMERS: dict[tuple[int, int | str], Any] = {}
+
+
+def _project(src: int, dst: int | str, x: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:
+    """Coordinates x, y in EPSG:`src` converted to `dst` (an EPSG code or a PROJ string)."""
+    global _PROJ_POOL
+    with _PROJ_LOCK:
+        if _PROJ_POOL is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            _PROJ_POOL = ThreadPoolExecutor(1, thread_name_prefix="collide-proj")
+    return _PROJ_POOL.submit(_project_here, src, dst, x, y).result()
+
+
+def _project_here(src: int, dst: int | str, x: np.ndarray, y: np.ndarray) -> tuple[Any, Any]:
     from pyproj import Transformer
 
-    target = dst if isinstance(dst, str) else f"EPSG:{dst}"
-    return Transformer.from_crs(f"EPSG:{src}", target, always_xy=True)
+    t = _TRANSFORMERS.get((src, dst))
+    if t is None:
+        target = dst if isinstance(dst, str) else f"EPSG:{dst}"
+        t = _TRANSFORMERS[src, dst] = Transformer.from_crs(f"EPSG:{src}", target, always_xy=True)
+    return t.transform(x, y)
 
 
 def _to(geoms: np.ndarray, srids: np.ndarray, dst: int | str) -> np.ndarray:
@@ -137,9 +157,9 @@ def _to(geoms: np.ndarray, srids: np.ndarray, dst: int | str) -> np.ndarray:
         if s == dst or s == 0:
             continue
         rows = srids == s
-        t = _transformer(int(s), dst)
         out[rows] = shapely.transform(
-            geoms[rows], lambda xy, t=t: np.column_stack(t.transform(xy[:, 0], xy[:, 1]))
+            geoms[rows],
+            lambda xy, s=int(s): np.column_stack(_project(s, dst, xy[:, 0], xy[:, 1])),
         )
     return out
 
@@ -147,53 +167,55 @@ def _to(geoms: np.ndarray, srids: np.ndarray, dst: int | str) -> np.ndarray:
 # --------------------------------------------------------------------------- reading
 
 
-def _parse_text(values: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
-    """(geometries, SRIDs) of `SRID=…;WKT`, WKT or GeoJSON texts; None where unreadable."""
+def _parse_text(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(geometries, SRIDs) of `SRID=…;WKT`, WKT or GeoJSON texts (an Arrow string array or a
+    list); None where unreadable, SRID 0 where none is written."""
+    import pyarrow.compute as pc
     import shapely
 
-    n = len(values)
-    srid = np.zeros(n, dtype=np.int64)
-    body = np.empty(n, dtype=object)
-    geojson = np.zeros(n, dtype=bool)
-    for i, v in enumerate(values):
-        if v is None:
-            continue
-        v = v.strip()
-        if v[:5].upper() == "SRID=":
-            head, _, v = v.partition(";")
-            if head[5:].isdigit():
-                srid[i] = int(head[5:])
-        body[i] = v
-        geojson[i] = v.startswith("{")
+    arr = _strings(values)
+    arr = pc.utf8_trim_whitespace(arr)
+    head = pc.extract_regex(arr, r"^(?i:SRID=)(?P<srid>[0-9]{1,9});")
+    srid = (
+        pc.cast(pc.struct_field(head, "srid"), pa.int64())
+        .fill_null(0)
+        .to_numpy(zero_copy_only=False)
+        .copy()
+    )
+    body = pc.replace_substring_regex(arr, r"^(?i:SRID=)[0-9]{1,9};", "")
+    geojson = pc.starts_with(body, "{").fill_null(False).to_numpy(zero_copy_only=False)
+    text = body.to_numpy(zero_copy_only=False)
+    n = len(text)
     geoms = np.empty(n, dtype=object)
-    wkt = ~geojson & (body != None)  # noqa: E711  (element-wise)
+    wkt = ~geojson & pc.is_valid(body).to_numpy(zero_copy_only=False)
     if wkt.any():
-        geoms[wkt] = shapely.from_wkt(body[wkt], on_invalid="ignore")
+        geoms[wkt] = shapely.from_wkt(text[wkt], on_invalid="ignore")
     if geojson.any():
-        geoms[geojson] = shapely.from_geojson(body[geojson], on_invalid="ignore")
+        geoms[geojson] = shapely.from_geojson(text[geojson], on_invalid="ignore")
     return geoms, srid
+
+
+def _strings(values: Any) -> pa.Array:
+    if isinstance(values, list):
+        return pa.array(values, pa.string())
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if not pa.types.is_string(values.type):
+        values = values.cast(pa.string())
+    return values
 
 
 def _read(arr: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, np.ndarray]:
     """Geometries and SRIDs of a VARCHAR vector; values without an SRID get a guessed one."""
     import shapely
 
-    geoms, srid = _parse_text(_texts(arr))
+    geoms, srid = _parse_text(arr)
     ok = ~shapely.is_missing(geoms)
     unknown = ok & (srid == 0)
     if unknown.any():
         srid[unknown] = _guess_srid(shapely.bounds(geoms[unknown]))
     srid[~ok] = -1
     return geoms, srid.astype(np.int64)
-
-
-def _texts(arr: Any) -> list[str | None]:
-
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
-        arr = arr.cast(pa.string())
-    return arr.to_pylist()
 
 
 def _same_system(
@@ -298,7 +320,7 @@ def geo_valid(g: Any) -> pa.Array:
     ok = srids >= 0
     valid = np.zeros(len(geoms), dtype=bool)
     valid[ok] = shapely.is_valid(geoms[ok]) & ~shapely.is_empty(geoms[ok])
-    return pa.array(valid, mask=np.array([v is None for v in _texts(g)], dtype=bool))
+    return pa.array(valid, mask=_strings(g).is_null().to_numpy(zero_copy_only=False))
 
 
 _CELL_BITS = 32
@@ -321,8 +343,7 @@ def geo_cells(g: Any, size: Any) -> pa.Array:
     ok = (srids >= 0) & (sizes > 0)
     box = np.full((n, 4), np.nan)
     if ok.any():
-        env = shapely.envelope(geoms[ok])
-        box[ok] = shapely.bounds(_to(env, srids[ok], _ALBERS))
+        box[ok] = _albers_bounds(shapely.bounds(geoms[ok]), srids[ok])
     with np.errstate(invalid="ignore"):
         lo_x = np.floor(box[:, 0] / sizes)
         lo_y = np.floor(box[:, 1] / sizes)
@@ -342,6 +363,23 @@ def geo_cells(g: Any, size: Any) -> pa.Array:
     return pa.ListArray.from_arrays(
         pa.array(offsets), pa.array(cells, pa.int64()), mask=pa.array(~ok)
     )
+
+
+def _albers_bounds(bounds: np.ndarray, srids: np.ndarray) -> np.ndarray:
+    """Bounding boxes on the Albers frame (from the four corners; 1 m margin for the curvature
+    of the edges between them), SRID 0 left in its own metres."""
+    out = bounds.copy()
+    for s in np.unique(srids):
+        if s == 0:
+            continue
+        rows = srids == s
+        x0, y0, x1, y1 = bounds[rows].T
+        xs, ys = _project(
+            int(s), _ALBERS, np.concatenate([x0, x1, x0, x1]), np.concatenate([y0, y0, y1, y1])
+        )
+        xs, ys = np.asarray(xs).reshape(4, -1), np.asarray(ys).reshape(4, -1)
+        out[rows] = np.column_stack([xs.min(0) - 1, ys.min(0) - 1, xs.max(0) + 1, ys.max(0) + 1])
+    return out
 
 
 def geo_udfs() -> list[tuple[str, Callable[..., pa.Array], list[str], str]]:
