@@ -70,11 +70,18 @@ def _label(a: Any, b: Any) -> tuple[pa.Table, Any, Any, Any]:
 
     a = pc.cast(a, pa.string())
     b = pc.cast(b, pa.string())
-    both = pa.chunked_array([*_chunks(a), *_chunks(b)], pa.string())
-    nodes = pc.unique(both)
-    nodes = nodes.take(pc.sort_indices(nodes))  # sorted: the first of a component is its smallest
-    ia = pc.index_in(a, value_set=nodes).to_numpy(zero_copy_only=False).astype(np.int64)
-    ib = pc.index_in(b, value_set=nodes).to_numpy(zero_copy_only=False).astype(np.int64)
+    m = len(a)
+    # one hash pass over both ends, then the dictionary sorted: node ids in key order, so the
+    # first node of a component is its smallest key
+    encoded = pa.chunked_array([*_chunks(a), *_chunks(b)], pa.string()).combine_chunks()
+    encoded = encoded.dictionary_encode()
+    order = pc.sort_indices(encoded.dictionary).to_numpy()
+    rank_of = np.empty(len(order), dtype=np.int64)
+    rank_of[order] = np.arange(len(order))
+    ids_both = rank_of[encoded.indices.to_numpy(zero_copy_only=False)]
+    ia, ib = ids_both[:m], ids_both[m:]
+    nodes = encoded.dictionary.take(pa.array(order))
+    del encoded, ids_both
     n = len(nodes)
     graph = coo_matrix((np.ones(len(ia), dtype=np.int8), (ia, ib)), shape=(n, n)).tocsr()
     _, labels = connected_components(graph, directed=False)
