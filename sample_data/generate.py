@@ -1036,7 +1036,7 @@ def gen_land_shapes(w: World) -> None:
     w.gt(model, tb, tb, "hit", "图斑跨越地块边界，占用永久基本农田约1000平方米")
     _, x, y = new_parcel(1)
     tb = new_patch(_rect(x + 97, y + 30, 50, 50), dt.date(2024, 6, 12))  # 3 m × 50 m inside
-    w.gt(model, tb, tb, "no-hit", "仅边缘与永久基本农田重叠约150平方米，低于400平方米阈值")
+    w.gt(model, tb, tb, "no-hit", "仅边缘与永久基本农田重叠约150平方米，低于200平方米阈值")
     pid, x, y = new_parcel(2)
     tb = new_patch(_rect(x + 30, y + 30, 40, 40), dt.date(2024, 8, 1))
     new_approval(pid, _rect(x + 10, y + 10, 40, 80), dt.date(2024, 3, 1))  # half of the patch
@@ -1046,9 +1046,9 @@ def gen_land_shapes(w: World) -> None:
     new_approval(f"DK{AREA}899999", _rect(x + 20, y + 20, 60, 60), dt.date(2024, 2, 1))
     w.gt(model, tb, tb, "no-hit", "批准文件登记的地块编号不同，但批准范围完整覆盖图斑（按图形判断）")
     _, x, y = new_parcel(4)
-    _, x2, _ = new_parcel(5)  # the next grid cell: 300 m to the east
-    tb = new_patch(_rect(x + 100 - 15, y + 40, 230, 20), dt.date(2024, 10, 9))
-    w.gt(model, tb, tb, "hit", "图斑跨两块永久基本农田，各重叠300平方米，合计600平方米超过阈值")
+    new_parcel(5)  # the next grid cell: 300 m to the east
+    tb = new_patch(_rect(x + 100 - 15, y + 40, 230, 10), dt.date(2024, 10, 9))
+    w.gt(model, tb, tb, "hit", "图斑跨两块永久基本农田，各重叠150平方米，合计300平方米超过阈值")
     _, x, y = new_parcel(6)
     tb = new_patch(_rect(x + 100 + 10, y, 60, 60), dt.date(2024, 10, 9))
     w.gt(model, tb, tb, "no-hit", "图斑紧邻永久基本农田但不重叠（相距10米）")
