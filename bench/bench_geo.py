@@ -121,10 +121,12 @@ def main() -> None:
     print(f"### Polygons: {a.parcels:,} parcels × {a.patches:,} patches overlap join\n")
     print(f"Grid cells of {a.cell:g} m; load average {load:.1f} on {os.cpu_count()} cores. "
           f"All pairs would be {a.parcels * a.patches:,}; the cells left {r['candidates']:,} "
-          f"candidates, {r['overlapping']:,} overlapping, {r['overlap_m2']:,.0f} m² in all.\n")  # fmt: skip
+          f"candidates, {r['overlapping']:,} overlapping, "
+          f"{r['overlap_m2']:,.0f} m² in all.\n")  # fmt: skip
     print("| step | wall s | CPU s | peak RSS |\n| --- | ---: | ---: | ---: |")
     print(f"| cells + candidate pairs + geo_intersects + geo_overlap_area | {r['wall']:.1f} | "
-          f"{r['cpu']:.1f} | {r['peak_mb']:,.0f} MB (inputs alone {r['data_mb']:,.0f} MB) |")  # fmt: skip
+          f"{r['cpu']:.1f} | {r['peak_mb']:,.0f} MB "
+          f"(inputs alone {r['data_mb']:,.0f} MB) |")  # fmt: skip
     ok = r["wall"] < 120 and r["peak_mb"] < 4096
     print(f"\nTarget (under 120 s, under 4 GB): {'met' if ok else 'not met'}.")
 

@@ -1044,7 +1044,9 @@ def gen_land_shapes(w: World) -> None:
     _, x, y = new_parcel(3)
     tb = new_patch(_rect(x + 30, y + 30, 40, 40), dt.date(2024, 8, 1))
     new_approval(f"DK{AREA}899999", _rect(x + 20, y + 20, 60, 60), dt.date(2024, 2, 1))
-    w.gt(model, tb, tb, "no-hit", "批准文件登记的地块编号不同，但批准范围完整覆盖图斑（按图形判断）")
+    w.gt(
+        model, tb, tb, "no-hit", "批准文件登记的地块编号不同，但批准范围完整覆盖图斑（按图形判断）"
+    )
     _, x, y = new_parcel(4)
     new_parcel(5)  # the next grid cell: 300 m to the east
     tb = new_patch(_rect(x + 100 - 15, y + 40, 230, 10), dt.date(2024, 10, 9))
