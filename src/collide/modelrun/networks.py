@@ -162,6 +162,15 @@ def _check_edges_sql(model: Model) -> tuple[str, list[str], list[Problem]]:
 
 def check_network(model: Model, box: Any, params: dict[str, Any]) -> list[Problem]:
     """Bind the edges SQL (`collide check`) and create the network tables empty in `box`."""
+    if model.kind != "sql":
+        return [
+            Problem(
+                model.display,
+                model.line("network") or None,
+                "network: needs a SQL model (a polars rule does not see the network tables)",
+                f"Write the model as {model.id}.sql reading network, or drop network:",
+            )
+        ]
     sql, used, found = _check_edges_sql(model)
     if found:
         return found
