@@ -919,6 +919,212 @@ def gen_land(w: World, scale: float) -> None:
             patch(pid, "新增建设用地", on)
 
 
+# --------------------------------------------------------------------------- land polygons
+#
+# The land layers as the natural-resources bureau's GIS exports them: 永久基本农田 polygons and
+# approval polygons in CGCS2000 Gauss-Krüger zone 39 metres (EPSG:4527, WKT), satellite patches
+# in CGCS2000 longitude/latitude (EPSG:4490, GeoJSON). Parcels sit on a 300 m grid; a patch lies
+# inside its parcel, an approval polygon covers its parcel with a margin. Made after every other
+# table, from its own random stream: the older files do not change.
+
+GK_X0, GK_Y0 = 39_480_000.0, 3_310_000.0
+_TO_LONLAT = None
+
+
+def _lonlat(xy: list[tuple[float, float]]) -> list[list[float]]:
+    global _TO_LONLAT
+    if _TO_LONLAT is None:
+        from pyproj import Transformer
+
+        _TO_LONLAT = Transformer.from_crs(4527, 4490, always_xy=True)
+    lon, lat = _TO_LONLAT.transform([p[0] for p in xy], [p[1] for p in xy])
+    return [[round(a, 8), round(b, 8)] for a, b in zip(lon, lat)]
+
+
+def _rect(x: float, y: float, w: float, h: float) -> list[tuple[float, float]]:
+    return [(x, y), (x + w, y), (x + w, y + h), (x, y + h), (x, y)]
+
+
+def _wkt(ring: list[tuple[float, float]]) -> str:
+    return "POLYGON((" + ", ".join(f"{x:.2f} {y:.2f}" for x, y in ring) + "))"
+
+
+def _geojson(ring: list[tuple[float, float]]) -> str:
+    import json
+
+    return json.dumps({"type": "Polygon", "coordinates": [_lonlat(ring)]}, separators=(",", ":"))
+
+
+def gen_land_shapes(w: World) -> None:
+    r = w.rng
+    model = "farmland_unapproved_build"
+    w.truth[:] = [t for t in w.truth if t[0] != model]  # the model is judged on polygons now
+    farmland, patches_out = w.rows("farmland_polygons"), w.rows("patch_polygons")
+    approvals_out = w.rows("approval_polygons")
+    where: dict[str, tuple[float, float, float]] = {}  # parcel → (x, y, side)
+
+    def place(k: int, side: float) -> tuple[float, float]:
+        return GK_X0 + (k % 40) * 300.0 + 20, GK_Y0 + (k // 40) * 300.0 + 20
+
+    for k, row in enumerate(w.rows("farmland_parcels")):
+        side = min((float(row["面积（亩）"]) * 666.67) ** 0.5, 200.0)
+        x, y = place(k, side)
+        where[row["地块编号"]] = (x, y, side)
+        if row["永久基本农田"] == "是":
+            farmland.append({"地块编号": row["地块编号"], "乡镇": row["乡镇"], "村": row["村"],
+                             "地类": row["地类"], "图形": _wkt(_rect(x, y, side, side))})  # fmt: skip
+
+    def patch_row(row: dict, ring: list[tuple[float, float]]) -> None:
+        patches_out.append({"图斑编号": row["图斑编号"], "监测批次": row["监测批次"],
+                            "变化类型": row["变化类型"], "监测日期": row["监测日期"],
+                            "图形": _geojson(ring)})  # fmt: skip
+
+    def approval_row(row: dict, ring: list[tuple[float, float]]) -> None:
+        approvals_out.append({"批准文号": row["批准文号"], "地块编号": row["地块编号"],
+                              "批准类型": row["批准类型"], "批准日期": row["批准日期"],
+                              "有效期至": row["有效期至"], "图形": _wkt(ring)})  # fmt: skip
+
+    for row in w.rows("satellite_patches"):
+        x, y, _ = where[row["地块编号"]]
+        a = float(row["图斑面积（平方米）"]) ** 0.5
+        patch_row(row, _rect(x + 5, y + 5, a, a))
+    for row in w.rows("land_approvals"):
+        x, y, side = where[row["地块编号"]]
+        approval_row(row, _rect(x - 60, y - 60, side + 120, side + 120))
+
+    # the planted cases of the attribute version, now judged by geometry
+    old = {
+        "DK33901200101": ("hit", "永久基本农田上新增建设，无任何用地批准"),
+        "DK33901200102": ("hit", "同一地块两期卫片均发现建设，无批准"),
+        "DK33901200103": ("hit", "先建后批：批准日期晚于卫片监测日期"),
+        "DK33901200104": ("hit", "临时用地批准2024-05-31已到期，9月仍有建筑物"),
+        "DK339012990124": ("hit", "批准范围在相邻地块（编号相近），不覆盖本图斑"),
+        "DK33901200105": ("no-hit", "图斑所在地块为建设用地，不在永久基本农田范围内"),
+        "DK33901200106": ("no-hit", "监测前已取得农用地转用批准，批准范围覆盖图斑"),
+        "DK33901200107": ("no-hit", "变化类型为耕地恢复/植被变化，不是建设"),
+    }
+    for row in w.rows("satellite_patches"):
+        if row["地块编号"] in old:
+            expected, why = old[row["地块编号"]]
+            w.gt(model, row["图斑编号"], row["图斑编号"], expected, why)
+
+    # cases only geometry can tell, on parcels of their own (grid rows beyond the others)
+    k0 = len(w.rows("farmland_parcels")) + 80
+
+    def new_parcel(k: int, side: float = 100.0) -> tuple[str, float, float]:
+        pid = f"DK{AREA}8{k:05d}"
+        x, y = place(k0 + k, side)
+        farmland.append({"地块编号": pid, "乡镇": "白沙乡", "村": "柳庄村", "地类": "水田",
+                         "图形": _wkt(_rect(x, y, side, side))})  # fmt: skip
+        return pid, x, y
+
+    def new_patch(ring, on: dt.date, kind: str = "新增建设用地") -> str:
+        n = w.next("tb")
+        q = (on.month - 1) // 3 + 1
+        tb = f"TB{on.year}{q}{n:05d}"
+        patch_row({"图斑编号": tb, "监测批次": f"{on.year}年第{q}季度", "变化类型": kind,
+                   "监测日期": fmt_date(on, r.randint(0, 4))}, ring)  # fmt: skip
+        return tb
+
+    def new_approval(pid: str, ring, on: dt.date, kind: str = "农用地转用") -> None:
+        n = w.next("pz")
+        approval_row({"批准文号": f"临政土〔{on.year}〕{n}号", "地块编号": pid, "批准类型": kind,
+                      "批准日期": fmt_date(on, n), "有效期至": "长期"}, ring)  # fmt: skip
+
+    _, x, y = new_parcel(0)
+    tb = new_patch(_rect(x + 80, y + 30, 40, 50), dt.date(2024, 6, 12))  # 20 m × 50 m inside
+    w.gt(model, tb, tb, "hit", "图斑跨越地块边界，占用永久基本农田约1000平方米")
+    _, x, y = new_parcel(1)
+    tb = new_patch(_rect(x + 97, y + 30, 50, 50), dt.date(2024, 6, 12))  # 3 m × 50 m inside
+    w.gt(model, tb, tb, "no-hit", "仅边缘与永久基本农田重叠约150平方米，低于200平方米阈值")
+    pid, x, y = new_parcel(2)
+    tb = new_patch(_rect(x + 30, y + 30, 40, 40), dt.date(2024, 8, 1))
+    new_approval(pid, _rect(x + 10, y + 10, 40, 80), dt.date(2024, 3, 1))  # half of the patch
+    w.gt(model, tb, tb, "hit", "有农用地转用批准，但批准范围只覆盖图斑一半")
+    _, x, y = new_parcel(3)
+    tb = new_patch(_rect(x + 30, y + 30, 40, 40), dt.date(2024, 8, 1))
+    new_approval(f"DK{AREA}899999", _rect(x + 20, y + 20, 60, 60), dt.date(2024, 2, 1))
+    w.gt(
+        model, tb, tb, "no-hit", "批准文件登记的地块编号不同，但批准范围完整覆盖图斑（按图形判断）"
+    )
+    _, x, y = new_parcel(4)
+    new_parcel(5)  # the next grid cell: 300 m to the east
+    tb = new_patch(_rect(x + 100 - 15, y + 40, 230, 10), dt.date(2024, 10, 9))
+    w.gt(model, tb, tb, "hit", "图斑跨两块永久基本农田，各重叠150平方米，合计300平方米超过阈值")
+    _, x, y = new_parcel(6)
+    tb = new_patch(_rect(x + 100 + 10, y, 60, 60), dt.date(2024, 10, 9))
+    w.gt(model, tb, tb, "no-hit", "图斑紧邻永久基本农田但不重叠（相距10米）")
+
+
+# --------------------------------------------------------------------------- lending networks
+#
+# 民间借贷 suits: professional lenders appear as different plaintiffs who share an agent
+# (委托诉讼代理人) or a phone number. Own random stream, made after every other table.
+
+
+def _net_id(members: list[str]) -> str:
+    """The component id collide gives a network: NET + MD5 of its smallest member key."""
+    import hashlib
+
+    return "NET" + hashlib.md5(min(members).encode()).hexdigest()[:12].upper()
+
+
+def gen_lending(w: World) -> None:
+    r = w.rng
+    model = "lending_ring"
+    suits = w.rows("lending_suits")
+
+    def suit(person, agent, phone, n: int) -> None:
+        name, pid = person
+        for _ in range(n):
+            k = w.next("msmc")
+            on = dt.date(2024, 1, 1) + dt.timedelta(days=r.randint(0, 360))
+            debtor = w.person(1960, 2000)[0]
+            suits.append({"案号": f"（2024）浙0102民初{k}号", "立案日期": fmt_date(on, k),
+                          "原告": name, "原告身份证号": pid, "被告": debtor, "案由": "民间借贷纠纷",
+                          "原告委托诉讼代理人": agent or "", "原告联系电话": phone,
+                          "诉讼标的额（元）": f"{r.randint(20, 400) * 1000}"})  # fmt: skip
+
+    def phone() -> str:
+        return "13" + "".join(str(r.randint(0, 9)) for _ in range(9))
+
+    # G1: four plaintiffs behind one agent
+    ring = [w.person(1960, 1990) for _ in range(4)]
+    for p in ring:
+        suit(p, "孙立新", phone(), 6)
+    w.gt(model, _net_id([p[1] for p in ring]), "、".join(p[0] for p in ring), "hit",
+         "4名原告共用代理人孙立新，民间借贷起诉24件")  # fmt: skip
+    # G2: a chain A–B by phone, B–C by agent
+    a, b, c = (w.person(1960, 1990) for _ in range(3))
+    shared = phone()
+    suit(a, "", shared, 4)
+    suit(b, "钱敏", shared, 4)
+    suit(c, "钱敏", phone(), 4)
+    w.gt(model, _net_id([a[1], b[1], c[1]]), f"{a[0]}、{b[0]}、{c[0]}", "hit",
+         "3名原告经同一电话和同一代理人串联成团，起诉12件")  # fmt: skip
+    # decoys
+    pair = [w.person(1960, 1990) for _ in range(2)]
+    for p in pair:
+        suit(p, "周建国", phone(), 8)
+    w.gt(model, _net_id([p[1] for p in pair]), "、".join(p[0] for p in pair), "no-hit",
+         "只有2名原告共用代理人，不足3人")  # fmt: skip
+    clients = [w.person(1960, 1990) for _ in range(5)]
+    for p in clients:
+        suit(p, "吴律师", phone(), 1)
+    w.gt(model, _net_id([p[1] for p in clients]), "、".join(p[0] for p in clients), "no-hit",
+         "5名原告共用一名律师，但各只起诉1件，合计5件，不足10件（普通律师业务）")  # fmt: skip
+    near = [w.person(1960, 1990) for _ in range(3)]
+    base = phone()
+    for i, p in enumerate(near):
+        suit(p, "", base[:-1] + str((int(base[-1]) + i) % 10), 5)  # one digit apart: no link
+    w.gt(model, _net_id([p[1] for p in near]), "、".join(p[0] for p in near), "no-hit",
+         "3名原告电话号码仅末位不同，并不共用，不构成关联")  # fmt: skip
+    # background: one-off plaintiffs with their own agent (or none) and phone
+    for i in range(int(300 * 1)):
+        suit(w.person(1950, 2000), "" if r.random() < 0.6 else f"律师{i:03d}", phone(),
+             r.choice((1, 1, 1, 2, 3)))  # fmt: skip
+
+
 # --------------------------------------------------------------------------- medical waste
 
 
@@ -1165,6 +1371,11 @@ FILES: dict[str, tuple[str, str]] = {
     "land_approvals": ("land/land_approvals.csv", "gbk"),
     "medical_waste_contracts": ("waste/contracts.csv", "utf-8-sig"),
     "medical_waste_pickups": ("waste/pickups.csv", "utf-8"),
+    # made last, from their own random stream (gen_land_shapes, gen_lending)
+    "farmland_polygons": ("land/farmland_polygons.csv", "utf-8"),
+    "patch_polygons": ("land/patch_polygons.csv", "utf-8"),
+    "approval_polygons": ("land/approval_polygons.csv", "utf-8-sig"),
+    "lending_suits": ("court/lending_suits.csv", "utf-8-sig"),
 }
 _XLSX_EPOCH = dt.datetime(2024, 12, 31, 18, 0, 0)
 
@@ -1249,6 +1460,11 @@ def generate(seed: int, bills: int, out: Path) -> dict[str, int]:
         for k in ("发证日期", "有效期至"):
             if isinstance(row[k], dt.date) and r.random() < 0.4:
                 row[k] = fmt_date(row[k], r.randint(0, 4))
+
+    # the shapes added later: their own random stream, after everything above
+    w2 = World(random.Random(seed + 13), w.tables, w.truth, w._ids, _counters=w._counters)
+    gen_land_shapes(w2)
+    gen_lending(w2)
 
     counts: dict[str, int] = {}
     for ds, (rel, enc) in FILES.items():

@@ -225,6 +225,19 @@ class ColumnSpec(Strict):
     # date/datetime: the text holds Excel day numbers (a CSV saved from Excel); numeric cells
     # of an Excel sheet are read as dates without it
     excel_serial: bool = False
+    crs: str | None = None  # geometry only: EPSG:4490 (default), EPSG:4527, … (engine/geo.py)
+
+    @model_validator(mode="after")
+    def _crs(self) -> ColumnSpec:
+        if self.crs is None and self.type != "geometry":
+            return self
+        from collide.engine.geo import CRS_HELP, check_crs
+
+        if self.crs is not None and self.type != "geometry":
+            raise ValueError("crs: is for geometry columns only")
+        if self.type == "geometry" and check_crs(self.crs) is None:
+            raise ValueError(f'coordinate system "{self.crs}" is not accepted. {CRS_HELP}')
+        return self
 
     @field_validator("from_", mode="before")
     @classmethod
@@ -319,6 +332,13 @@ class OriginSpec(Strict):
     installed_on: str = ""
 
 
+class NetworkSpec(Strict):
+    """`network:` of a model: `edges` is one SELECT over the inputs giving (a, b, via) rows; the
+    model SQL then reads `network` and `network_edges` (collide.modelrun.networks)."""
+
+    edges: str
+
+
 class ModelSpec(Strict):
     id: str
     title: str
@@ -336,6 +356,7 @@ class ModelSpec(Strict):
     # input column gets that column's agency header without being listed here.
     labels: dict[str, str] = Field(default_factory=dict)
     tests: list[ModelTestSpec] = Field(default_factory=list)
+    network: NetworkSpec | None = None  # connected components over edges (modelrun/networks.py)
     enabled: bool = True
     tags: list[str] = Field(default_factory=list)
     limits: LimitsSpec | None = None  # overrides collide.yaml's limits for this model

@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
+from collide.engine.geo import GEO_FUNCTIONS, geo_udfs
 from collide.ingest import semantic
 
 __all__ = ["FUNCTIONS", "SqlFunction", "sql_functions"]
@@ -80,6 +81,7 @@ FUNCTIONS: list[tuple[str, str, str, str]] = [
      ("The n-th working day after d (before it when n < 0): weekends and statutory holidays "
       "skipped, weekend days worked in exchange (调休上班) counted; holidays: in collide.yaml.")),
 ]  # fmt: skip
+FUNCTIONS += GEO_FUNCTIONS  # polygons (engine/geo.py)
 
 
 def _unary(fn: Callable[[pl.Series], pl.Series]) -> Callable[[Any], pa.Array]:
@@ -244,7 +246,7 @@ def sql_functions(workdays: Any = None, uncovered: set[int] | None = None) -> li
 
     out = [
         SqlFunction(name, fn, tuple(args), ret, name in _PAIRWISE)
-        for name, fn, args, ret in _udfs()
+        for name, fn, args, ret in [*_udfs(), *geo_udfs()]
     ]
     body = add_workdays_udf(workdays or builtin(), uncovered)
     out.append(SqlFunction("add_workdays", body, ("DATE", "INTEGER"), "DATE", False))

@@ -1019,13 +1019,20 @@ def _finish(sem_type: str) -> list[Stage]:
     ]
 
 
-def column_exprs(src: str, name: str, sem_type: str, excel_serial: bool = False) -> SemanticExprs:
+def column_exprs(
+    src: str, name: str, sem_type: str, crs: str | None = None, excel_serial: bool = False
+) -> SemanticExprs:
     """Build the value / issue / fatal / extra expressions for column `src` of type `sem_type`.
 
     `src` may hold strings or numbers (parquet, databases); it is cast to text first so every
-    source goes through the same rules. `excel_serial` (date and datetime only): the column's
-    text holds Excel day numbers, read as dates in `dates.EXCEL_SERIAL_DATES`.
+    source goes through the same rules. `crs` is the coordinate system of a geometry column.
+    `excel_serial` (date and datetime only): the column's text holds Excel day numbers, read as
+    dates in `dates.EXCEL_SERIAL_DATES`.
     """
+    if sem_type == "geometry":  # shapely, not polars expressions: engine/geo.py
+        from collide.engine.geo import geometry_exprs
+
+        return geometry_exprs(src, name, crs)
     if sem_type not in _STAGES:
         raise ValueError(f"unknown semantic type {sem_type!r}; expected one of {SEMANTIC_TYPES}")
     stages = _STAGES[sem_type]

@@ -346,7 +346,7 @@ class _Writer:
                 if f"{name}_key" in self.schema:
                     extras.append(pl.lit(None, pl.Utf8).alias(f"{name}_key"))
                 continue
-            se = column_exprs(f"__c{j}", name, col.type, excel_serial=col.excel_serial)
+            se = column_exprs(f"__c{j}", name, col.type, col.crs, excel_serial=col.excel_serial)
             # One pass per column: the struct holds value, issue, fatal (and key); the separate
             # expressions would each evaluate the whole parse again.
             assert se.struct is not None

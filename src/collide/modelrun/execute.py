@@ -137,11 +137,13 @@ def check_model(model: Model, cat: Catalog, schemas: dict[str, dict[str, str]]) 
     """Every problem with one model, found by binding it (not running it) on empty inputs."""
     spec = model.spec
     problems: list[Problem] = []
+    from collide.modelrun.networks import check_network, sql_inputs
+
     # an input misspelt in `inputs:` is reported there once; its correct uses are not mistakes
     meant = set(intended_inputs(spec.inputs, schemas).values())
     if model.kind == "sql":
         shape, found = check_sql(
-            model.sql, spec.inputs, model.body_display, list(spec.params), unreported=meant
+            model.sql, sql_inputs(model), model.body_display, list(spec.params), unreported=meant
         )
         if found:
             return found
@@ -149,6 +151,8 @@ def check_model(model: Model, cat: Catalog, schemas: dict[str, dict[str, str]]) 
         return problems  # reported by the catalog cross-check (or the connector's own file)
     inputs = {ds: schemas[ds] for ds in spec.inputs}
     with backend().open(inputs, threads=1) as box:  # binding is DuckDB's, whatever runs
+        if spec.network is not None and (found := check_network(model, box, dict(spec.params))):
+            return found
         if model.kind == "sql":
             params = {p: spec.params.get(p) for p in shape.params}
             try:
@@ -566,8 +570,16 @@ def _execute(
 ) -> ModelOutput:
     spec = model.spec
     notes: list[str] = []
+    if spec.network is not None:
+        from collide.modelrun.networks import attach_network
+
+        attach_network(model, box, params)
     if model.kind == "sql":
-        shape, problems = check_sql(model.sql, spec.inputs, model.body_display, list(spec.params))
+        from collide.modelrun.networks import sql_inputs
+
+        shape, problems = check_sql(
+            model.sql, sql_inputs(model), model.body_display, list(spec.params)
+        )
         if problems:
             raise CollideError(problems)
         try:

@@ -31,6 +31,7 @@ SemanticType = Literal[
     "phone",
     "address",
     "area_code",
+    "geometry",  # WKT / GeoJSON polygons, `crs:` says the coordinate system (engine/geo.py)
 ]
 
 TYPES: dict[str, SemanticTypeInfo] = {
@@ -49,6 +50,7 @@ TYPES: dict[str, SemanticTypeInfo] = {
     "phone": SemanticTypeInfo("VARCHAR", "phone number"),
     "address": SemanticTypeInfo("VARCHAR", "address", keyed=True),
     "area_code": SemanticTypeInfo("VARCHAR", "area code"),
+    "geometry": SemanticTypeInfo("VARCHAR", "geometry"),  # SRID=<epsg>;<WKT>
 }
 
 # The Literal is what pydantic validates a connector against; it must name the table's types.
