@@ -169,7 +169,7 @@ def test_an_unknown_coordinate_system_is_refused_at_its_line(tmp_path, cli):
 
 @pytest.fixture(scope="module")
 def con() -> duckdb.DuckDBPyConnection:
-    from collide.engine.functions import register_functions
+    from collide.engine.duckdb import register_functions
 
     c = duckdb.connect()
     register_functions(c)

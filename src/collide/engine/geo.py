@@ -34,9 +34,9 @@ import numpy as np
 import pyarrow as pa
 
 if TYPE_CHECKING:
-    import polars as pl
+    pass
 
-__all__ = ["GEO_FUNCTIONS", "geo_udfs", "geometry_exprs", "check_crs", "CRS_HELP"]
+__all__ = ["GEO_FUNCTIONS", "geo_udfs", "normalise", "check_crs", "CRS_HELP"]
 
 LONLAT = 4490
 _ALBERS = "+proj=aea +lat_1=25 +lat_2=47 +lat_0=0 +lon_0=105 +x_0=0 +y_0=0 +ellps=GRS80 +units=m"
@@ -451,30 +451,3 @@ def normalise(values: list[str | None], epsg: int) -> tuple[list, list, list]:
                 "wrong coordinate system? set crs: in the connector"
             )
     return value, issue, fatal
-
-
-def geometry_exprs(src: str, name: str, crs: str | None) -> Any:
-    """The `geometry` semantic type as ingest's SemanticExprs (one struct per column)."""
-    import polars as pl
-
-    from collide.ingest.semantic import SemanticExprs
-
-    epsg = check_crs(crs)
-    if epsg is None:
-        raise ValueError(f'coordinate system "{crs}" is not accepted. {CRS_HELP}')
-    dtype = pl.Struct({"value": pl.Utf8, "issue": pl.Utf8, "fatal": pl.Boolean})
-
-    def batch(s: pl.Series) -> pl.Series:
-        value, issue, fatal = normalise(s.cast(pl.Utf8).to_list(), epsg)
-        return pl.DataFrame(
-            {"value": value, "issue": issue, "fatal": fatal},
-            schema={"value": pl.Utf8, "issue": pl.Utf8, "fatal": pl.Boolean},
-        ).to_struct(s.name)
-
-    r = pl.col(src).map_batches(batch, return_dtype=dtype)
-    return SemanticExprs(
-        value=r.struct.field("value").alias(name),
-        issue=r.struct.field("issue").alias(f"{name}_issue"),
-        fatal=r.struct.field("fatal").alias(f"{name}_fatal"),
-        struct=r,
-    )

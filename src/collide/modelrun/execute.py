@@ -392,7 +392,9 @@ def _scored_sql(model: Model) -> str:
     )
     # Two fragments checked apart may read differently together (a comment at the end of the
     # score would swallow what follows): the text that runs is checked as a whole.
-    _, found = check_sql(text, model.spec.inputs, model.display, list(model.spec.params))
+    from collide.modelrun.networks import sql_inputs
+
+    _, found = check_sql(text, sql_inputs(model), model.display, list(model.spec.params))
     if found:
         raise CollideError(
             Problem(
