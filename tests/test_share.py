@@ -95,8 +95,17 @@ def _target(root: Path, source: Path) -> Path:
         "PENSION", str(source / "sample_data/hrss/pension_payments.csv")
     )
     write_project(root, files)
+    _allow(root, source / "sample_data")
     _split_names(source / "sample_data/civil/death_registrations.csv", root / "data/swdj.csv")
     return root
+
+
+def _allow(root: Path, folder: Path) -> None:
+    """Let the project read agency files from `folder` (outside it): `data_dirs:`."""
+    conf = root / "collide.yaml"
+    text = conf.read_text(encoding="utf-8") if conf.exists() else ""
+    text = "\n".join(ln for ln in text.splitlines() if not ln.startswith("data_dirs:"))
+    conf.write_text(text + f"\ndata_dirs: [{str(folder)!r}]\n", encoding="utf-8")
 
 
 def _tree(root: Path) -> dict[str, bytes]:
@@ -481,6 +490,7 @@ def _renamed_project(root: Path) -> Path:
     yaml = YAML(typ="rt")
     (root / "connectors").mkdir(parents=True)
     (root / "collide.yaml").write_text("name: 改名项目\n", encoding="utf-8")
+    _allow(root, REPO / "sample_data")
     for path in sorted((REPO / "connectors").glob("*.yaml")):
         doc = yaml.load(path.read_text(encoding="utf-8"))
         doc["id"] = "x_" + doc["id"]
@@ -546,6 +556,7 @@ def test_every_shipped_sql_model_finds_the_same_subjects_under_other_names(tmp_p
             "path: sample_data", f"path: {REPO}/sample_data"
         )
         (source / "connectors" / path.name).write_text(text, encoding="utf-8")
+    _allow(source, REPO / "sample_data")
     target = _renamed_project(tmp_path / "renamed")
     for model_id in SQL_MODELS:
         pkg = tmp_path / f"{model_id}.collide.yaml"

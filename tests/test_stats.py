@@ -156,7 +156,7 @@ def test_stats_equal_hand_counts_after_scripted_reviews(tmp_path: Path, cli) -> 
     code, out, err = cli("stats", "--project", str(project), "--chart", str(chart))
     assert code == 0, err
     assert (
-        f"本期应用大数据法律监督模型10个，汇聚13家单位数据共计{total['数据条数']}条，"
+        f"本期应用大数据法律监督模型{len(got) - 1}个，汇聚13家单位数据共计{total['数据条数']}条，"
         f"发现线索{len(rows)}条，经审查确认3条，立案2件，制发检察建议1份，已整改0件，"
         "逾期未整改1件。"
     ) in out

@@ -64,7 +64,7 @@ class Project:
         from collide.modelrun.execute import check_model, input_schemas
 
         problems = list(self.catalog.problems.items)
-        schemas = input_schemas(self.catalog, self._snapshot_schemas())
+        schemas = input_schemas(self.catalog, self.snapshot_schemas())
         for model in self.catalog.models.values():
             try:
                 problems.extend(check_model(model, self.catalog, schemas))
@@ -78,7 +78,7 @@ class Project:
         problems.extend(check_headers(self.catalog, self.root))
         return problems
 
-    def _snapshot_schemas(self) -> dict[str, dict[str, str]]:
+    def snapshot_schemas(self) -> dict[str, dict[str, str]]:
         from collide.ingest import latest_snapshot
 
         out = {}

@@ -52,6 +52,8 @@ def _sql_columns(sql: str, schemas: dict[str, dict[str, str]]) -> dict[str, set[
         tree = sqlglot.parse_one(sql, read="duckdb")
     except sqlglot.errors.SqlglotError:
         return out  # the static check reports it; nothing to resolve
+    if not isinstance(tree, sqlglot.exp.Query):
+        return out  # not one SELECT: the static check refuses it before anything runs
     try:
         tree = qualify(
             tree,

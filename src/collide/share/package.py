@@ -35,7 +35,7 @@ def pack_model(
 
     model = project.select([model_id])[0]
     project.require_valid()
-    schemas = input_schemas(project.catalog, project._snapshot_schemas())
+    schemas = input_schemas(project.catalog, project.snapshot_schemas())
     problems = check_model(model, project.catalog, schemas)
     if problems:
         raise CollideError(

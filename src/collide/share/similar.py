@@ -174,7 +174,7 @@ def project_fingerprints(project: Any) -> dict[str, Fingerprint]:
     from collide.errors import CollideError
     from collide.modelrun.execute import input_schemas
 
-    schemas = input_schemas(project.catalog, project._snapshot_schemas())
+    schemas = input_schemas(project.catalog, project.snapshot_schemas())
     out = {}
     for mid, model in project.catalog.models.items():
         try:
@@ -205,7 +205,7 @@ def package_fingerprint(project: Any, path: Path, mapping: Path | None = None) -
 
     sql = rewrite_sql(doc["model"]["sql"], contract, m)
     local = [m.datasets[d] for d in contract]
-    schemas = input_schemas(project.catalog, project._snapshot_schemas())
+    schemas = input_schemas(project.catalog, project.snapshot_schemas())
     return fingerprint(label, sql, local, schemas)
 
 

@@ -197,7 +197,7 @@ class ExcelSource(FileSource):
             (pl.int_range(pl.len(), dtype=pl.Int64) + header.data_start + offset).alias("__row"),
             pl.lit(None, pl.String).alias("__bad"),
         )
-        data = self._excel_dates(book, sheet, cols, header, data, offset - 1)
+        data = self._excel_dates(book, sheet, cols, header, data, offset - 1, notes)
         flags = self._numeric_ids(header, data, min(n, len(cols)))
         if any(any(m) for m in flags.values()):
             # A text cell of digits reads the same as a number cell: ask the workbook which of
@@ -217,7 +217,14 @@ class ExcelSource(FileSource):
         )
 
     def _excel_dates(
-        self, book: Any, sheet: str, cols: list[str], header: Header, data: Any, lead: int
+        self,
+        book: Any,
+        sheet: str,
+        cols: list[str],
+        header: Header,
+        data: Any,
+        lead: int,
+        notes: list[str],
     ) -> Any:
         """Numeric cells of date/datetime columns as the dates they stand for (Excel day
         numbers within `EXCEL_SERIAL_DATES`); text cells stay text (`79999` is no date).
@@ -237,13 +244,22 @@ class ExcelSource(FileSource):
             if fold(name) not in aliases or j >= len(cols):
                 continue
             # fastexcel converts number and date cells to datetimes, never text cells
-            got = book.load_sheet(
-                sheet,
-                header_row=None,
-                skip_rows=0,
-                use_columns=[cols[j]],
-                dtypes={cols[j]: "datetime"},
-            ).to_arrow_with_errors()[0]
+            try:
+                got = book.load_sheet(
+                    sheet,
+                    header_row=None,
+                    skip_rows=0,
+                    use_columns=[cols[j]],
+                    dtypes={cols[j]: "datetime"},
+                ).to_arrow_with_errors()[0]
+            except BaseException as exc:  # noqa: BLE001 - the Rust reader panics on huge numbers
+                if type(exc).__name__ != "PanicException":
+                    raise
+                notes.append(
+                    f"column {name}: a number in it is too large for a date, so no cell of it "
+                    "was read as an Excel date; its cells are read as text"
+                )
+                continue
             when = pl.Series(got.column(0)).cast(pl.Datetime("ms"))
             start = lead + header.data_start
             when = when.slice(start, data.height)
