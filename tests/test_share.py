@@ -425,7 +425,8 @@ def test_shipped_models_sharing_inputs_and_keys_are_not_near_duplicates(sample_c
         )
         assert "shared join keys: water_accounts.account_no = water_bills.account_no" in verdict
     code, out, _ = cli("--project", str(sample_copy), "model", "similar")
-    assert "0 near-duplicate pairs among 45 compared." in out
+    pairs = N_MODELS * (N_MODELS - 1) // 2
+    assert f"0 near-duplicate pairs among {pairs} compared." in out
 
 
 def test_a_resubmitted_model_is_a_near_duplicate_both_ways_other_logic_is_not(sample_copy, cli):
@@ -453,7 +454,7 @@ def test_a_resubmitted_model_is_a_near_duplicate_both_ways_other_logic_is_not(sa
         assert (
             "same join keys (death_registrations.id_number = pension_payments.id_number)" in verdict
         )
-        assert "1 near-duplicate pair among 11 compared." in out
+        assert f"1 near-duplicate pair among {N_MODELS + 1} compared." in out
     for a in ("pension_after_death", "pension_paid_twice"):
         code, out, _ = cli("--project", str(sample_copy), "model", "similar", a, "--all")
         pair = frozenset(
@@ -517,7 +518,13 @@ def _full_mapping(doc: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-SQL_MODELS = sorted(p.stem for p in (REPO / "models").glob("*.sql"))
+# (a network model cannot be packed yet: pack refuses it with that reason)
+SQL_MODELS = sorted(
+    p.stem
+    for p in (REPO / "models").glob("*.sql")
+    if "network:" not in p.with_suffix(".yaml").read_text(encoding="utf-8")
+)
+N_MODELS = len(list((REPO / "models").glob("*.yaml")))
 
 
 @pytest.mark.parametrize("model_id", SQL_MODELS)

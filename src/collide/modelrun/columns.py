@@ -65,7 +65,7 @@ def _sql_columns(sql: str, schemas: dict[str, dict[str, str]]) -> dict[str, set[
         # a CTE's or sub-query's columns that nothing downstream uses are not read
         tree = pushdown_projections(tree)
         scopes = traverse_scope(tree)
-    except (sqlglot.errors.SqlglotError, KeyError, ValueError, RecursionError):
+    except (sqlglot.errors.SqlglotError, KeyError, ValueError, RecursionError, AssertionError):
         # (the optimizer's own failure modes on SQL it does not follow): by name instead
         return _named_columns(tree, schemas)
     for scope in scopes:

@@ -35,6 +35,16 @@ def pack_model(
 
     model = project.select([model_id])[0]
     project.require_valid()
+    if model.spec.network is not None:
+        raise CollideError(
+            Problem(
+                model.display,
+                model.line("network"),
+                "a model with network: cannot be packed yet (its contract would have to map the "
+                "edges SQL too)",
+                "Share its YAML and SQL files by hand for now",
+            )
+        )
     schemas = input_schemas(project.catalog, project.snapshot_schemas())
     problems = check_model(model, project.catalog, schemas)
     if problems:
