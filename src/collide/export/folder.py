@@ -55,7 +55,7 @@ def export_run(
         for mid in sorted({r["model_id"] for r in rows} | set(summary["models"])):
             write_csv(tmp / f"clues_{mid}.csv", [r for r in rows if r["model_id"] == mid], mask)
     if "xlsx" in formats:
-        write_xlsx(tmp / "clues.xlsx", rows, mask)
+        write_xlsx(tmp / "clues.xlsx", rows, mask, project.config.review.reasons)
     evidence_dir = tmp / "evidence"
     evidence_dir.mkdir()
     ev = queries.run_evidence(con, run_id)
