@@ -118,7 +118,8 @@ def write_xlsx(
             "validate": "list",
             "source": source,
             "error_title": "排除理由",
-            "error_message": "请从下拉列表中选择排除理由（可在 collide.yaml 的 review.exclusion_reasons 中增加）",
+            "error_message": "请从下拉列表中选择排除理由"
+            "（可在 collide.yaml 的 review.exclusion_reasons 中增加）",
         },
     )
     for key in DATE_FIELDS:
