@@ -145,3 +145,87 @@ def test_libreoffice_opens_the_xlsx(sample_run: Path, tmp_path: Path) -> None:
     assert "线索编号" in text and "审查结论" in text
     # the dates and the link text come through as a reader sees them
     assert "evidence/XS" in text
+
+
+def test_reasons_read_naturally(sample_run: Path) -> None:
+    rows = read_rows(latest_run_dir(sample_run) / "clues.csv")
+    reasons = [r["线索说明"] for r in rows]
+    assert len(reasons) > 20
+    for reason in reasons:
+        # a period that is one day reads as that day, not "X至X"
+        for a, b in re.findall(r"(\d{4}-\d{2}-\d{2}|\d{6})至(\d{4}-\d{2}-\d{2}|\d{6})", reason):
+            assert a != b, reason
+        # a zero count is not stated as a finding ("0个月用水量为0", "0起投诉")
+        assert not re.search(r"(?<![\d.])0(个月|笔|起|次|人|处|份|件)", reason), reason
+        assert "到期" not in reason or not re.search(r"到期\d+天", reason), reason
+    # the single-day and zero cases of the sample are the ones that read differently now
+    assert any(re.search(r"其后于\d{4}-\d{2}-\d{2}仍有1起欠薪投诉", r) for r in reasons)
+    assert any("个月中12个月按居民生活水价计费" in r and "个月用水量为0" not in r for r in reasons)
+    assert any(re.search(r"已于\d{4}-\d{2}-\d{2}到期，已过期\d+天", r) for r in reasons)
+
+
+def test_reason_conditionals() -> None:
+    from collide.clues.build import reason_fields, render_reason
+
+    t = "{if a != b}{a}至{b}{else}于{b}{end}{if n > 0}，{n}次{if not m}（无{x}）{end}{end}{{括号}}"
+    assert render_reason(t, {"a": "1", "b": "1", "n": 0, "m": 1, "x": "y"}) == "于1{括号}"
+    assert (
+        render_reason(t, {"a": "1", "b": "2", "n": 3, "m": 0, "x": "y"}) == "1至2，3次（无y）{括号}"
+    )
+    assert reason_fields(t) == ["a", "b", "n", "m", "x"]
+    assert render_reason("{v:.1f}元", {"v": 1.25}) == "1.2元"  # the old templates still work
+    for bad in ("{if a}x", "{end}", "{if a ~ b}x{end}", "{else}"):
+        with pytest.raises(ValueError):
+            reason_fields(bad)
+
+
+def test_a_malformed_condition_is_reported_by_check(sample_run: Path, tmp_path: Path, cli) -> None:
+    project = tmp_path / "p"
+    shutil.copytree(sample_run, project, ignore=shutil.ignore_patterns("output", "runs"))
+    path = project / "models" / "pension_after_death.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("{end}，", "，", 1), encoding="utf-8")
+    code, out, err = cli("check", "--project", str(project))
+    assert code != 0
+    assert "pension_after_death.yaml" in out + err and "{end}" in out + err
+
+
+def test_evidence_sheet_marks_the_rows_that_made_the_hit(sample_run: Path) -> None:
+    import json
+
+    run_dir = latest_run_dir(sample_run)
+    rows = [r for r in read_rows(run_dir / "clues.csv") if r["模型"] == "pension_after_death"]
+    checked = 0
+    for r in rows:
+        data = json.loads((run_dir / "evidence" / f"{r['线索编号']}.json").read_text("utf-8"))
+        death = data["模型输出"]["death_date"]
+        pays = [e for e in data["证据"] if e["数据集"] == "pension_payments"]
+        marked = [e for e in pays if e.get("命中行")]
+        assert len(marked) == int(data["模型输出"]["payments"])
+        assert all(e["行"]["paid_on"] > death for e in marked)
+        assert all(e["行"]["paid_on"] <= death for e in pays if not e.get("命中行"))
+        html = (run_dir / "evidence" / f"{r['线索编号']}.html").read_text("utf-8")
+        assert html.count("<tr class='hit'>") == len(marked)
+        assert f"其中命中行 {len(marked)} 行" in html
+        checked += len(pays) > len(marked)
+    assert checked  # at least one person was also paid before the death: the sheet tells apart
+
+
+def test_report_speaks_chinese_only(sample_run: Path) -> None:
+    from collide.project import Project
+
+    run_dir = latest_run_dir(sample_run)
+    text = (run_dir / "report.md").read_text("utf-8")
+    project = Project.load(sample_run)
+    headers = {
+        h for c in project.catalog.connectors.values() for col in c.spec.columns.values()
+        for h in col.from_
+    }  # fmt: skip
+    text = text.replace(run_dir.name, "")
+    text = re.sub(r"\b[0-9a-f]{16}\b", "", text)  # snapshot ids
+    text = re.sub(r"[\w./-]+\.(csv|xlsx|xls|json|txt)", "", text)  # agency files
+    for h in headers:
+        text = text.replace(h, "")
+    words = set(re.findall(r"[A-Za-z]{3,}", text))
+    assert not words, words
+    assert "通过" in text and "## 工作成效" in text and "本年度累计" in text
