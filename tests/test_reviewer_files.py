@@ -76,7 +76,7 @@ def test_a_reviewer_fills_in_the_xlsx_and_import_reads_it_back(
     # as a reviewer does: picks values from the dropdowns, types dates as dates
     ws.cell(2, col["审查结论"]).value = "已制发检察建议"
     ws.cell(2, col["检察建议文号"]).value = "临检行公建〔2026〕3号"
-    ws.cell(2, col["制发日期"]).value = dt.datetime(2026, 3, 2)
+    ws.cell(2, col["制发日期"]).value = dt.datetime(2024, 9, 30)  # 3 months before the run
     ws.cell(3, col["审查结论"]).value = "排除"
     ws.cell(3, col["排除理由"]).value = "数据错误"
     ws.cell(3, col["有效期至"]).value = dt.date(2026, 12, 31)
@@ -107,8 +107,8 @@ def test_a_reviewer_fills_in_the_xlsx_and_import_reads_it_back(
     assert (a["审查结论"], a["检察建议文号"], a["制发日期"], a["整改期限"]) == (
         "已制发检察建议",
         "临检行公建〔2026〕3号",
-        "2026-03-02",
-        "2026-05-02",
+        "2024-09-30",
+        "2024-11-30",
     )
     assert (c["审查结论"], c["案号"], c["承办人"]) == ("已立案", "临检刑诉〔2026〕15号", "王检察官")
     # the re-exported workbook holds the dates as dates again
@@ -118,7 +118,35 @@ def test_a_reviewer_fills_in_the_xlsx_and_import_reads_it_back(
     row = next(
         r for r in range(2, ws2.max_row + 1) if ws2.cell(r, col2["线索编号"]).value == ids[0]
     )
-    assert ws2.cell(row, col2["制发日期"]).value == dt.datetime(2026, 3, 2)
+    assert ws2.cell(row, col2["制发日期"]).value == dt.datetime(2024, 9, 30)
+
+    # 回头看: the next run (run date 2024-12-31) finds it still hit after the deadline
+    from collide.orchestrate.prefect import summary_text
+    from collide.project import Project
+
+    p = Project.load(project)
+    result = p.run(ingest=False)
+    run = Path(result.run_dir)
+    state = "逾期未整改（逾期31天）"
+    assert (
+        next(r for r in read_rows(run / "clues.csv") if r["线索编号"] == ids[0])["整改状态"]
+        == state
+    )
+    sheet = (run / "evidence" / f"{ids[0]}.html").read_text("utf-8")
+    assert f"{state}，检察建议临检行公建〔2026〕3号，整改期限2024-11-30" in sheet
+    report = (run / "report.md").read_text("utf-8")
+    assert "## 回头看：整改状态" in report
+    assert f"| 1 | {ids[0]} |" in report and state in report
+    summary = summary_text(result, p)
+    assert "回头看 / follow-up: 逾期未整改 1" in summary
+    assert f"第1名 {ids[0]}" in summary and "整改期限2024-11-30" in summary
+    # the report's figures are those of `collide stats` for the year
+    code, out, err = cli(
+        "stats", "--from", "2024-01-01", "--to", "2024-12-31", "--project", str(project)
+    )
+    assert code == 0, err
+    para = next(line for line in out.splitlines() if line.startswith("2024年1月1日至"))
+    assert para.strip() in report
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")
