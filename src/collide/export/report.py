@@ -4,6 +4,7 @@ templates/report.md.j2 with every value escaped for Markdown."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from collide.export.hitlist import ClueCounts
@@ -58,13 +59,22 @@ def _figures(project: Any, con: Any, run_date: str) -> list[dict[str, Any]]:
 FIGURE_COLUMNS = ["线索数", "已审查", "确认", "排除", "已立案", "检察建议", "已整改", "逾期未整改"]
 
 
+# the provenance and ingest fields of a failing row, as a clerk reads them
+_ROW_LABELS = {
+    "_source_file": "来源文件",
+    "_source_sheet": "工作表",
+    "_source_row": "行号",
+    "_snapshot_id": "快照",
+    "_reason": "拒收原因",
+    "_raw": "原始值",
+    "_issues": "数据问题",
+}
+
+
 def _failing_row(fr: dict[str, Any], heads: dict[str, str]) -> str:
-    """A failing row as a clerk reads it: the agency's headers and the values."""
-    return "；".join(
-        f"{heads.get(k, k)}：{'' if v is None else v}"
-        for k, v in fr.items()
-        if not k.startswith("_")
-    )
+    """A failing row as JSON keyed by the agency's headers (a line break in a value stays \\n)."""
+    named = {_ROW_LABELS.get(k) or heads.get(k) or k: v for k, v in fr.items()}
+    return json.dumps(named, ensure_ascii=False, default=str)
 
 
 def render_report(
