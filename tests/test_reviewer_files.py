@@ -216,6 +216,12 @@ def test_a_malformed_condition_is_reported_by_check(sample_run: Path, tmp_path: 
     code, out, err = cli("check", "--project", str(project))
     assert code != 0
     assert "pension_after_death.yaml" in out + err and "{end}" in out + err
+    # a mark: naming a column that is not there is found by check too, at its evidence entry
+    path.write_text(text.replace("hit.death_date", "hit.died_on"), encoding="utf-8")
+    code, out, err = cli("check", "--project", str(project))
+    assert code != 0
+    assert "pension_after_death.yaml" in out + err and "died_on" in out + err
+    assert "hit.<name>" in out + err
 
 
 def test_evidence_sheet_marks_the_rows_that_made_the_hit(sample_run: Path) -> None:
