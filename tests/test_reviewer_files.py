@@ -263,3 +263,16 @@ def test_report_speaks_chinese_only(sample_run: Path) -> None:
     words = set(re.findall(r"[A-Za-z]{3,}", text))
     assert not words, words
     assert "通过" in text and "## 工作成效" in text and "本年度累计" in text
+
+
+def test_a_long_list_of_exclusion_reasons_still_drops_down(tmp_path: Path) -> None:
+    from collide.export.xlsx import write_xlsx
+
+    reasons = [f"本院自定义的第{i}种排除理由" for i in range(40)]  # over Excel's 255 characters
+    write_xlsx(tmp_path / "clues.xlsx", [], False, reasons)
+    wb = openpyxl.load_workbook(tmp_path / "clues.xlsx")
+    assert wb.sheetnames[0] == "线索"  # review import reads the first sheet
+    lists = [dv.formula1 for dv in wb["线索"].data_validations.dataValidation if dv.type == "list"]
+    assert any("下拉选项" in f for f in lists), lists
+    assert [c.value for c in wb["下拉选项"]["A"]] == reasons
+    assert wb["下拉选项"].sheet_state == "hidden"
