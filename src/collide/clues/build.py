@@ -12,6 +12,7 @@ import datetime as dt
 import decimal
 import hashlib
 import json
+import re
 import string
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,8 +67,152 @@ class _ReasonFormatter(string.Formatter):
         return display(value)
 
 
+# Reason templates: `{column}` (optionally `{column:.1f}`) prints a value; a part that reads
+# naturally only sometimes sits between `{if CONDITION}` … `{else}` … `{end}` (nested freely).
+# CONDITION: `name` (set: not empty, not 0, not 否), `not name`, or `name OP value` with OP one of
+# == != > >= < <= and value a column name, a number or a quoted text ("…" or '…').
+_TAG = re.compile(r"(?<!\{)\{(if\s+[^{}]*|else|end)\}(?!\})")
+_COND = re.compile(
+    r"^\s*(?:(not)\s+(\w+)|(\w+)(?:\s*(==|!=|>=|<=|>|<)\s*(\"[^\"]*\"|'[^']*'|[-\w.]+))?)\s*$"
+)
+
+
+class ReasonError(ValueError):
+    """A reason template that cannot be read (reported with the model's file and line)."""
+
+
+@dataclass
+class _If:
+    cond: tuple[bool, str, str | None, str | None]  # negate, name, op, operand
+    then: list[Any] = field(default_factory=list)
+    other: list[Any] = field(default_factory=list)
+
+
+def _parse_cond(text: str) -> tuple[bool, str, str | None, str | None]:
+    m = _COND.match(text)
+    if m is None:
+        raise ReasonError(
+            f"cannot read the condition {{if {text.strip()}}}: write {{if name}}, {{if not name}} "
+            "or {if name > 0} (== != > >= < <=)"
+        )
+    if m.group(1):
+        return True, m.group(2), None, None
+    return False, m.group(3), m.group(4), m.group(5)
+
+
+def parse_reason(template: str) -> list[Any]:
+    """The template as a tree of text parts (format strings) and `_If` nodes."""
+    root: list[Any] = []
+    stack: list[tuple[_If, bool]] = []  # open ifs, and whether we are in their {else}
+    out = root
+    pos = 0
+    for m in _TAG.finditer(template):
+        if m.start() > pos:
+            out.append(template[pos : m.start()])
+        tag = m.group(1)
+        if tag.startswith("if"):
+            node = _If(_parse_cond(tag[2:]))
+            out.append(node)
+            stack.append((node, False))
+            out = node.then
+        elif tag == "else":
+            if not stack or stack[-1][1]:
+                raise ReasonError("{else} without an {if} before it")
+            node = stack[-1][0]
+            stack[-1] = (node, True)
+            out = node.other
+        else:
+            if not stack:
+                raise ReasonError("{end} without an {if} before it")
+            stack.pop()
+            out = root if not stack else (stack[-1][0].other if stack[-1][1] else stack[-1][0].then)
+        pos = m.end()
+    if stack:
+        raise ReasonError("an {if …} is not closed: add {end}")
+    if pos < len(template):
+        out.append(template[pos:])
+    return root
+
+
+def reason_fields(template: str) -> list[str]:
+    """Every column a reason template reads (values and conditions), for `collide check`."""
+    names: list[str] = []
+
+    def walk(parts: list[Any]) -> None:
+        for part in parts:
+            if isinstance(part, str):
+                for _, name, _, _ in string.Formatter().parse(part):
+                    if name:
+                        names.append(name)
+            else:
+                _neg, name, _op, operand = part.cond
+                names.append(name)
+                if operand is not None and re.fullmatch(r"[A-Za-z_]\w*", operand):
+                    names.append(operand)
+                walk(part.then)
+                walk(part.other)
+
+    walk(parse_reason(template))
+    return list(dict.fromkeys(names))
+
+
+def _set(value: Any) -> bool:
+    if value is None or value is False:
+        return False
+    if isinstance(value, (int, float, decimal.Decimal)):
+        return value != 0
+    return display(value).strip() not in ("", "0", "否")
+
+
+def _operand(text: str, row: dict[str, Any]) -> Any:
+    if text[0] in "\"'":
+        return text[1:-1]
+    if text in row:
+        return row[text]
+    try:
+        return decimal.Decimal(text)
+    except decimal.InvalidOperation:
+        return text
+
+
+def _compare(a: Any, op: str, b: Any) -> bool:
+    try:
+        x, y = decimal.Decimal(str(a)), decimal.Decimal(str(b))
+    except (decimal.InvalidOperation, ValueError):
+        x, y = display(a), display(b)  # dates compare as ISO text
+    if a is None or b is None:
+        return (op == "==") == (a is None and b is None) if op in ("==", "!=") else False
+    return {
+        "==": x == y,
+        "!=": x != y,
+        ">": x > y,
+        ">=": x >= y,
+        "<": x < y,
+        "<=": x <= y,
+    }[op]
+
+
+def _holds(cond: tuple[bool, str, str | None, str | None], row: dict[str, Any]) -> bool:
+    negate, name, op, operand = cond
+    value = row.get(name)
+    if op is None or operand is None:
+        return not _set(value) if negate else _set(value)
+    return _compare(value, op, _operand(operand, row))
+
+
 def render_reason(template: str, row: dict[str, Any]) -> str:
-    return _ReasonFormatter().vformat(template, (), row)
+    fmt = _ReasonFormatter()
+
+    def walk(parts: list[Any]) -> str:
+        text = []
+        for part in parts:
+            if isinstance(part, str):
+                text.append(fmt.vformat(part, (), row))
+            else:
+                text.append(walk(part.then if _holds(part.cond, row) else part.other))
+        return "".join(text)
+
+    return walk(parse_reason(template))
 
 
 def evidence_hash(rows: list[Any], output: dict[str, Any]) -> str:

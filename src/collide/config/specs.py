@@ -313,6 +313,17 @@ class EvidenceSpec(Strict):
     dataset: str
     on: dict[str, str] = Field(description="dataset column → model output column")
     label: str | None = None
+    # The rows that made the hit (命中行), marked on the evidence sheet: a SQL condition over
+    # the dataset row's columns (by name, or d.<column>) and the clue's output (hit.<column>),
+    # e.g. `paid_on > hit.death_date`.
+    mark: str | None = None
+
+    @field_validator("mark")
+    @classmethod
+    def _one_condition(cls, v: str | None) -> str | None:
+        if v is not None and (";" in v or "--" in v or not v.strip()):
+            raise ValueError("mark: is one condition, e.g. paid_on > hit.death_date (no ; or --)")
+        return v
 
 
 class ModelTestSpec(Strict):

@@ -107,11 +107,14 @@ class Session(ABC):
         subject: str,
         limit: int,
         content_columns: list[str],
+        mark: str | None = None,
     ) -> pa.Table:
         """The evidence rows of each hit: columns `__subject_id`, `row_json` (the row as JSON) and
         `row_hash` (md5 of the JSON of `content_columns`), at most `limit` rows per subject in
         (_source_file, _source_row) order. JSON text and hash must be byte-identical across
-        backends: reviews are carried over by them."""
+        backends: reviews are carried over by them. `mark`: a SQL condition over the dataset row
+        `d` and the hit `hit` (the model's evidence `mark:`); the rows where it holds get
+        `"_hit": true` in their JSON (last key), their hash unchanged."""
 
     @abstractmethod
     def interrupt(self) -> None:

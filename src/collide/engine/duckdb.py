@@ -202,8 +202,9 @@ class DuckDBSession(Session):
         subject: str,
         limit: int,
         content_columns: list[str],
+        mark: str | None = None,
     ) -> pa.Table:
-        return self.query(evidence_sql(hits, dataset, on, subject, limit, content_columns))
+        return self.query(evidence_sql(hits, dataset, on, subject, limit, content_columns, mark))
 
     def interrupt(self) -> None:
         with self._lock:
@@ -373,22 +374,31 @@ def evidence_sql(
     subject: str,
     limit: int,
     content_columns: list[str] | None = None,
+    mark: str | None = None,
 ) -> str:
     """Evidence rows per subject, as JSON text plus a hash of their content (not provenance),
     computed inside DuckDB so that thousands of clues cost no Python loop per row. Without
     `content_columns`: the rows themselves (for binding the join in `collide check`). Every name
-    is quoted: a `"` in a YAML column name cannot become SQL."""
+    is quoted: a `"` in a YAML column name cannot become SQL. `mark` (the model's evidence
+    `mark:`, a condition over the dataset row `d` and the clue's output row `hit`) adds
+    `"_hit": true` to the JSON of the rows that made the hit; the hash does not change."""
     q = _quote
-    cond = " AND ".join(f"d.{q(dcol)} = h.{q(ocol)}" for dcol, ocol in on.items())
+    cond = " AND ".join(f"d.{q(dcol)} = hit.{q(ocol)}" for dcol, ocol in on.items())
     if content_columns is None:
-        select = "d.*"
+        select = "d.*" + (f", coalesce(({mark}), false) AS __hit_row" if mark else "")
     else:
         packed = ", ".join(f"{q(c)} := d.{q(c)}" for c in content_columns) or "x := NULL"
-        select = f"to_json(d) AS row_json, md5(to_json(struct_pack({packed}))) AS row_hash"
+        row_json = "to_json(d)"
+        if mark:
+            row_json = (
+                f"CASE WHEN coalesce(({mark}), false) "
+                f"""THEN json_merge_patch(to_json(d), '{{"_hit":true}}') ELSE to_json(d) END"""
+            )
+        select = f"{row_json} AS row_json, md5(to_json(struct_pack({packed}))) AS row_hash"
     return (
-        f"SELECT CAST(h.{q(subject)} AS VARCHAR) AS {SUBJECT_COL}, {select} FROM {hits} h "
+        f"SELECT CAST(hit.{q(subject)} AS VARCHAR) AS {SUBJECT_COL}, {select} FROM {hits} hit "
         f"JOIN {q(dataset)} d ON {cond} "
-        f"QUALIFY row_number() OVER (PARTITION BY h.{q(subject)} "
+        f"QUALIFY row_number() OVER (PARTITION BY hit.{q(subject)} "
         f"ORDER BY d._source_file, d._source_row) <= {int(limit)} "
         f"ORDER BY {SUBJECT_COL}, d._source_file, d._source_row"
     )

@@ -19,7 +19,24 @@ PROV_LABELS = {
     "_issues": "数据问题",
 }
 
+# set by the evidence SQL on the rows that made the hit (the model's evidence `mark:`)
+HIT_KEY = "_hit"
+
 Evidence = list[tuple[str, dict[str, Any]]]  # (dataset, source row) in attachment order
+
+
+def followup_text(r: dict[str, Any]) -> str:
+    """整改状态 as a sheet or report reads it: the state (with days overdue or the date it was
+    gone, from clues.followup.label), the 检察建议 and its deadline."""
+    status = r.get("followup") or ""
+    if not status:
+        return ""
+    parts = [status]
+    if r.get("recommendation_no"):
+        parts.append(f"检察建议{r['recommendation_no']}")
+    if r.get("rectify_by"):
+        parts.append(f"整改期限{display(r['rectify_by'])}")
+    return "，".join(parts)
 
 
 def sheet_labels(catalog: Catalog, model_id: str) -> dict[str, Any]:
@@ -67,9 +84,16 @@ def write_evidence(
         "首次发现": r["first_seen"],
         "数据质量提示": r["warnings"],
         "证据哈希": r["evidence_hash"],
+        "审查结论": r.get("review_status") or "",
+        "整改状态": followup_text(r),
         "模型输出": {k: m(v) for k, v in r["output"].items()},
         "证据": [
-            {"数据集": ds, "快照": snapshots.get(ds), "行": {k: m(v) for k, v in row.items()}}
+            {
+                "数据集": ds,
+                "快照": snapshots.get(ds),
+                "行": {k: m(v) for k, v in row.items() if k != HIT_KEY},
+                **({"命中行": True} if row.get(HIT_KEY) else {}),
+            }
             for ds, row in evidence
         ],
         "已脱敏": mask,
@@ -100,6 +124,8 @@ def render_sheet(
         ("风险分 / 排名", f"{display(p['风险分'])} / {display(p['排名'])}"),
         ("对象", f"{p['对象名称']}（{p['对象类型']}） {p['对象证件号']}"),
         ("状态", p["状态"]),
+        *([("审查结论", p["审查结论"])] if p.get("审查结论") else []),
+        *([("整改状态", p["整改状态"])] if p.get("整改状态") else []),
         ("首次发现", p["首次发现"]),
         ("证据哈希", p["证据哈希"]),
     ]
@@ -113,8 +139,11 @@ def render_sheet(
         cols = [
             c
             for c in rows[0]
-            if c not in PROV_LABELS and not (c.endswith("_key") and c[:-4] in rows[0])
+            if c not in PROV_LABELS
+            and c != HIT_KEY
+            and not (c.endswith("_key") and c[:-4] in rows[0])
         ]
+        hit = [bool(row.get(HIT_KEY)) for row in rows]
         prov = [c for c in PROV_LABELS if c in rows[0]]
         title = labels["datasets"].get(ds)
         datasets.append(
@@ -125,6 +154,8 @@ def render_sheet(
                 "rows": [
                     [str(masked(display(row.get(c)), mask)) for c in cols + prov] for row in rows
                 ],
+                "hit": hit,
+                "hits": sum(hit),
             }
         )
     return render(

@@ -55,7 +55,7 @@ def export_run(
         for mid in sorted({r["model_id"] for r in rows} | set(summary["models"])):
             write_csv(tmp / f"clues_{mid}.csv", [r for r in rows if r["model_id"] == mid], mask)
     if "xlsx" in formats:
-        write_xlsx(tmp / "clues.xlsx", rows, mask)
+        write_xlsx(tmp / "clues.xlsx", rows, mask, project.config.review.reasons)
     evidence_dir = tmp / "evidence"
     evidence_dir.mkdir()
     ev = queries.run_evidence(con, run_id)
@@ -72,7 +72,7 @@ def export_run(
     )
     # Failing-row samples can hold ID numbers: masked like everything else that is exported.
     quality_text = json.dumps(quality, ensure_ascii=False, indent=2, default=str)
-    report = render_report(summary, counts, quality)
+    report = render_report(summary, counts, quality, project, con, everything)
     (tmp / "quality.json").write_text(mask_text(quality_text) if mask else quality_text, "utf-8")
     (tmp / "report.md").write_text(mask_text(report) if mask else report, encoding="utf-8")
     if keep is not None and keep.exists():

@@ -3,11 +3,13 @@ templates/report.md.j2 with every value escaped for Markdown."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 from collide.export.hitlist import ClueCounts
 from collide.export.render import render
+from collide.stats.figures import cell
 
 STATUS_ZH = {
     "ok": "完成",
@@ -27,56 +29,140 @@ def _zh(status: str) -> str:
     return STATUS_ZH.get(status, status)
 
 
-def render_report(summary: dict[str, Any], counts: ClueCounts, quality: dict[str, Any]) -> str:
+def _figures(project: Any, con: Any, run_date: str) -> list[dict[str, Any]]:
+    """This run's figures and the year's to date, from `collide.stats` (one definition)."""
+    from collide.stats import compute
+    from collide.stats.figures import paragraph
+
+    day = dt.date.fromisoformat(str(run_date)[:10])
+    out = []
+    periods = (
+        (f"本次运行（运行日期{day}）", day),
+        (
+            f"本年度累计（{day.year}年1月1日至{day.month}月{day.day}日）",
+            day.replace(month=1, day=1),
+        ),
+    )
+    for label, start in periods:
+        f = compute(project, con, start, day)
+        total = f.rows[-1]
+        out.append(
+            {
+                "label": label,
+                "paragraph": paragraph(f),
+                "cells": [(k, cell(total.get(k), k)) for k in FIGURE_COLUMNS],
+            }
+        )
+    return out
+
+
+FIGURE_COLUMNS = ["线索数", "已审查", "确认", "排除", "已立案", "检察建议", "已整改", "逾期未整改"]
+
+
+# the provenance and ingest fields of a failing row, as a clerk reads them
+_ROW_LABELS = {
+    "_source_file": "来源文件",
+    "_source_sheet": "工作表",
+    "_source_row": "行号",
+    "_snapshot_id": "快照",
+    "_reason": "拒收原因",
+    "_raw": "原始值",
+    "_issues": "数据问题",
+}
+
+
+def _failing_row(fr: dict[str, Any], heads: dict[str, str]) -> str:
+    """A failing row as JSON keyed by the agency's headers (a line break in a value stays \\n)."""
+    named = {_ROW_LABELS.get(k) or heads.get(k) or k: v for k, v in fr.items()}
+    return json.dumps(named, ensure_ascii=False, default=str)
+
+
+def render_report(
+    summary: dict[str, Any],
+    counts: ClueCounts,
+    quality: dict[str, Any],
+    project: Any = None,
+    con: Any = None,
+    rows: list[dict[str, Any]] | None = None,
+) -> str:
+    """report.md in Chinese only: datasets and models by their titles, 通过/警告/阻断, the
+    整改状态 of the clues with a 检察建议, and the figures of `collide stats`."""
+    from collide.export.evidence import followup_text
+    from collide.quality import QualityReport, status_zh
+
+    catalog = project.catalog if project is not None else None
+    ds_title = {ds: c.spec.title for ds, c in catalog.connectors.items()} if catalog else {}
+    heads = (
+        {
+            ds: {n: col.from_[0] for n, col in c.spec.columns.items()}
+            for ds, c in catalog.connectors.items()
+        }
+        if catalog
+        else {}
+    )
+    model_title = {m: x.spec.title for m, x in catalog.models.items()} if catalog else {}
     datasets = [
         {
-            "id": ds,
+            "id": ds_title.get(ds) or ds,
             "status": _zh(d["status"]),
             "snapshot": d.get("snapshot_id") or "",
             "read": _n(d.get("rows_read")),
             "loaded": _n(d.get("rows_loaded")),
             "rejected": _n(d.get("rows_rejected")),
-            "quality": d.get("quality") or "",
+            "quality": status_zh(d.get("quality")),
             "message": d.get("message") or "",
         }
         for ds, d in summary["datasets"].items()
     ]
     models = [
         {
-            "id": mid,
+            "id": model_title.get(mid) or mid,
             "status": _zh(m["status"]),
             "hits": m["hits"],
             "seconds": m["seconds"],
-            "note": "; ".join([m.get("message") or ""] + m.get("notes", [])).strip("; "),
+            "note": "；".join(x for x in [m.get("message") or ""] + m.get("notes", []) if x),
         }
         for mid, m in summary["models"].items()
     ]
     checks = []
     for ds, q in quality.items():
+        report = QualityReport.from_dict(q)
+        if report.title is None:
+            report.title = ds_title.get(ds)
         outcomes = []
-        for o in q.get("outcomes", []):
-            flag = (
-                "通过"
-                if o.get("success")
-                else ("未通过（阻断）" if o.get("blocking") else "未通过（警告）")
-            )
-            rows = [
-                {
-                    "file": fr.get("_source_file"),
-                    "row": fr.get("_source_row"),
-                    "json": json.dumps(fr, ensure_ascii=False, default=str),
-                }
-                for fr in (o.get("failing_rows") or [])[:5]
-            ]
+        for o in report.outcomes:
+            flag = "通过" if o.success else ("未通过（阻断）" if o.blocking else "未通过（警告）")
             outcomes.append(
                 {
                     "flag": flag,
-                    "text": o.get("description_zh") or o.get("expectation"),
-                    "observed": o.get("observed"),
-                    "rows": rows,
+                    "text": o.description_zh or o.expectation,
+                    "rows": [
+                        {
+                            "file": fr.get("_source_file"),
+                            "row": fr.get("_source_row"),
+                            "json": _failing_row(fr, heads.get(ds, {})),
+                        }
+                        for fr in (o.failing_rows or [])[:5]
+                    ],
                 }
             )
-        checks.append({"id": ds, "status": q.get("status"), "outcomes": outcomes})
+        checks.append({"id": report.heading_zh(), "outcomes": outcomes})
+    followups = [
+        {
+            "rank": r.get("rank") or "",
+            "clue_id": r["clue_id"],
+            "model": r.get("model_title") or r["model_id"],
+            "subject": r.get("subject_name") or r.get("subject_id") or "",
+            "status": followup_text(r),
+        }
+        for r in rows or []
+        if r.get("followup")
+    ]
+    figures = (
+        _figures(project, con, summary["run_date"])
+        if project is not None and con is not None
+        else []
+    )
     return render(
         "report.md.j2",
         run_id=summary["run_id"],
@@ -90,4 +176,6 @@ def render_report(summary: dict[str, Any], counts: ClueCounts, quality: dict[str
         problems=summary.get("problems") or [],
         models=models,
         quality=checks,
+        followups=followups,
+        figures=figures,
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib.util
-import string
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -126,11 +125,10 @@ def _out_problem(model: Model, loc: tuple, what: str, col: str, outputs: list[st
 
 
 def reason_fields(template: str) -> list[str]:
-    fields = []
-    for _, name, _, _ in string.Formatter().parse(template):
-        if name:
-            fields.append(name)
-    return fields
+    """The columns a reason template reads (its syntax lives in collide.clues.build)."""
+    from collide.clues.build import reason_fields as fields
+
+    return fields(template)
 
 
 def check_model(model: Model, cat: Catalog, schemas: dict[str, dict[str, str]]) -> list[Problem]:
@@ -210,7 +208,8 @@ def check_model(model: Model, cat: Catalog, schemas: dict[str, dict[str, str]]) 
                     model.display,
                     model.line("reason"),
                     f"reason template is malformed ({exc})",
-                    "Use {column} for values; write {{ and }} for braces",
+                    "Use {column} for values, {if column}…{else}…{end} for a part, "
+                    "{{ and }} for braces",
                 )
             )
             fields = []
@@ -261,16 +260,21 @@ def check_model(model: Model, cat: Catalog, schemas: dict[str, dict[str, str]]) 
                 box.create_table(f"__hits_{i}", types)
                 try:
                     box.describe(
-                        _evidence_sql(f"__hits_{i}", ev.dataset, ev.on, spec.subject.id, 1), {}
+                        _evidence_sql(
+                            f"__hits_{i}", ev.dataset, ev.on, spec.subject.id, 1, mark=ev.mark
+                        ),
+                        {},
                     )
                 except QueryError as exc:
                     p = exc.problem(model.display)
+                    where = ("evidence", i, "mark") if ev.mark else ("evidence", i)
                     problems.append(
                         Problem(
                             model.display,
-                            model.line("evidence", i),
+                            model.line(*where),
                             f"evidence join on {ev.dataset}: {p.message}",
-                            "Join columns must have comparable types",
+                            "Join columns must have comparable types; in mark: name the "
+                            f"{ev.dataset} columns as they are, the output as hit.<name>",
                         )
                     )
     problems.extend(_check_tests(model, schemas, outputs))
@@ -626,7 +630,9 @@ def _execute(
         cols = [
             c for c, _ in box.describe(f'SELECT * FROM "{ev.dataset}"') if not c.startswith("_")
         ]
-        found = box.evidence("__hits", ev.dataset, ev.on, subj, max_evidence_rows, cols)
+        found = box.evidence(
+            "__hits", ev.dataset, ev.on, subj, max_evidence_rows, cols, mark=ev.mark
+        )
         data = found.to_pydict()
         for key, row_json, row_hash in zip(data[SUBJECT_COL], data["row_json"], data["row_hash"]):
             evidence.setdefault(key, []).append(EvidenceRow(ev.dataset, row_json, row_hash))

@@ -327,9 +327,39 @@ def summary_text(result: RunResult, project: Project | None = None) -> str:
     if project is not None:
         with contextlib.suppress(ValueError):
             run_dir = run_dir.relative_to(project.root)
+    lines.extend(_followup_lines(result.run_dir / "clues.csv"))
     lines.append(f"线索清单 / hit list: {run_dir / 'clues.csv'}")
     lines.append(f"运行报告 / report: {run_dir / 'report.md'}")
     return "\n".join(lines) + "\n"
+
+
+def _followup_lines(hit_list: Path) -> list[str]:
+    """回头看 in the summary: each clue with a 整改状态 as the run's clues.csv shows it (with the
+    deadline and days overdue, or the date it was first gone), 逾期未整改 first."""
+    import csv
+
+    if not hit_list.exists():
+        return []
+    with open(hit_list, encoding="utf-8-sig", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if (r.get("整改状态") or "").strip()]
+    if not rows:
+        return []
+    order = ("逾期未整改", "整改后复发", "整改期内", "已整改")
+    states = {s: sum(r["整改状态"].startswith(s) for r in rows) for s in order}
+    lines = ["回头看 / follow-up: " + "，".join(f"{s} {n}" for s, n in states.items() if n)]
+    rows.sort(
+        key=lambda r: next((i for i, s in enumerate(order) if r["整改状态"].startswith(s)), 9)
+    )
+    for r in rows:
+        where = f"第{r['排名']}名 " if r.get("排名") else ""
+        doc = f"，检察建议{r['检察建议文号']}" if r.get("检察建议文号") else ""
+        term = f"，整改期限{r['整改期限']}" if r.get("整改期限") else ""
+        mark = "!" if r["整改状态"].startswith(("逾期未整改", "整改后复发")) else "·"
+        lines.append(
+            f"  {mark} {where}{r['线索编号']} {r.get('模型名称', '')} {r.get('对象名称', '')}："
+            f"{r['整改状态']}{doc}{term}"
+        )
+    return lines
 
 
 def write_summary(result: RunResult, project: Project | None = None) -> Path:
