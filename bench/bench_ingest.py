@@ -23,6 +23,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -283,11 +284,17 @@ def child(mode: str, work: Path, name: str, shape: str) -> None:
         rows, rejected = rep.rows_loaded, rep.rows_rejected
         assert rep.rows_read == rep.rows_loaded + rep.rows_rejected
     seconds = time.perf_counter() - started
+    use = resource.getrusage(resource.RUSAGE_SELF)  # CPU seconds: steadier than wall on a busy box
+    cpu = use.ru_utime + use.ru_stime
     # VmHWM starts afresh at exec; ru_maxrss would carry the parent's peak over
     status = Path("/proc/self/status").read_text()
     hwm = [ln for ln in status.splitlines() if ln.startswith("VmHWM")]
     rss = int(hwm[0].split()[1]) / 1024 if hwm else 0.0
-    print(json.dumps({"seconds": seconds, "rows": rows, "rejected": rejected, "rss_mb": rss}))
+    print(
+        json.dumps(
+            {"seconds": seconds, "cpu": cpu, "rows": rows, "rejected": rejected, "rss_mb": rss}
+        )
+    )
 
 
 def run(mode: str, work: Path, name: str, shape: str, repeat: int = 1) -> dict:
@@ -352,14 +359,16 @@ def bench_shape(work: Path, shape: str, rows: int, repeat: int) -> None:
         f"{rows:,} rows, {size:.0f} MB UTF-8 CSV, GBK twin {gbk_mb:.0f} MB; "
         f"median of {repeat} fresh processes.\n"
     )
-    print("| run | seconds (median; all) | MB/s | peak RSS MB | ratio vs DuckDB |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print(
+        "| run | seconds (median; all) | MB/s | CPU s | peak RSS MB | ratio vs DuckDB | CPU ratio |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for label, r, base, mb in runs:
         ratio = base["seconds"] / r["seconds"]
         every = ", ".join(f"{x:.1f}" for x in r["all"])
         print(
             f"| {label} | {r['seconds']:.1f} ({every}) | {mb / r['seconds']:.0f} | "
-            f"{r['rss_mb']:.0f} | {ratio:.2f} |"
+            f"{r['cpu']:.1f} | {r['rss_mb']:.0f} | {ratio:.2f} | {base['cpu'] / r['cpu']:.2f} |"
         )
     print(
         f"\nrows loaded / rejected: UTF-8 {ours['rows']:,} / {ours['rejected']:,}; "
