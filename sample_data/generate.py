@@ -144,6 +144,7 @@ class World:
     truth: list[tuple[str, str, str, str, str]] = field(default_factory=list)
     _ids: set[str] = field(default_factory=set)
     _org_n: int = 10_000_000
+    org_step: int = 997  # widest gap between two organisation codes; generate() narrows it
     _addr_used: set[tuple[str, int]] = field(default_factory=set)
     max_house_no: int = 999
     _names_used: set[str] = field(default_factory=set)
@@ -163,19 +164,27 @@ class World:
     # people
     def person(self, y0: int = 1950, y1: int = 1998, name: str | None = None) -> tuple[str, str]:
         r = self.rng
+        tries = 0
         while True:
             birth = dt.date(r.randint(y0, y1), r.randint(1, 12), r.randint(1, 28))
             pid = make_id(birth, r.randint(1, 999))
             if pid not in self._ids:
                 self._ids.add(pid)
                 break
+            tries += 1
+            if tries > 10_000:  # one area code holds 999 people per birth date
+                raise SystemExit(
+                    f"--scale too large: the ID numbers of area {AREA} born {y0}–{y1} ran out"
+                )
         if name is None:
             name = r.choice(SURNAMES) + "".join(r.choice(GIVEN) for _ in range(r.choice((1, 2, 2))))
         return name, pid
 
     # organisations
     def uscc(self, kind: str = "91") -> str:
-        self._org_n += self.rng.randint(1, 997)
+        self._org_n += self.rng.randint(1, self.org_step)
+        if self._org_n > 99_999_999:  # the organisation code has 8 digits before its check
+            raise SystemExit("--scale too large: the 8-digit organisation codes ran out")
         return make_uscc(kind, self._org_n)
 
     def org_name(self, trade: str, individual: bool = False) -> str:
@@ -1435,6 +1444,12 @@ def generate(seed: int, bills: int, out: Path) -> dict[str, int]:
     f = bills / DEFAULT_BILLS
     other = min(max(f, 1.0), 50.0)  # the other agencies grow with the district, but slower
     w.max_house_no = max(999, int(bills / 24 * 0.1))
+    # Organisation codes are 8 digits from 10,000,000: at a random gap of up to 997 (mean 499)
+    # the ~350 k businesses of 50 M bill rows would pass 99,999,999 and make 19-character
+    # credit codes. Narrow the gap so the expected number of codes (one business per 144 bill
+    # rows, ~500 per unit of `other` for the other agencies; an over-estimate) fits in 85 M.
+    expected_orgs = bills / 144 + 500 * other + 1000
+    w.org_step = max(1, min(997, int(2 * 85_000_000 / expected_orgs) - 1))
     bg_bills = gen_water(w, bills)
     gen_food(w, other)
     gen_wages(w, other)

@@ -937,9 +937,48 @@ def _fast_money(c: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
     )
 
 
+def _plain(value: pl.Expr) -> pl.Expr:
+    """The struct of a cell that needs nothing but its value: no issue, not fatal."""
+    return pl.struct(
+        value.alias("value"), pl.lit(None, pl.Utf8).alias("issue"), pl.lit(False).alias("fatal")
+    )
+
+
+# Digits with an optional minus and no grouping: what `_INT` / `_DECIMAL` reduce them to is the
+# cell itself, so the cast is the whole parse (18 digits always fit Int64; 15 + 15 a double).
+_INT_SIMPLE = r"^-?[0-9]{1,18}$"
+_DECIMAL_SIMPLE = r"^-?[0-9]{1,15}(?:\.[0-9]{1,15})?$"
+# text with no surrounding whitespace and no zero-width characters: `_TEXT` leaves it as is
+_STRING_CHANGED = r"^\s|\s$|" + _ZW_RE
+
+
+def _fast_int(c: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    return c.str.contains(_INT_SIMPLE), _plain(c.cast(pl.Int64, strict=False))
+
+
+def _fast_decimal(c: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    return c.str.contains(_DECIMAL_SIMPLE), _plain(c.cast(pl.Float64, strict=False))
+
+
+def _fast_date(c: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """`2023-05-01`, `2023/5/1`, `2023.5.1` that are real dates from year 1000: the parse's own
+    direct reading of that spelling, with none of its other branches."""
+    value = c.str.replace_many(["/", "."], ["-", "-"]).str.to_date("%Y-%m-%d", strict=False)
+    ok = c.str.contains(_DATE_PLAIN) & (value.dt.year() >= 1000)
+    return ok, _plain(value)
+
+
+def _fast_string(c: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    return (c.str.len_bytes() > 0) & ~c.str.contains(_STRING_CHANGED), _plain(c)
+
+
 _FAST: dict[str, Callable[[pl.Expr], tuple[pl.Expr, pl.Expr]]] = {
     "cn_id": _fast_id,
     "money": _fast_money,
+    "int": _fast_int,
+    "decimal": _fast_decimal,
+    "string": _fast_string,
+    "date": _fast_date,
 }
 
 
