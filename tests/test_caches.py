@@ -71,3 +71,58 @@ def test_a_read_only_output_folder_only_costs_speed(tmp_path: Path) -> None:
     root = write_project(tmp_path / "p", PENSION_FILES)
     (root / "output").write_text("not a folder")  # the cache cannot be written
     assert _specs(root)[1]
+
+
+def _ingest(root: Path) -> dict[str, tuple[str, bool]]:
+    from collide.project import Project
+
+    reports = Project.load(root).ingest()
+    return {ds: (r.snapshot_id, r.new) for ds, r in reports.items()}
+
+
+def _age(path: Path, seconds: int = 60) -> None:
+    """Set the file's modification time into the past (as an agency file delivered earlier)."""
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - seconds * 10**9))
+
+
+def test_unchanged_agency_files_are_not_hashed_again_and_changed_ones_are(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", PENSION_FILES)
+    deaths = root / "data" / "deaths.csv"
+    for f in (root / "data").iterdir():
+        _age(f)
+    first = _ingest(root)
+    assert (root / "output" / "snapshots" / "deaths" / ".hashes.json").is_file()
+
+    # What the cache trusts (README "Caches"): same size, same mtime, same inode = same file.
+    # Rewritten in place with other bytes of the same length and the old mtime put back, the
+    # file is not read again, so the snapshot stays the one made before.
+    st = deaths.stat()
+    text = deaths.read_bytes()
+    twin = text.replace(b"2024/3/1", b"2024/3/2", 1)
+    assert twin != text and len(twin) == len(text)
+    with open(deaths, "r+b") as fh:
+        fh.write(twin)
+    os.utime(deaths, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert deaths.stat().st_ino == st.st_ino
+    assert _ingest(root)["deaths"] == (first["deaths"][0], False)
+
+    # Any change of the stamp (here only the mtime) and the file is read: a new snapshot.
+    _age(deaths, 120)
+    again = _ingest(root)
+    assert again["deaths"][0] != first["deaths"][0] and again["deaths"][1]
+    assert {k: v[0] for k, v in again.items() if k != "deaths"} == {
+        k: v[0] for k, v in first.items() if k != "deaths"
+    }
+
+    # Without the cache the same bytes give the same snapshot id (the cache changes no result).
+    for f in (root / "output" / "snapshots").glob("*/.hashes.json"):
+        f.unlink()
+    assert _ingest(root)["deaths"] == (again["deaths"][0], False)
+
+
+def test_a_file_written_just_now_is_not_trusted_to_its_stamp(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", PENSION_FILES)
+    _ingest(root)  # the files were written within the last seconds: nothing is cached
+    cache = root / "output" / "snapshots" / "deaths" / ".hashes.json"
+    assert not cache.exists() or "deaths.csv" not in cache.read_text(encoding="utf-8")
