@@ -92,7 +92,7 @@ def test_unchanged_agency_files_are_not_hashed_again_and_changed_ones_are(tmp_pa
     for f in (root / "data").iterdir():
         _age(f)
     first = _ingest(root)
-    assert (root / "output" / "snapshots" / "deaths" / ".hashes.json").is_file()
+    assert (root / "output" / "snapshots" / "deaths" / "file_hashes.json").is_file()
 
     # What the cache trusts (README "Caches"): same size, same mtime, same inode = same file.
     # Rewritten in place with other bytes of the same length and the old mtime put back, the
@@ -116,7 +116,7 @@ def test_unchanged_agency_files_are_not_hashed_again_and_changed_ones_are(tmp_pa
     }
 
     # Without the cache the same bytes give the same snapshot id (the cache changes no result).
-    for f in (root / "output" / "snapshots").glob("*/.hashes.json"):
+    for f in (root / "output" / "snapshots").glob("*/file_hashes.json"):
         f.unlink()
     assert _ingest(root)["deaths"] == (again["deaths"][0], False)
 
@@ -124,5 +124,5 @@ def test_unchanged_agency_files_are_not_hashed_again_and_changed_ones_are(tmp_pa
 def test_a_file_written_just_now_is_not_trusted_to_its_stamp(tmp_path: Path) -> None:
     root = write_project(tmp_path / "p", PENSION_FILES)
     _ingest(root)  # the files were written within the last seconds: nothing is cached
-    cache = root / "output" / "snapshots" / "deaths" / ".hashes.json"
+    cache = root / "output" / "snapshots" / "deaths" / "file_hashes.json"
     assert not cache.exists() or "deaths.csv" not in cache.read_text(encoding="utf-8")

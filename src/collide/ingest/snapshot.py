@@ -783,7 +783,7 @@ def ingest_dataset(
 
             data_dirs = load_config(root).data_dirs
         source = SOURCES[spec.source.type](connector, root, work, progress, data_dirs)
-        source.hash_cache = ds_dir / ".hashes.json"  # unchanged files are not read again
+        source.hash_cache = ds_dir / "file_hashes.json"  # unchanged files are not read again
         files = source.prepare()
         chash = connector_hash(connector)
 

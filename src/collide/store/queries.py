@@ -336,6 +336,6 @@ def audit(con: Any, action: str, detail: dict[str, Any]) -> None:
 
 
 def _arrow(columns: dict[str, list[Any]]) -> Any:
-    import pyarrow as pa
+    from collide.store.db import arrow_table
 
-    return pa.table(columns)
+    return arrow_table(columns)
