@@ -67,6 +67,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--project", type=Path, default=REPO)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument(
+        "--quick",
+        action="store_true",
+        help="only start-up and the one-model / whole runs on unchanged data (no GX, no Prefect)",
+    )
+    ap.add_argument("--model", default="pension_after_death", help="the model of the one-model run")
     args = ap.parse_args()
     n = args.repeat
     collide = str(BIN / "collide")
@@ -86,6 +92,39 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="collide-bench-") as tmp:
         proj = copy_project(args.project, Path(tmp) / "project")
         run(collide, "run", "--keep-going", "--project", str(proj))  # warm-up: first snapshots
+        run(collide, "run", "--keep-going", "--project", str(proj))  # caches written
+        bare = "import duckdb; duckdb.connect().sql('SELECT 42').fetchall()"
+        rows.append(
+            row(
+                "bare `python -c 'import duckdb; …SELECT 42'` (the floor: a fresh python + duckdb)",
+                timed(lambda: run(sys.executable, "-c", bare), n),
+            )
+        )
+        for extra, what in (
+            ((), ""),
+            (("--no-ingest", "--no-validate"), " --no-ingest --no-validate"),
+        ):
+            rows.append(
+                row(
+                    f"`collide run --select {args.model}{what}` (one model, unchanged data)",
+                    timed(
+                        lambda extra=extra: run(
+                            collide, "run", "--select", args.model, *extra, "--project", str(proj)
+                        ),
+                        n,
+                    ),
+                )
+            )
+        if args.quick:
+            rows.append(
+                row(
+                    "`collide run --keep-going` (whole command, unchanged data)",
+                    timed(lambda: run(collide, "run", "--keep-going", "--project", str(proj)), n),
+                )
+            )
+            print(f"{time.strftime('%Y-%m-%d %H:%M')} load {os.getloadavg()}")
+            print("\n".join(rows))
+            return
         rows.append(
             row(
                 "`collide run --keep-going` (subprocess, whole command; unchanged data, so the "

@@ -36,3 +36,19 @@ def cli(capsys):
         return code, out, err
 
     return run
+
+
+def clue_sheet(run_dir: Path, link: str) -> tuple[str, dict]:
+    """One clue's evidence from the hit list's 证据文件 (`evidence/<model>.html#<clue>`): its
+    <section> of the model's HTML page and its line of `<model>.jsonl`."""
+    import json
+    import re
+
+    page, _, clue = link.partition("#")
+    text = (run_dir / page).read_text(encoding="utf-8")
+    found = re.search(rf"<section class='sheet' id='{re.escape(clue)}'>(.*?)</section>", text, re.S)
+    assert found, f"no sheet {clue} in {page}"
+    lines = (run_dir / page).with_suffix(".jsonl").read_text(encoding="utf-8").splitlines()
+    data = [d for d in map(json.loads, lines) if d["线索编号"] == clue]
+    assert len(data) == 1, f"{clue}: {len(data)} lines in the JSON lines file"
+    return found.group(1), data[0]

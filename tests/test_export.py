@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import REPO, write_project
+from conftest import REPO, clue_sheet, write_project
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt  # installed with rich
@@ -172,7 +172,7 @@ def test_report_shows_hostile_agency_values_as_text(hostile_project: Path, cli) 
     hostile = [r for r in listed if r["对象证件号"].startswith("JY11010502")]
     assert len(hostile) == 5
     for clue in hostile:
-        sheet = (run / clue["证据文件"]).read_text(encoding="utf-8")
+        sheet = clue_sheet(run, clue["证据文件"])[0]
         name = clue["对象名称"]  # as normalised at ingest: （） for ()
         assert html.escape(name) in sheet
         if html.escape(name) != name:

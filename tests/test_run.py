@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import write_project
+from conftest import clue_sheet, write_project
 from pension_project import PENSION_FILES
 
 
@@ -53,15 +53,14 @@ def test_run_produces_ranked_clues_evidence_and_lifecycle(project: Path, cli) ->
     assert pension["命中模型数"] == "2"
     assert float(pension["风险分"]) == pytest.approx(125.0)
     for r in rows:
-        assert (run_dir / r["证据文件"]).exists()
-        assert (run_dir / r["证据文件"]).with_suffix(".json").exists()
+        clue_sheet(run_dir, r["证据文件"])  # its sheet and its data are there
     assert (run_dir / "clues_pension_after_death.csv").exists()
     assert (run_dir / "clues.xlsx").exists()
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["models"]["pension_after_death"]["hits"] == 2
     assert manifest["datasets"]["payments"]["rows_loaded"] == 4
 
-    sheet = json.loads((run_dir / pension["证据文件"]).with_suffix(".json").read_text("utf-8"))
+    sheet = clue_sheet(run_dir, pension["证据文件"])[1]
     sources = {(e["数据集"], e["行"]["_source_row"]) for e in sheet["证据"]}
     assert sources == {("deaths", 2), ("payments", 2), ("payments", 3)}
     assert all(
@@ -69,7 +68,7 @@ def test_run_produces_ranked_clues_evidence_and_lifecycle(project: Path, cli) ->
         for e in sheet["证据"]
         if e["数据集"] == "payments"
     )
-    html = (run_dir / pension["证据文件"]).read_text(encoding="utf-8")
+    html = clue_sheet(run_dir, pension["证据文件"])[0]
     assert "线索核查单" in html and "11010519491231002X" not in html
 
     code, out, err = cli("run", "--project", str(project))
@@ -257,11 +256,11 @@ def test_evidence_sheet_speaks_chinese_and_keeps_money_exact(project: Path, cli)
         for r in read_clues(run_dir / "clues.csv")
         if r["对象名称"] == "张三" and r["模型"] == "pension_after_death"
     )
-    html = (run_dir / row["证据文件"]).read_text(encoding="utf-8")
+    html = clue_sheet(run_dir, row["证据文件"])[0]
     assert "<th>死亡日期</th>" in html and "<th>身份证号</th>" in html  # agency headers
     assert "养老金发放（payments）" in html  # dataset title
     assert "<td>1200</td>" in html
-    sheet = json.loads((run_dir / row["证据文件"]).with_suffix(".json").read_text("utf-8"))
+    sheet = clue_sheet(run_dir, row["证据文件"])[1]
     amounts = [e["行"]["amount"] for e in sheet["证据"] if e["数据集"] == "payments"]
     assert amounts == ["1200.00", "1200.00"]  # DECIMAL(18,2) kept exact, as text
     assert list(sheet["模型输出"]) == [

@@ -7,6 +7,8 @@ Loading never stops at the first mistake: every problem is collected with its fi
 from __future__ import annotations
 
 import hashlib
+import os
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,11 @@ from collide.config.yamlio import LocatedYaml, load_yaml, pydantic_problems
 from collide.errors import CollideError, Problem, Problems, did_you_mean
 
 CONFIG_FILE = "collide.yaml"
+# Parsed YAML of every spec file, so a command does not run ruamel over every connector and model
+# (their test rows included) each time: README "Caches". In the default output folder, beside the
+# store; a file is parsed again as soon as its path, size, mtime_ns or inode changes.
+YAML_CACHE = Path("output") / ".cache" / "yaml.pickle"
+_CACHE_VERSION = 1
 
 
 def find_project_root(start: Path | None = None) -> Path:
@@ -107,6 +114,110 @@ class Catalog:
             return str(path)
 
 
+class _YamlCache:
+    """Parsed spec files keyed by path; an entry is used only while (size, mtime_ns, inode) match.
+
+    Stored with pickle but read back by an unpickler that builds nothing but plain data and dates
+    (what `load_yaml` returns), so a planted cache file cannot run code."""
+
+    def __init__(self, root: Path):
+        self.path = root / YAML_CACHE
+        self.entries: dict[str, tuple[tuple[int, int, int], Any, dict]] = {}
+        self.dirty = False
+        self.used: set[str] = set()
+        try:
+            with open(self.path, "rb") as fh:
+                blob = _SafeUnpickler(fh).load()
+            if isinstance(blob, dict) and blob.get("version") == _CACHE_VERSION:
+                self.entries = blob["entries"]
+        except (OSError, pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError):
+            self.entries = {}
+
+    def load(self, path: Path, display: str) -> LocatedYaml:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return load_yaml(path, display)  # reports the missing file as it always has
+        stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
+        key = str(path)
+        self.used.add(key)
+        hit = self.entries.get(key)
+        if hit is not None and hit[0] == stamp:
+            return LocatedYaml(path=path, data=hit[1], lines=dict(hit[2]))
+        doc = load_yaml(path, display)  # a broken file raises and is not cached
+        # plain types only (ruamel's ScalarInt, TimeStamp … become int, datetime …), on a first
+        # parse too, so a cached load gives exactly what a fresh one does
+        doc.data = _builtin(doc.data)
+        self.entries[key] = (stamp, doc.data, dict(doc.lines))
+        self.dirty = True
+        return LocatedYaml(path=path, data=_builtin(doc.data), lines=dict(doc.lines))
+
+    def save(self) -> None:
+        """Write the cache if anything was parsed or a file went away; quietly skip if the
+        folder cannot be written (a read-only checkout still works, just slower)."""
+        stale = set(self.entries) - self.used
+        for key in stale:
+            del self.entries[key]
+        if not (self.dirty or stale):
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            with open(tmp, "wb") as fh:
+                pickle.dump({"version": _CACHE_VERSION, "entries": self.entries}, fh, protocol=5)
+            os.replace(tmp, self.path)
+        except OSError:
+            pass
+
+
+def _builtin(value: Any) -> Any:
+    """A copy of parsed YAML data made of built-in types only."""
+    import datetime as dt
+
+    if isinstance(value, dict):
+        return {_builtin(k): _builtin(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_builtin(v) for v in value]
+    if value is None or type(value) in (str, int, float, bool):
+        return value
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return dt.datetime(
+            value.year,
+            value.month,
+            value.day,
+            value.hour,
+            value.minute,
+            value.second,
+            value.microsecond,
+            value.tzinfo,
+        )
+    if isinstance(value, dt.date):
+        return dt.date(value.year, value.month, value.day)
+    if isinstance(value, dt.time):
+        return dt.time(value.hour, value.minute, value.second, value.microsecond, value.tzinfo)
+    return value
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    _ALLOWED = {("datetime", n) for n in ("date", "datetime", "time", "timedelta", "timezone")}
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in self._ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the YAML cache")
+
+
+_CONFIGS: dict[tuple[str, int, int, int], ProjectConfig] = {}
+
+
 def _validate(cls: Any, doc: LocatedYaml, display: str, problems: Problems) -> Any:
     if not isinstance(doc.data, dict):
         problems.add(display, 1, "expected a mapping of keys at the top level", "See the README")
@@ -118,9 +229,23 @@ def _validate(cls: Any, doc: LocatedYaml, display: str, problems: Problems) -> A
         return None
 
 
-def load_config(root: Path) -> ProjectConfig:
+def load_config(root: Path, cache: _YamlCache | None = None) -> ProjectConfig:
+    """collide.yaml as a typed config; the same unchanged file is validated once per process
+    (ingest asks for it once per dataset)."""
     path = root / CONFIG_FILE
-    doc = load_yaml(path, CONFIG_FILE)
+    try:
+        st = os.stat(path)
+        memo_key: tuple[str, int, int, int] | None = (
+            str(path),
+            st.st_size,
+            st.st_mtime_ns,
+            st.st_ino,
+        )
+    except OSError:
+        memo_key = None
+    if memo_key in _CONFIGS:
+        return _CONFIGS[memo_key]  # type: ignore[index]
+    doc = cache.load(path, CONFIG_FILE) if cache is not None else load_yaml(path, CONFIG_FILE)
     if doc.data is None:
         return ProjectConfig()
     problems = Problems()
@@ -138,26 +263,30 @@ def load_config(root: Path) -> ProjectConfig:
                         "Write each day as YYYY-MM-DD or a range YYYY-MM-DD..YYYY-MM-DD",
                     )
     problems.raise_if_any()
+    if memo_key is not None:
+        _CONFIGS[memo_key] = cfg
     return cfg
 
 
 def load_catalog(root: Path) -> Catalog:
     """Load everything; problems are collected on `catalog.problems`, not raised."""
-    config = load_config(root)
+    cache = _YamlCache(root)
+    config = load_config(root, cache)
     cat = Catalog(root=root, config=config)
-    _load_connectors(cat)
-    _load_models(cat)
+    _load_connectors(cat, cache)
+    _load_models(cat, cache)
+    cache.save()
     return cat
 
 
-def _load_connectors(cat: Catalog) -> None:
+def _load_connectors(cat: Catalog, cache: _YamlCache) -> None:
     folder = cat.root / cat.config.paths.connectors
     if not folder.is_dir():
         return
     for path in sorted(folder.glob("*.y*ml")):
         display = cat.rel(path)
         try:
-            doc = load_yaml(path, display)
+            doc = cache.load(path, display)
         except CollideError as exc:
             cat.problems.extend(exc.problems)
             cat.broken_connectors.add(path.stem)
@@ -177,7 +306,7 @@ def _load_connectors(cat: Catalog) -> None:
         cat.connectors[spec.id] = Connector(path=path, display=display, doc=doc, spec=spec)
 
 
-def _load_models(cat: Catalog) -> None:
+def _load_models(cat: Catalog, cache: _YamlCache) -> None:
     folder = cat.root / cat.config.paths.models
     if not folder.is_dir():
         return
@@ -203,7 +332,7 @@ def _load_models(cat: Catalog) -> None:
     for stem, path in yamls.items():
         display = cat.rel(path)
         try:
-            doc = load_yaml(path, display)
+            doc = cache.load(path, display)
         except CollideError as exc:
             cat.problems.extend(exc.problems)
             continue

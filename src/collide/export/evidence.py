@@ -1,8 +1,16 @@
-"""Evidence per clue: a JSON file and the printable 线索核查单 (templates/evidence.html.j2)."""
+"""Evidence of a run, one pair of files per model: `evidence/<model>.html`, every clue's
+printable 线索核查单 (templates/evidence.html.j2, rendered per clue) in its own
+`<section id="<clue>">`, and `evidence/<model>.jsonl`, the same data one clue per line.
+
+One file per clue cost more than everything else for a run of thousands of clues (creating
+files is slow on a shared disk); the hit list links `evidence/<model>.html#<clue>`, and the page
+shows only the clue named after `#` (CSS `:target`, no script), so one click still opens one
+sheet, offline, ready to print."""
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -56,18 +64,32 @@ def sheet_labels(catalog: Catalog, model_id: str) -> dict[str, Any]:
     return {"datasets": datasets, "columns": columns, "output": output}
 
 
-def write_evidence(
-    folder: Path,
-    r: dict[str, Any],
-    evidence: Evidence,
-    snapshots: dict[str, str | None],
-    mask: bool,
-    labels: dict[str, Any] | None = None,
-) -> None:
+# Added to the template's own style: with a `#<clue>` in the address only that sheet shows (and
+# prints); without one, all of them, each on its own page.
+_BOOK_STYLE = (
+    "<style>section.sheet{page-break-after:always}"
+    "section.sheet+section.sheet{border-top:2px dashed #999;margin-top:24px;padding-top:8px}"
+    "body:has(section.sheet:target) section.sheet:not(:target){display:none}"
+    "body:has(section.sheet:target) section.sheet:target{border:0;margin:0;padding:0}"
+    "</style>"
+)
+_TITLE = re.compile(r"<title>.*?</title>", re.S)
+
+
+def evidence_link(model_id: str, clue_id: str) -> str:
+    """Where a clue's sheet is, relative to the run folder (the hit lists' 证据文件)."""
+    return f"evidence/{model_id}.html#{clue_id}"
+
+
+def clue_payload(
+    r: dict[str, Any], evidence: Evidence, snapshots: dict[str, str | None], mask: bool
+) -> dict[str, Any]:
+    """The data of one clue's sheet (one line of `<model>.jsonl`)."""
+
     def m(v: Any) -> Any:
         return masked(v, mask)
 
-    payload = {
+    return {
         "线索编号": r["clue_id"],
         "模型": r["model_id"],
         "模型名称": r["title"],
@@ -98,12 +120,54 @@ def write_evidence(
         ],
         "已脱敏": mask,
     }
-    (folder / f"{r['clue_id']}.json").write_text(
-        json.dumps(jsonable(payload), ensure_ascii=False, indent=2), encoding="utf-8"
-    )
-    (folder / f"{r['clue_id']}.html").write_text(
-        render_sheet(payload, evidence, snapshots, mask, labels), encoding="utf-8"
-    )
+
+
+class EvidenceBook:
+    """The two evidence files of one model, written clue by clue (memory stays one sheet)."""
+
+    def __init__(self, folder: Path, model_id: str, title: str = "") -> None:
+        self.model_id = model_id
+        self.title = title
+        self._html = open(folder / f"{model_id}.html", "w", encoding="utf-8")  # noqa: SIM115
+        self._json = open(folder / f"{model_id}.jsonl", "w", encoding="utf-8")  # noqa: SIM115
+        self._started = False
+
+    def add(
+        self,
+        r: dict[str, Any],
+        evidence: Evidence,
+        snapshots: dict[str, str | None],
+        mask: bool,
+        labels: dict[str, Any] | None = None,
+    ) -> None:
+        payload = clue_payload(r, evidence, snapshots, mask)
+        self._json.write(json.dumps(jsonable(payload), ensure_ascii=False) + "\n")
+        page = render_sheet(payload, evidence, snapshots, mask, labels)
+        open_at = page.find("<body")
+        body_at = page.find(">", open_at) + 1 if open_at >= 0 else 0
+        end_at = page.rfind("</body>")
+        if not self._started:
+            head = page[:open_at] if open_at >= 0 else ""
+            name = f"{self.title}（{self.model_id}）" if self.title else self.model_id
+            head = _TITLE.sub(lambda _: f"<title>线索核查单 {_text(name)}</title>", head, 1)
+            head = head.replace("</head>", _BOOK_STYLE + "</head>", 1)
+            self._html.write(head + (page[open_at:body_at] if open_at >= 0 else "") + "\n")
+            self._started = True
+        self._html.write(f"<section class='sheet' id='{_text(r['clue_id'])}'>\n")
+        self._html.write(page[body_at : end_at if end_at >= 0 else len(page)])
+        self._html.write("</section>\n")
+
+    def close(self) -> None:
+        if self._started:
+            self._html.write("</body></html>\n")
+        self._html.close()
+        self._json.close()
+
+
+def _text(value: Any) -> str:
+    import html
+
+    return html.escape(str(value))
 
 
 def render_sheet(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from collide.clues.build import GONE
 from collide.export.columns import mask_text
 from collide.export.csv import write_csv
-from collide.export.evidence import sheet_labels, write_evidence
+from collide.export.evidence import EvidenceBook, sheet_labels
 from collide.export.hitlist import ClueCounts, describe, listed, run_clue_rows
 from collide.export.report import render_report
 from collide.export.xlsx import write_xlsx
@@ -60,13 +60,22 @@ def export_run(
     evidence_dir.mkdir()
     ev = queries.run_evidence(con, run_id)
     snapshots = {ds: info.get("snapshot_id") for ds, info in summary["datasets"].items()}
-    labels = {mid: sheet_labels(project.catalog, mid) for mid in {r["model_id"] for r in rows}}
-    for r in rows:
-        if r["lifecycle"] == GONE:
-            continue
-        write_evidence(
-            evidence_dir, r, ev.get(r["clue_id"], []), snapshots, mask, labels[r["model_id"]]
-        )
+    books: dict[str, tuple[EvidenceBook, dict[str, Any]]] = {}
+    try:
+        for r in rows:  # in rank order; each model's sheets go to its own file
+            if r["lifecycle"] == GONE:
+                continue
+            mid = r["model_id"]
+            if mid not in books:
+                books[mid] = (
+                    EvidenceBook(evidence_dir, mid, r.get("title") or ""),
+                    sheet_labels(project.catalog, mid),
+                )
+            book, labels = books[mid]
+            book.add(r, ev.get(r["clue_id"], []), snapshots, mask, labels)
+    finally:
+        for book, _ in books.values():
+            book.close()
     (tmp / "manifest.json").write_text(
         json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8"
     )

@@ -15,6 +15,7 @@ from typing import Any
 from collide.clues.build import EXCLUDED, GONE, NEW
 from collide.config.catalog import Catalog
 from collide.config.specs import SUBJECT_TYPE_LABELS
+from collide.export.evidence import evidence_link
 
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
 
@@ -66,5 +67,7 @@ def describe(rows: list[dict[str, Any]], catalog: Catalog) -> None:
         r["legal_basis"] = spec.legal_basis if spec else ""
         r["subject_type_zh"] = SUBJECT_TYPE_LABELS.get(r["subject_type"], r["subject_type"])
         r["warnings_text"] = "；".join(r["warnings"])
-        r["evidence_file"] = "" if r["lifecycle"] == GONE else f"evidence/{r['clue_id']}.html"
+        r["evidence_file"] = (
+            "" if r["lifecycle"] == GONE else evidence_link(r["model_id"], r["clue_id"])
+        )
         r["title"] = r["model_title"] or r["model_id"]

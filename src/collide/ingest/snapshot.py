@@ -783,6 +783,7 @@ def ingest_dataset(
 
             data_dirs = load_config(root).data_dirs
         source = SOURCES[spec.source.type](connector, root, work, progress, data_dirs)
+        source.hash_cache = ds_dir / "file_hashes.json"  # unchanged files are not read again
         files = source.prepare()
         chash = connector_hash(connector)
 
@@ -814,12 +815,14 @@ def ingest_dataset(
                 )
             snapshot_id = writer.snapshot_id
         except _Exists as there:
+            source.save_hashes()
             final = ds_dir / there.snapshot_id
             _set_latest(ds_dir, there.snapshot_id)
             manifest = json.loads((final / "manifest.json").read_text(encoding="utf-8"))
             return _report(manifest, final, False, time.perf_counter() - started)
         for entry in writer.files:  # (a hash that was still running is done by now)
             entry["sha256"] = by_path[entry["path"]].sha256
+        source.save_hashes()
         final = ds_dir / snapshot_id
         writer.finish()
         st = writer.stats

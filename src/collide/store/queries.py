@@ -303,16 +303,41 @@ def run_sightings(con: Any, run_id: str) -> list[dict[str, Any]]:
     return out
 
 
-def run_evidence(con: Any, run_id: str) -> dict[str, list[tuple[str, dict[str, Any]]]]:
-    """The source rows attached to each clue of a run, in attachment order."""
-    out: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+class RunEvidence:
+    """The source rows attached to each clue of a run, in attachment order.
+
+    Held as the stored JSON text and parsed when a clue's rows are asked for (once, by the
+    evidence writer): parsed dicts of every row of 100k clues at once would be several times
+    the memory."""
+
+    def __init__(self, raw: dict[str, list[tuple[str, str]]]) -> None:
+        self._raw = raw
+
+    def get(
+        self, clue_id: str, default: list[tuple[str, dict[str, Any]]] | None = None
+    ) -> list[tuple[str, dict[str, Any]]]:
+        rows = self._raw.get(clue_id)
+        if rows is None:
+            return [] if default is None else default
+        # Decimals stay decimals (money reads 2380.50, not 2380.5).
+        return [(ds, json.loads(text, parse_float=Decimal)) for ds, text in rows]
+
+    def __contains__(self, clue_id: object) -> bool:
+        return clue_id in self._raw
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+
+def run_evidence(con: Any, run_id: str) -> RunEvidence:
+    """The source rows attached to each clue of a run (see `RunEvidence`)."""
+    out: dict[str, list[tuple[str, str]]] = {}
     for clue, dataset, row_json in con.execute(
         "SELECT clue_id, dataset, row_json FROM evidence WHERE run_id = ? ORDER BY clue_id, seq",
         [run_id],
     ).fetchall():
-        # Decimals stay decimals (money reads 2380.50, not 2380.5).
-        out.setdefault(clue, []).append((dataset, json.loads(row_json, parse_float=Decimal)))
-    return out
+        out.setdefault(clue, []).append((dataset, row_json))
+    return RunEvidence(out)
 
 
 # ---------------------------------------------------------------------------- audit
@@ -335,6 +360,6 @@ def audit(con: Any, action: str, detail: dict[str, Any]) -> None:
 
 
 def _arrow(columns: dict[str, list[Any]]) -> Any:
-    import pyarrow as pa
+    from collide.store.db import arrow_table
 
-    return pa.table(columns)
+    return arrow_table(columns)

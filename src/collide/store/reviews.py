@@ -35,9 +35,9 @@ def clue_states(con: Any, clue_ids: list[str]) -> dict[str, dict[str, Any]]:
     """Current disposition of each clue, with the evidence hash of its last active sighting."""
     if not clue_ids:
         return {}
-    import pyarrow as pa
+    from collide.store.db import arrow_table
 
-    con.register("__review_ids", pa.table({"clue_id": clue_ids}))
+    con.register("__review_ids", arrow_table({"clue_id": clue_ids}))
     try:
         rows = _dicts(
             con,
@@ -115,9 +115,9 @@ def observations(con: Any, clue_ids: list[str]) -> dict[str, list[tuple[Any, Any
     (finished_at, run_date, hit), oldest first."""
     if not clue_ids:
         return {}
-    import pyarrow as pa
+    from collide.store.db import arrow_table
 
-    con.register("__track_ids", pa.table({"clue_id": clue_ids}))
+    con.register("__track_ids", arrow_table({"clue_id": clue_ids}))
     try:
         rows = con.execute(
             """

@@ -17,8 +17,10 @@ from __future__ import annotations
 import abc
 import glob
 import hashlib
+import json
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -87,6 +89,9 @@ class FileInfo:
 class Source(abc.ABC):
     """Base class: a connector's source, prepared once per ingest."""
 
+    # Where `prepare()` may remember file hashes between runs (set by ingest; None: no cache).
+    hash_cache: Path | None = None
+
     def __init__(
         self,
         conn: Connector,
@@ -107,6 +112,10 @@ class Source(abc.ABC):
     @abc.abstractmethod
     def prepare(self) -> list[FileInfo]:
         """Find the inputs and fingerprint them (files: SHA-256; databases: the rows)."""
+
+    def save_hashes(self) -> None:
+        """Remember the fingerprints just computed (files only; databases have none)."""
+        return None
 
     @abc.abstractmethod
     def tables(self) -> Iterator[RawTable]:
@@ -146,6 +155,61 @@ def sha256_file(path: Path, label: str, progress: Progress) -> tuple[str, int]:
             done += len(chunk)
             progress(label, done, total)
     return h.hexdigest(), total
+
+
+# A file modified this recently may be written again within the same mtime tick: not cached.
+RACY_SECONDS = 2.0
+
+
+class HashCache:
+    """SHA-256 of agency files keyed by resolved path, trusted while the file's size, mtime_ns
+    and inode are unchanged (README "Caches": a file rewritten in place with the same size and
+    the same modification time is not read again). A JSON file; unreadable means empty."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self.entries: dict[str, list] = {}
+        if path is not None:
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                if isinstance(data, dict):
+                    self.entries = data
+            except (OSError, ValueError):
+                pass
+
+    @staticmethod
+    def stamp(path: Path) -> tuple[int, int, int]:
+        st = os.stat(path)
+        return st.st_size, st.st_mtime_ns, st.st_ino
+
+    def get(self, path: Path, stamp: tuple[int, int, int]) -> str | None:
+        hit = self.entries.get(str(path.resolve()))
+        if isinstance(hit, list) and len(hit) == 4 and tuple(hit[:3]) == stamp:
+            return str(hit[3])
+        return None
+
+    def save(self, known: list[tuple[Path, tuple[int, int, int], str]]) -> None:
+        if self.path is None:
+            return
+        now_ns = time.time_ns()
+        changed = False
+        for path, stamp, digest in known:
+            key = str(path.resolve())
+            if now_ns - stamp[1] < RACY_SECONDS * 1e9:
+                changed |= self.entries.pop(key, None) is not None
+                continue
+            entry = [*stamp, digest]
+            if self.entries.get(key) != entry:
+                self.entries[key] = entry
+                changed = True
+        if not changed:
+            return
+        try:
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(self.entries, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, self.path)
+        except OSError:
+            pass  # only speed is lost
 
 
 def _hash_all(jobs: list[tuple[Path, str, Future]], progress: Progress) -> None:
@@ -234,20 +298,38 @@ class FileSource(Source):
 
     def prepare(self) -> list[FileInfo]:
         found = self.find()
-        sizes = [p.stat().st_size for p in found]
-        if sum(sizes) < BACKGROUND_HASH_MIN:
-            for path in found:
+        cache = HashCache(self.hash_cache)
+        # stat before reading: a file changed while it is hashed has a newer stamp next time
+        self._stamps = [HashCache.stamp(p) for p in found]
+        sizes = [st[0] for st in self._stamps]
+        known = [cache.get(p, st) for p, st in zip(found, self._stamps)]
+        todo = [size for size, digest in zip(sizes, known) if digest is None]
+        if sum(todo) < BACKGROUND_HASH_MIN:
+            for path, digest in zip(found, known):
                 disp = self.rel(path)
-                digest, size = sha256_file(path, f"hashing {disp}", self.progress)
-                self.files.append(FileInfo(path, disp, digest, size))
+                if digest is None:
+                    digest, _ = sha256_file(path, f"hashing {disp}", self.progress)
+                self.files.append(FileInfo(path, disp, digest, self._stamps[len(self.files)][0]))
             return self.files
-        futures: list[Future] = []
-        for path, size in zip(found, sizes):
-            futures.append(Future())
-            self.files.append(FileInfo(path, self.rel(path), futures[-1], size))
-        jobs = [(f.path, f"hashing {f.display}", fut) for f, fut in zip(self.files, futures)]
+        jobs: list[tuple[Path, str, Future]] = []
+        for path, size, digest in zip(found, sizes, known):
+            if digest is None:
+                fut: Future = Future()
+                jobs.append((path, f"hashing {self.rel(path)}", fut))
+            self.files.append(FileInfo(path, self.rel(path), digest or fut, size))
         threading.Thread(target=_hash_all, args=(jobs, self.progress), daemon=True).start()
         return self.files
+
+    def save_hashes(self) -> None:
+        stamps = getattr(self, "_stamps", None)
+        if self.hash_cache is None or stamps is None or len(stamps) != len(self.files):
+            return
+        done = [
+            (f.path, st, f.sha256)
+            for f, st in zip(self.files, stamps)
+            if f.hashed and not (isinstance(f.digest, Future) and f.digest.exception())
+        ]
+        HashCache(self.hash_cache).save(done)
 
     def unhashed(self) -> list[FileInfo]:
         """The files found, not fingerprinted (what `headers()` needs)."""
