@@ -11,6 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from conftest import clue_sheet
 from test_followup import sample_project
 from test_reviews import latest_run_dir, read_rows
 
@@ -59,8 +60,11 @@ def test_xlsx_has_dropdowns_dates_and_a_link_to_the_sheet(sample_run: Path) -> N
     link = ws.cell(2, col["证据文件"])
     cid = ws.cell(2, col["线索编号"]).value
     assert link.hyperlink is not None
-    assert link.hyperlink.target == f"evidence/{cid}.html"
-    assert (run_dir / link.hyperlink.target).exists()
+    # evidence/<model>.html#<clue>: the model's page, opened at the clue's sheet
+    page = link.hyperlink.target
+    assert page.startswith("evidence/") and page.endswith(".html")
+    assert link.hyperlink.location == cid or page.endswith(f"#{cid}")
+    assert (run_dir / page.partition("#")[0]).exists()
 
 
 def test_a_reviewer_fills_in_the_xlsx_and_import_reads_it_back(
@@ -132,7 +136,8 @@ def test_a_reviewer_fills_in_the_xlsx_and_import_reads_it_back(
         next(r for r in read_rows(run / "clues.csv") if r["线索编号"] == ids[0])["整改状态"]
         == state
     )
-    sheet = (run / "evidence" / f"{ids[0]}.html").read_text("utf-8")
+    link = next(r for r in read_rows(run / "clues.csv") if r["线索编号"] == ids[0])["证据文件"]
+    sheet, _ = clue_sheet(run, link)
     assert f"{state}，检察建议临检行公建〔2026〕3号，整改期限2024-11-30" in sheet
     report = (run / "report.md").read_text("utf-8")
     assert "## 回头看：整改状态" in report
@@ -172,7 +177,7 @@ def test_libreoffice_opens_the_xlsx(sample_run: Path, tmp_path: Path) -> None:
     text = out.read_text(encoding="utf-8")
     assert "线索编号" in text and "审查结论" in text
     # the dates and the link text come through as a reader sees them
-    assert "evidence/XS" in text
+    assert re.search(r"evidence/\w+\.html#XS", text)
 
 
 def test_reasons_read_naturally(sample_run: Path) -> None:
@@ -225,20 +230,18 @@ def test_a_malformed_condition_is_reported_by_check(sample_run: Path, tmp_path: 
 
 
 def test_evidence_sheet_marks_the_rows_that_made_the_hit(sample_run: Path) -> None:
-    import json
 
     run_dir = latest_run_dir(sample_run)
     rows = [r for r in read_rows(run_dir / "clues.csv") if r["模型"] == "pension_after_death"]
     checked = 0
     for r in rows:
-        data = json.loads((run_dir / "evidence" / f"{r['线索编号']}.json").read_text("utf-8"))
+        html, data = clue_sheet(run_dir, r["证据文件"])
         death = data["模型输出"]["death_date"]
         pays = [e for e in data["证据"] if e["数据集"] == "pension_payments"]
         marked = [e for e in pays if e.get("命中行")]
         assert len(marked) == int(data["模型输出"]["payments"])
         assert all(e["行"]["paid_on"] > death for e in marked)
         assert all(e["行"]["paid_on"] <= death for e in pays if not e.get("命中行"))
-        html = (run_dir / "evidence" / f"{r['线索编号']}.html").read_text("utf-8")
         assert html.count("<tr class='hit'>") == len(marked)
         assert f"其中命中行 {len(marked)} 行" in html
         checked += len(pays) > len(marked)
