@@ -153,8 +153,8 @@ def calendar(extra: Mapping[int, Year] | None = None) -> Calendar:
     return Calendar(builtin_years() | dict(extra))
 
 
-def register_workdays(con: Any, cal: Calendar, uncovered: set[int] | None = None) -> None:
-    """`add_workdays(d DATE, n INTEGER) → DATE` on a DuckDB connection: the n-th working day
+def add_workdays_fn(cal: Calendar, uncovered: set[int] | None = None) -> Any:
+    """The body of `add_workdays(d DATE, n INTEGER) → DATE` (Arrow arrays in and out): the n-th working day
     after d (before it when n < 0; d itself when n = 0); NULL when d or n is NULL.
 
     Years the calendar does not cover that a call spans (between d and the result) are added
@@ -179,6 +179,12 @@ def register_workdays(con: Any, cal: Calendar, uncovered: set[int] | None = None
                     uncovered.add(y)
         return pa.array(out, type=pa.date32(), mask=~ok)
 
+    return add_workdays
+
+
+def register_workdays(con: Any, cal: Calendar, uncovered: set[int] | None = None) -> None:
+    """`add_workdays` on a DuckDB connection (see `add_workdays_fn`)."""
+    add_workdays = add_workdays_fn(cal, uncovered)
     con.create_function(
         "add_workdays",
         add_workdays,
