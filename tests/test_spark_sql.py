@@ -206,8 +206,10 @@ def test_structure_translates_ctes_windows_qualify_and_params(spark) -> None:
         ("SELECT regexp_matches(s, s) FROM t", "not a literal"),
         ("SELECT to_months(3) FROM t", "to_months()"),
         ("SELECT bar(k, 0, 10) FROM t", 'function "bar"'),
-        ("SELECT k, dt - d FROM (SELECT k, d, strptime('2024-01-01', '%Y-%m-%d') AS dt FROM t)",
-         "cannot tell whether"),
+        (
+            "SELECT k, dt - d FROM (SELECT k, d, strptime('2024-01-01', '%Y-%m-%d') AS dt FROM t)",
+            "cannot tell whether",
+        ),
         ("SELECT * FROM t PIVOT (sum(n) FOR g IN ('甲'))", "no tested Spark translation"),
     ],
 )

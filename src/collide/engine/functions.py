@@ -231,13 +231,17 @@ _NAME_SIM_MACRO = (
 )
 
 
-def function_bodies(workdays: Any = None) -> dict[str, tuple[Callable[..., pa.Array], list[str], str]]:
+def function_bodies(
+    workdays: Any = None,
+) -> dict[str, tuple[Callable[..., pa.Array], list[str], str]]:
     """Every SQL function by its SQL name: (body over Arrow arrays, argument types, return
     type) — what an engine registers. name_sim is the UDF itself here (DuckDB wraps it in a
     macro that gives Han-only pairs to its own levenshtein, with identical numbers)."""
     from collide.engine.workdays import add_workdays_fn, builtin
 
-    out = {("name_sim" if n == _NAME_SIM_UDF else n): (fn, args, ret) for n, fn, args, ret in _udfs()}
+    out = {
+        ("name_sim" if n == _NAME_SIM_UDF else n): (fn, args, ret) for n, fn, args, ret in _udfs()
+    }
     out["add_workdays"] = (add_workdays_fn(workdays or builtin()), ["DATE", "INTEGER"], "DATE")
     return out
 

@@ -20,48 +20,207 @@ from collide.errors import Problem
 # the meaning of a clue without a word.
 _FAITHFUL = {
     # structure
-    "Select", "From", "Join", "Where", "Group", "Having", "Order", "Ordered", "Limit", "Offset",
-    "With", "CTE", "TableAlias", "Subquery", "Table", "Identifier", "Column", "Star", "Alias",
-    "Union", "Except", "Intersect", "Distinct", "Tuple", "Paren", "Qualify", "Window",
-    "WindowSpec", "PartitionedByProperty", "Lateral", "Values", "Placeholder", "Var",
+    "Select",
+    "From",
+    "Join",
+    "Where",
+    "Group",
+    "Having",
+    "Order",
+    "Ordered",
+    "Limit",
+    "Offset",
+    "With",
+    "CTE",
+    "TableAlias",
+    "Subquery",
+    "Table",
+    "Identifier",
+    "Column",
+    "Star",
+    "Alias",
+    "Union",
+    "Except",
+    "Intersect",
+    "Distinct",
+    "Tuple",
+    "Paren",
+    "Qualify",
+    "Window",
+    "WindowSpec",
+    "PartitionedByProperty",
+    "Lateral",
+    "Values",
+    "Placeholder",
+    "Var",
     # literals, logic and comparison
-    "Literal", "Null", "Boolean", "And", "Or", "Not", "EQ", "NEQ", "GT", "GTE", "LT", "LTE",
-    "Is", "In", "Between", "Like", "ILike", "Case", "If", "Coalesce", "Nullif", "Exists",
-    "NullSafeEQ", "NullSafeNEQ", "Any", "All",
+    "Literal",
+    "Null",
+    "Boolean",
+    "And",
+    "Or",
+    "Not",
+    "EQ",
+    "NEQ",
+    "GT",
+    "GTE",
+    "LT",
+    "LTE",
+    "Is",
+    "In",
+    "Between",
+    "Like",
+    "ILike",
+    "Case",
+    "If",
+    "Coalesce",
+    "Nullif",
+    "Exists",
+    "NullSafeEQ",
+    "NullSafeNEQ",
+    "Any",
+    "All",
     # arithmetic
-    "Add", "Sub", "Mul", "Div", "Mod", "Neg", "Abs", "Round", "Floor", "Ceil", "Greatest",
-    "Least", "Sign", "Sqrt", "Pow", "Ln", "Log", "Exp", "IntDiv",
+    "Add",
+    "Sub",
+    "Mul",
+    "Div",
+    "Mod",
+    "Neg",
+    "Abs",
+    "Round",
+    "Floor",
+    "Ceil",
+    "Greatest",
+    "Least",
+    "Sign",
+    "Sqrt",
+    "Pow",
+    "Ln",
+    "Log",
+    "Exp",
+    "IntDiv",
     # casts and types
-    "Cast", "TryCast", "DataType", "DataTypeParam",
+    "Cast",
+    "TryCast",
+    "DataType",
+    "DataTypeParam",
     # text
-    "DPipe", "Concat", "Lower", "Upper", "Trim", "Length", "Substring", "Left", "Right",
-    "Replace", "StrPosition", "Pad", "StartsWith", "EndsWith", "Contains", "SplitPart",
-    "RegexpLike", "RegexpExtract", "RegexpReplace", "RegexpFullMatch", "MD5",
+    "DPipe",
+    "Concat",
+    "Lower",
+    "Upper",
+    "Trim",
+    "Length",
+    "Substring",
+    "Left",
+    "Right",
+    "Replace",
+    "StrPosition",
+    "Pad",
+    "StartsWith",
+    "EndsWith",
+    "Contains",
+    "SplitPart",
+    "RegexpLike",
+    "RegexpExtract",
+    "RegexpReplace",
+    "RegexpFullMatch",
+    "MD5",
     # dates
-    "CurrentDate", "Year", "Month", "Day", "Quarter", "DayOfWeek", "DayOfMonth", "DayOfYear",
-    "Extract", "DateDiff", "DateAdd", "DateSub", "TsOrDsAdd", "AddMonths", "TimeToStr",
-    "StrToTime", "StrToDate", "DateFromParts", "LastDay", "Interval", "TimestampTrunc",
-    "DateTrunc", "TsOrDsToDate", "DateStrToDate", "ToChar",
+    "CurrentDate",
+    "Year",
+    "Month",
+    "Day",
+    "Quarter",
+    "DayOfWeek",
+    "DayOfMonth",
+    "DayOfYear",
+    "Extract",
+    "DateDiff",
+    "DateAdd",
+    "DateSub",
+    "TsOrDsAdd",
+    "AddMonths",
+    "TimeToStr",
+    "StrToTime",
+    "StrToDate",
+    "DateFromParts",
+    "LastDay",
+    "Interval",
+    "TimestampTrunc",
+    "DateTrunc",
+    "TsOrDsToDate",
+    "DateStrToDate",
+    "ToChar",
     # aggregates and windows
-    "Count", "Sum", "Avg", "Min", "Max", "AnyValue", "IgnoreNulls", "RespectNulls", "Filter",
-    "LogicalAnd", "LogicalOr", "ArgMax", "ArgMin", "Stddev", "StddevSamp", "StddevPop",
-    "Variance", "VariancePop", "Median", "RowNumber", "Rank", "DenseRank", "Lag", "Lead",
-    "FirstValue", "LastValue", "NTile", "GroupConcat", "ArrayAgg", "WindowSpec",
+    "Count",
+    "Sum",
+    "Avg",
+    "Min",
+    "Max",
+    "AnyValue",
+    "IgnoreNulls",
+    "RespectNulls",
+    "Filter",
+    "LogicalAnd",
+    "LogicalOr",
+    "ArgMax",
+    "ArgMin",
+    "Stddev",
+    "StddevSamp",
+    "StddevPop",
+    "Variance",
+    "VariancePop",
+    "Median",
+    "RowNumber",
+    "Rank",
+    "DenseRank",
+    "Lag",
+    "Lead",
+    "FirstValue",
+    "LastValue",
+    "NTile",
+    "GroupConcat",
+    "ArrayAgg",
     # what the rewrite rules produce
-    "Anonymous", "Array", "ArraySort", "ArrayJoin", "ArrayConcat", "Struct", "Dot",
-    "ArrayToString", "ArrayUniqueAgg", "Transform", "Lambda", "PropertyEQ", "ConcatWs",
+    "Anonymous",
+    "Array",
+    "ArraySort",
+    "ArrayJoin",
+    "ArrayConcat",
+    "Struct",
+    "Dot",
+    "ArrayToString",
+    "ArrayUniqueAgg",
+    "Transform",
+    "Lambda",
+    "PropertyEQ",
+    "ConcatWs",
 }
 
 # DuckDB functions sqlglot leaves by name that mean the same on Spark (checked by the tests).
-_SAME_NAME = {"array_join", "array_sort", "collect_set", "collect_list", "datediff",
-              "make_ym_interval", "struct"}
+_SAME_NAME = {
+    "array_join",
+    "array_sort",
+    "collect_set",
+    "collect_list",
+    "datediff",
+    "make_ym_interval",
+    "struct",
+}
 
 # Java regex spells Unicode scripts \p{IsHan}; RE2 (DuckDB) spells them \p{Han}.
 _SCRIPT = re.compile(r"\\([pP])\{(?!Is|In)([A-Z][a-z]+)\}")
 _POSIX = {
-    "[:alpha:]": r"\p{Alpha}", "[:digit:]": r"\d", "[:alnum:]": r"\p{Alnum}",
-    "[:space:]": r"\s", "[:upper:]": r"\p{Upper}", "[:lower:]": r"\p{Lower}",
-    "[:punct:]": r"\p{Punct}", "[:xdigit:]": r"\p{XDigit}",
+    "[:alpha:]": r"\p{Alpha}",
+    "[:digit:]": r"\d",
+    "[:alnum:]": r"\p{Alnum}",
+    "[:space:]": r"\s",
+    "[:upper:]": r"\p{Upper}",
+    "[:lower:]": r"\p{Lower}",
+    "[:punct:]": r"\p{Punct}",
+    "[:xdigit:]": r"\p{XDigit}",
 }
 
 
@@ -155,8 +314,10 @@ def to_spark(
             return True if True in kinds else (False if kinds == {False} else None)
         if isinstance(node, exp.Paren):
             return is_date(node.this)
-        if isinstance(node, (exp.Literal, exp.Count, exp.Sum, exp.Avg, exp.Mul, exp.Div,
-                             exp.Length, exp.DateDiff)):
+        if isinstance(
+            node,
+            (exp.Literal, exp.Count, exp.Sum, exp.Avg, exp.Mul, exp.Div, exp.Length, exp.DateDiff),
+        ):
             return False
         return None
 
@@ -232,8 +393,9 @@ def to_spark(
         if isinstance(node, exp.RegexpFullMatch):
             pat = _string_literal(node.expression)
             if pat is None:
-                problem(node, "a regular expression that is neither a literal nor a param",
-                        _LITERAL_FIX)
+                problem(
+                    node, "a regular expression that is neither a literal nor a param", _LITERAL_FIX
+                )
                 return node
             # RE2's full match is the whole text; Java's `$` would also match before a final
             # line break, `\z` does not
@@ -281,8 +443,10 @@ def _shift_months(base: Any, months: Any) -> Any:
 
     ntz = exp.Cast(this=base, to=exp.DataType.build("TIMESTAMP_NTZ", dialect="spark"))
     return exp.Add(
-        this=ntz, expression=exp.Anonymous(this="MAKE_YM_INTERVAL", expressions=[
-            exp.Literal.number(0), months])
+        this=ntz,
+        expression=exp.Anonymous(
+            this="MAKE_YM_INTERVAL", expressions=[exp.Literal.number(0), months]
+        ),
     )
 
 
@@ -406,13 +570,19 @@ def _regexp_replace(node: Any, problem: Any) -> Any:
     mods = node.args.get("modifiers")
     flags = _string_literal(mods) if mods is not None else ""
     if pat is None or rep is None or flags is None:
-        problem(node, "regexp_replace() with a pattern or replacement that is not a literal",
-                _LITERAL_FIX)
+        problem(
+            node,
+            "regexp_replace() with a pattern or replacement that is not a literal",
+            _LITERAL_FIX,
+        )
         return node
     unknown = set(flags) - {"g", "i", "s", "m"}
     if unknown:
-        problem(node, f"regexp_replace() option '{''.join(sorted(unknown))}' has no Spark form",
-                "Use only the options g, i, s and m")
+        problem(
+            node,
+            f"regexp_replace() option '{''.join(sorted(unknown))}' has no Spark form",
+            "Use only the options g, i, s and m",
+        )
         return node
     if "g" not in flags and not pat.startswith("^"):
         problem(

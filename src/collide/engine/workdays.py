@@ -154,8 +154,8 @@ def calendar(extra: Mapping[int, Year] | None = None) -> Calendar:
 
 
 def add_workdays_fn(cal: Calendar, uncovered: set[int] | None = None) -> Any:
-    """The body of `add_workdays(d DATE, n INTEGER) → DATE` (Arrow arrays in and out): the n-th working day
-    after d (before it when n < 0; d itself when n = 0); NULL when d or n is NULL.
+    """The body of `add_workdays(d DATE, n INTEGER) → DATE` over Arrow arrays: the n-th working
+    day after d (before it when n < 0; d itself when n = 0); NULL when d or n is NULL.
 
     Years the calendar does not cover that a call spans (between d and the result) are added
     to `uncovered`: their working days were counted without holidays."""
