@@ -826,13 +826,13 @@ def gen_wages(w: World, scale: float) -> None:
         if done:
             completed(pj, min(add_months(issued, 16), AS_OF - dt.timedelta(days=30)))
         if r.random() < 0.3:
-            complaint(
-                pj, add_days(issued, r.randint(60, 300)), kind=r.choice(["工伤待遇", "劳动合同"])
-            )
+            # never after the extract's as-of date (a complaint from the future would be a
+            # data-quality warning on the first run)
+            on = min(add_days(issued, r.randint(60, 300)), AS_OF)
+            complaint(pj, on, kind=r.choice(["工伤待遇", "劳动合同"]))
         if r.random() < 0.15:
-            complaint(
-                pj, add_days(issued, r.randint(60, 300)), result=r.choice(["不属实", "处理中"])
-            )
+            on = min(add_days(issued, r.randint(60, 300)), AS_OF)
+            complaint(pj, on, result=r.choice(["不属实", "处理中"]))
 
 
 # --------------------------------------------------------------------------- farmland

@@ -57,7 +57,7 @@ CASES = [
         [],
         'models/no_drain_permit.yaml:6: unknown key "owner". Remove it; allowed keys: id, title, '
         "domain, description, legal_basis, severity, inputs, params, subject, score, reason, "
-        "evidence, labels, tests, enabled, tags.",
+        "evidence, labels, tests, enabled, tags, limits.",
     ),
     (
         "SQL syntax error",

@@ -9,7 +9,8 @@ import polars as pl
 import pytest
 from rapidfuzz.distance import JaroWinkler
 
-from collide.engine.functions import FUNCTIONS, register_functions
+from collide.engine.duckdb import register_functions
+from collide.engine.functions import FUNCTIONS
 from collide.ingest import semantic
 
 VALID_ID = "11010519491231002X"

@@ -228,21 +228,21 @@ def test_crash_during_commit_leaves_previous_state(project: Path, cli, monkeypat
 
     before = counts()
     runs_before = sorted(p.name for p in (project / "runs").iterdir())
-    import collide.clues.lifecycle
+    import collide.store.queries
 
-    real = collide.clues.lifecycle.insert_rows
+    real = collide.store.queries.insert_rows
 
     def dying(con, table, rows, columns):
         if table == "evidence":
             raise OSError("disk full")
         return real(con, table, rows, columns)
 
-    monkeypatch.setattr(collide.clues.lifecycle, "insert_rows", dying)
+    monkeypatch.setattr(collide.store.queries, "insert_rows", dying)
     code, out, err = cli("run", "--project", str(project))
     assert code == 2 and "internal error: OSError: disk full" in err
     assert counts() == before
     assert sorted(p.name for p in (project / "runs").iterdir()) == runs_before
-    monkeypatch.setattr(collide.clues.lifecycle, "insert_rows", real)
+    monkeypatch.setattr(collide.store.queries, "insert_rows", real)
     code, out, err = cli("run", "--project", str(project))
     assert code == 0, out + err
     rows = read_clues(latest_run_dir(project) / "clues.csv")
@@ -343,3 +343,23 @@ def test_reviews_come_back_in_the_xlsx_too_and_mistakes_are_named(project: Path,
     first = ws.cell(row=2, column=col["线索编号"]).value
     assert rows[first]["review_status"] == "确认"
     assert rows[first]["review_note"] == "已走访，情况属实"
+
+
+def test_stages_reach_the_run_and_the_project_through_public_accessors() -> None:
+    """`run._model_objs`, `project._connector` and the like tie a stage to another's insides;
+    the facade and the run state offer typed accessors instead."""
+    import ast
+
+    root = Path(__file__).resolve().parents[1]
+    offenders = []
+    for path in [*(root / "src" / "collide").rglob("*.py"), *(root / "flows").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Attribute) or not node.attr.startswith("_"):
+                continue
+            if node.attr.startswith("__"):
+                continue
+            base = node.value
+            name = getattr(base, "id", None) or getattr(base, "attr", None)
+            if name in {"project", "run"}:
+                offenders.append(f"{path.relative_to(root)}:{node.lineno}: {name}.{node.attr}")
+    assert not offenders, offenders

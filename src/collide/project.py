@@ -12,8 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from collide.config.catalog import Catalog, Model, find_project_root, load_catalog
-from collide.engine.duckdb import one
+from collide.config.catalog import Catalog, Connector, Model, find_project_root, load_catalog
 from collide.errors import CollideError, Problem, did_you_mean
 
 if TYPE_CHECKING:
@@ -136,7 +135,7 @@ class Project:
         names = datasets or list(self.catalog.connectors)
         out: dict[str, Any] = {}
         for ds in names:
-            conn = self._connector(ds)
+            conn = self.connector(ds)
             try:
                 out[ds] = ingest_dataset(conn, self.root, self.snapshots_dir, progress=progress)
             except CollideError as exc:
@@ -154,7 +153,7 @@ class Project:
         self.require_valid()
         out = {}
         for ds in datasets or list(self.catalog.connectors):
-            conn = self._connector(ds)
+            conn = self.connector(ds)
             snap = latest_snapshot(self.snapshots_dir, ds)
             if snap is None:
                 raise CollideError(
@@ -165,10 +164,14 @@ class Project:
                         f"Run `collide ingest {ds}` first",
                     )
                 )
-            out[ds] = self._quality(ds, snap, run_date or dt.date.today())
+            out[ds] = self.quality_report(ds, snap, run_date or self.run_date())
         return out
 
-    def _quality(self, ds: str, snap: Any, run_date: dt.date) -> Any:
+    def run_date(self) -> dt.date:
+        """The date runs judge the data against: `run_date:` of collide.yaml, else today."""
+        return self.config.run_date or dt.date.today()
+
+    def quality_report(self, ds: str, snap: Any, run_date: dt.date) -> Any:
         """The quality report of a snapshot, validated once per (snapshot, suite, previous
         snapshot, connector, run date): a rerun on the same data reuses it without loading GX."""
         import hashlib
@@ -177,19 +180,15 @@ class Project:
         from collide.quality import QualityReport, validate_dataset
 
         suite = self.expectations_dir / f"{ds}.yaml"
-        conn = self._connector(ds)
+        conn = self.connector(ds)
+        from collide.store import queries
+
         previous = None
         with self.store.connect(read_only=True) as con:
-            row = one(
-                con.execute(
-                    "SELECT snapshot_id FROM snapshots WHERE dataset_id = ? AND snapshot_id <> ? "
-                    "ORDER BY created_at DESC LIMIT 1",
-                    [ds, snap.snapshot_id],
-                )
-            )
-        if row:
+            previous_id = queries.previous_snapshot_id(con, ds, snap.snapshot_id)
+        if previous_id:
             try:
-                previous = load_snapshot(self.snapshots_dir, ds, row[0])
+                previous = load_snapshot(self.snapshots_dir, ds, previous_id)
             except CollideError:
                 previous = None
         key = hashlib.sha256(
@@ -217,7 +216,8 @@ class Project:
         tmp.replace(cache)
         return report
 
-    def _connector(self, ds: str):
+    def connector(self, ds: str) -> Connector:
+        """The connector of dataset `ds` (an unknown name is the user's mistake)."""
         if ds not in self.catalog.connectors:
             raise CollideError(
                 Problem(
@@ -251,7 +251,7 @@ class Project:
         from collide.run import Run
 
         run = Run(
-            self, self.select(select), params or {}, run_date or dt.date.today(), keep_going, wait
+            self, self.select(select), params or {}, run_date or self.run_date(), keep_going, wait
         )
         run.problems = [str(p) for p in self.catalog.problems.items]
         return run
@@ -296,16 +296,16 @@ class Project:
         mask: bool = True,
     ) -> Path:
         from collide.export import export_run
+        from collide.store import queries
 
         with self.store.connect() as con:
-            rid = run_id or self.store.latest_run(con)
+            rid = run_id or queries.latest_run(con)
             if rid is None:
                 raise CollideError(
                     Problem(None, None, "no run has been recorded yet", "Run `collide run` first")
                 )
-            exists = one(con.execute("SELECT 1 FROM runs WHERE run_id = ?", [rid]))
-            if not exists:
-                known = [r[0] for r in con.execute("SELECT run_id FROM runs").fetchall()]
+            if not queries.run_exists(con, rid):
+                known = queries.run_ids(con)
                 raise CollideError(
                     Problem(
                         None, None, f'unknown run "{rid}"', did_you_mean(rid, known) or "See runs/"
@@ -314,18 +314,20 @@ class Project:
             dest = self.runs_dir / rid
             if not mask:
                 dest = dest / "unmasked"
-                self.store.audit(
+                queries.audit(
                     con,
                     "export_unmasked",
                     {"run_id": rid, "dest": str(dest), "formats": list(formats)},
                 )
-            return export_run(self, con, rid, dest, mask=mask, formats=formats)
+            export_run(self, con, rid, dest, mask=mask, formats=formats)
+            return dest
 
     def clues(self, status: list[str] | None = None, run_id: str | None = None) -> list[dict]:
         from collide.export import run_clue_rows
+        from collide.store import queries
 
         with self.store.connect(read_only=True) as con:
-            rid = run_id or self.store.latest_run(con)
+            rid = run_id or queries.latest_run(con)
             if rid is None:
                 return []
             rows = run_clue_rows(con, rid, include_excluded=True)

@@ -15,7 +15,10 @@ from collide.config.catalog import Model
 from collide.errors import CollideError, Problem
 
 if TYPE_CHECKING:
+    from collide.clues.build import Clue
+    from collide.ingest import IngestReport, SnapshotInfo
     from collide.project import Progress, Project
+    from collide.quality import QualityReport
 
 
 @dataclass
@@ -23,9 +26,9 @@ class DatasetState:
     dataset_id: str
     status: str = "pending"  # ok | failed | blocked (quality) | pending
     message: str = ""
-    snapshot: Any = None  # collide.ingest.SnapshotInfo
-    ingest: Any = None  # collide.ingest.IngestReport
-    quality: Any = None  # collide.quality.QualityReport
+    snapshot: SnapshotInfo | None = None
+    ingest: IngestReport | None = None
+    quality: QualityReport | None = None
 
 
 @dataclass
@@ -36,7 +39,7 @@ class ModelState:
     message: str = ""
     hits: int = 0
     seconds: float = 0.0
-    clues: list = field(default_factory=list)
+    clues: list[Clue] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -53,6 +56,7 @@ class RunResult:
     models: dict[str, ModelState]
     seconds: float
     problems: list[str] = field(default_factory=list)  # files that did not load
+    excluded: int = 0  # hit again but excluded by a reviewer (排除), not listed
 
 
 class Run:
@@ -81,7 +85,7 @@ class Run:
         self.params = params
         self.model_params = {m.id: resolve_params(m, params) for m in models}
         self.models: dict[str, ModelState] = {m.id: ModelState(m.id, m.version) for m in models}
-        self._model_objs = {m.id: m for m in models}
+        self._selected: dict[str, Model] = {m.id: m for m in models}
         needed: list[str] = []
         for m in models:
             for ds in m.spec.inputs:
@@ -95,7 +99,14 @@ class Run:
     def close(self) -> None:
         self.lock.release()
 
-    def _fail(self, state: Any, exc: Exception) -> None:
+    def model(self, mid: str) -> Model:
+        """The model of this run called `mid` (as selected when the run began)."""
+        return self._selected[mid]
+
+    def _fail(self, state: DatasetState | ModelState, exc: Exception) -> None:
+        """Record a failed step. The run's steps are the nightly's edge: in a keep-going run a
+        bug is recorded as an internal error and the other steps go on; otherwise it is raised
+        (the CLI reports it as a bug)."""
         state.status = "failed"
         state.message = (
             str(exc)
@@ -115,7 +126,7 @@ class Run:
         st.status, st.message = "pending", ""  # a retry starts afresh
         try:
             rep = ingest_dataset(
-                self.project._connector(ds),
+                self.project.connector(ds),
                 self.project.root,
                 self.project.snapshots_dir,
                 progress=progress,
@@ -157,7 +168,7 @@ class Run:
 
     def _fail_dataset(self, st: DatasetState, message: str, fix: str) -> None:
         """A dataset problem, reported at its connector file."""
-        display = self.project._connector(st.dataset_id).display
+        display = self.project.connector(st.dataset_id).display
         self._fail(st, CollideError(Problem(display, None, message, fix)))
 
     def validate(self, ds: str) -> DatasetState:
@@ -165,11 +176,12 @@ class Run:
         if st.status != "ok":
             return st
         try:
-            rep = self.project._quality(ds, st.snapshot, self.run_date)
-        except Exception as exc:
+            rep = self.project.quality_report(ds, self._snapshot(ds), self.run_date)
+        except CollideError as exc:
             st.status, st.message = "failed", f"quality check failed: {exc}"
-            if not self.keep_going and not isinstance(exc, CollideError):
-                raise
+            return st
+        except Exception as exc:  # a bug in collide: recorded as one (keep-going) or raised
+            self._fail(st, exc)
             return st
         st.quality = rep
         if rep is not None and rep.status == "fail":
@@ -184,10 +196,11 @@ class Run:
 
     def run_model(self, mid: str) -> ModelState:
         from collide.clues.build import build_clues
-        from collide.modelrun.execute import execute_model
+        from collide.engine.backend import backend
+        from collide.modelrun.execute import execute_model, session_limits
 
         st = self.models[mid]
-        model = self._model_objs[mid]
+        model = self.model(mid)
         bad = [ds for ds in model.spec.inputs if self.datasets[ds].status != "ok"]
         if bad:
             st.status = "skipped"
@@ -195,14 +208,17 @@ class Run:
                 f"input {ds} {self.datasets[ds].status}: {self.datasets[ds].message}" for ds in bad
             )
             return st
-        inputs = {ds: self.datasets[ds].snapshot.data_path for ds in model.spec.inputs}
+        inputs = {ds: self._snapshot(ds).data_path for ds in model.spec.inputs}
+        config = self.project.config
         try:
             out = execute_model(
                 model,
                 inputs,
                 self.model_params[mid],
-                max_evidence_rows=self.project.config.export.max_evidence_rows,
-                workdays=self.project.config.workdays(),
+                max_evidence_rows=config.export.max_evidence_rows,
+                workdays=config.workdays(),
+                limits=session_limits(model, config, self.project.root),
+                engine=backend(config.engine),
             )
         except Exception as exc:
             self._fail(st, exc)
@@ -233,6 +249,11 @@ class Run:
         st.hits, st.seconds, st.notes, st.status = len(st.clues), out.seconds, out.notes, "ok"
         return st
 
+    def _snapshot(self, ds: str) -> SnapshotInfo:
+        snap = self.datasets[ds].snapshot
+        assert snap is not None, f"{ds} has no snapshot although its status is ok"
+        return snap
+
     # ------------------------------------------------------------------ commit
 
     def commit(self) -> RunResult:
@@ -250,41 +271,29 @@ class Run:
         )
         finished = dt.datetime.now().replace(microsecond=0)
         summary = self._summary(status, finished)
-        store = self.project.store
-        with store.connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                gone = apply_lifecycle(self, con, clues, summary)
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
+        from collide.store.db import transaction
+
+        with self.project.store.connect() as con:
+            with transaction(con):
+                apply_lifecycle(self, con, clues, summary)
             run_dir = self.project.runs_dir / self.run_id
             mask = self.project.config.export.mask_ids
             formats = ("csv", "xlsx") if self.project.config.export.xlsx else ("csv",)
-            export_run(
-                self.project,
-                con,
-                self.run_id,
-                run_dir,
-                mask=mask,
-                formats=formats,
-            )
-        counts = {"新增": 0, "持续": 0}
-        for c in clues:
-            counts[c.lifecycle] = counts.get(c.lifecycle, 0) + 1
+            # The figures the hit list shows (collide.export.hitlist): one count everywhere.
+            counts = export_run(self.project, con, self.run_id, run_dir, mask=mask, formats=formats)
         return RunResult(
             self.run_id,
             status,
             run_dir,
-            len(clues),
-            counts["新增"],
-            counts["持续"],
-            gone,
+            counts.listed,
+            counts.new,
+            counts.ongoing,
+            counts.gone,
             self.datasets,
             self.models,
             time.perf_counter() - self.t0,
             self.problems,
+            counts.excluded,
         )
 
     def _summary(self, status: str, finished: dt.datetime) -> dict[str, Any]:

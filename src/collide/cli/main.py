@@ -281,9 +281,10 @@ def _print_run(project: Any, result: Any) -> None:
             con.print(f"dataset {ds} {st.status}: {st.message}", markup=False)
     for problem in result.problems:
         con.print(f"not loaded: {problem}", markup=False)
+    excluded = f"; {result.excluded} excluded, not listed" if result.excluded else ""
     con.print(
         f"{result.clues} clues ({result.new} new, {result.ongoing} ongoing, "
-        f"{result.gone} gone) in {result.seconds:.1f}s; status {result.status}.",
+        f"{result.gone} gone{excluded}) in {result.seconds:.1f}s; status {result.status}.",
         markup=False,
     )
     con.print(f"Hit list: {_rel(project, result.run_dir / 'clues.csv')}", markup=False)

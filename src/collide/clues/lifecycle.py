@@ -1,6 +1,6 @@
 """Write one run into the store: lifecycle (新增/持续/已消失), review carry-over, sightings.
 
-Called inside the run's single transaction (see Run.commit).
+Called inside the run's single transaction (see Run.commit); the SQL is in store/queries.py.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ import json
 from typing import Any
 
 from collide.clues.build import EXCLUDED, GONE, NEW, ONGOING, PENDING, Clue, jsonable
-from collide.store.db import insert_rows, now
+from collide.store import queries
+from collide.store.db import now
 
 
 def _dumps(obj: Any) -> str:
@@ -19,9 +20,8 @@ def _dumps(obj: Any) -> str:
 
 def apply_lifecycle(run: Any, con: Any, clues: list[Clue], summary: dict[str, Any]) -> int:
     """Set lifecycle/review on `clues`, write the run; return how many clues disappeared."""
-    store = run.project.store
     at = now()
-    prior = store.prior_clues(con, [c.clue_id for c in clues])
+    prior = queries.prior_clues(con, [c.clue_id for c in clues])
     for c in clues:
         p = prior.get(c.clue_id)
         if p is None:
@@ -39,97 +39,64 @@ def apply_lifecycle(run: Any, con: Any, clues: list[Clue], summary: dict[str, An
     for mid, st in run.models.items():
         if st.status != "ok":
             continue
-        _, active = store.last_active(con, mid)
+        _, active = queries.last_active(con, mid)
         current = {c.clue_id for c in st.clues}
         for cid, info in active.items():
             if cid not in current:
                 gone.append({**info, "model_id": mid})
 
-    con.execute(
-        "INSERT INTO runs (run_id, started_at, finished_at, status, run_date, params, selected, "
-        "summary, quality) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            run.run_id,
-            run.started,
-            at,
-            summary["status"],
-            run.run_date,
-            _dumps(run.params),
-            ",".join(run.models),
-            _dumps(summary),
-            _dumps({ds: st.quality.to_dict() for ds, st in run.datasets.items() if st.quality}),
-        ],
+    queries.insert_run(
+        con,
+        run_id=run.run_id,
+        started=run.started,
+        finished=at,
+        status=summary["status"],
+        run_date=run.run_date,
+        params=_dumps(run.params),
+        selected=list(run.models),
+        summary=_dumps(summary),
+        quality=_dumps({ds: st.quality.to_dict() for ds, st in run.datasets.items() if st.quality}),
     )
     for ds, st in run.datasets.items():
         snap = st.snapshot
         if snap is not None:
             m = snap.manifest
-            con.execute(
-                "INSERT INTO snapshots SELECT ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM "
-                "snapshots WHERE dataset_id = ? AND snapshot_id = ?)",
-                [
-                    ds,
-                    snap.snapshot_id,
-                    m.get("created_at"),
-                    m.get("rows_read"),
-                    m.get("rows_loaded"),
-                    m.get("rows_rejected"),
-                    str(snap.dir),
-                    ds,
-                    snap.snapshot_id,
-                ],
-            )
-        con.execute(
-            "INSERT INTO run_datasets VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                run.run_id,
+            queries.record_snapshot(
+                con,
                 ds,
-                snap.snapshot_id if snap is not None else None,
-                st.status,
-                st.quality.status if st.quality is not None else None,
-                st.message,
-            ],
+                snap.snapshot_id,
+                m.get("created_at"),
+                m.get("rows_read"),
+                m.get("rows_loaded"),
+                m.get("rows_rejected"),
+                str(snap.dir),
+            )
+        queries.insert_run_dataset(
+            con,
+            run.run_id,
+            ds,
+            snap.snapshot_id if snap is not None else None,
+            st.status,
+            st.quality.status if st.quality is not None else None,
+            st.message,
         )
     for mid, st in run.models.items():
-        model = run._model_objs[mid]
-        con.execute(
-            "INSERT INTO model_versions SELECT ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM "
-            "model_versions WHERE model_id = ? AND version = ?)",
-            [
-                mid,
-                st.version,
-                model.spec.title,
-                model.path.read_text(encoding="utf-8-sig"),
-                model.sql
-                or (model.rule_path.read_text(encoding="utf-8") if model.rule_path else ""),
-                run.run_id,
-                mid,
-                st.version,
-            ],
+        model = run.model(mid)
+        queries.record_model_version(
+            con,
+            mid,
+            st.version,
+            model.spec.title,
+            model.path.read_text(encoding="utf-8-sig"),
+            model.sql or (model.rule_path.read_text(encoding="utf-8") if model.rule_path else ""),
+            run.run_id,
         )
-        con.execute(
-            "INSERT INTO run_models VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [run.run_id, mid, st.version, st.status, st.hits, st.seconds, st.message],
+        queries.insert_run_model(
+            con, run.run_id, mid, st.version, st.status, st.hits, st.seconds, st.message
         )
 
-    clue_cols = [
-        "clue_id",
-        "model_id",
-        "subject_type",
-        "subject_id",
-        "subject_name",
-        "first_seen_run",
-        "first_seen_at",
-        "last_seen_run",
-        "review_status",
-        "review_note",
-        "reviewed_at",
-        "reviewed_evidence_hash",
-    ]
-    con.execute("CREATE TEMP TABLE __new_clues AS SELECT * FROM clues LIMIT 0")
-    insert_rows(
+    queries.upsert_clues(
         con,
-        "__new_clues",
         [
             {
                 "clue_id": c.clue_id,
@@ -145,31 +112,8 @@ def apply_lifecycle(run: Any, con: Any, clues: list[Clue], summary: dict[str, An
             }
             for c in clues
         ],
-        clue_cols[:10],
     )
-    con.execute(
-        "INSERT INTO clues SELECT * FROM __new_clues ON CONFLICT (clue_id) DO UPDATE SET "
-        "subject_name = excluded.subject_name, last_seen_run = excluded.last_seen_run, "
-        "review_status = excluded.review_status, review_note = excluded.review_note"
-    )
-    con.execute("DROP TABLE __new_clues")
 
-    sight_cols = [
-        "run_id",
-        "clue_id",
-        "model_id",
-        "model_version",
-        "lifecycle",
-        "score",
-        "percentile",
-        "risk",
-        "rank",
-        "models_hit",
-        "reason",
-        "evidence_hash",
-        "output_json",
-        "warnings_json",
-    ]
     rows = [
         {
             "run_id": run.run_id,
@@ -203,7 +147,7 @@ def apply_lifecycle(run: Any, con: Any, clues: list[Clue], summary: dict[str, An
         }
         for g in gone
     ]
-    insert_rows(con, "sightings", rows, sight_cols)
+    queries.insert_sightings(con, rows)
     ev_rows = [
         {
             "run_id": run.run_id,
@@ -215,8 +159,8 @@ def apply_lifecycle(run: Any, con: Any, clues: list[Clue], summary: dict[str, An
         for c in clues
         for i, r in enumerate(c.evidence)
     ]
-    insert_rows(con, "evidence", ev_rows, ["run_id", "clue_id", "seq", "dataset", "row_json"])
-    store.audit(
+    queries.insert_evidence(con, ev_rows)
+    queries.audit(
         con,
         "run",
         {"run_id": run.run_id, "status": summary["status"], "clues": len(clues), "gone": len(gone)},

@@ -5,6 +5,7 @@ Every spec forbids unknown keys, so a typo is an error at its line, not a silent
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any, Literal
 
@@ -103,6 +104,34 @@ class HolidayYear(Strict):
     source: str = ""  # e.g. the notice's number
 
 
+_SIZE_RE = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KIB|MIB|GIB|TIB)\s*$", re.IGNORECASE)
+
+
+class LimitsSpec(Strict):
+    """What one model may use (`limits:` in collide.yaml for every model, in a model's YAML for
+    that model). Model SQL, its evidence SQL and its unit tests run under them."""
+
+    model_seconds: float | None = Field(None, gt=0)  # wall-clock seconds for one model
+    model_memory: str | None = None  # the engine's memory limit for one model, e.g. 4GB
+
+    @field_validator("model_memory")
+    @classmethod
+    def _size(cls, v: str | None) -> str | None:
+        if v is not None and not _SIZE_RE.match(v):
+            raise ValueError(f'model_memory "{v}" is not a size such as 4GB or 512MB')
+        return v.strip().replace(" ", "") if v is not None else None
+
+    def over(self, base: LimitsSpec) -> LimitsSpec:
+        """These limits where set, `base`'s elsewhere."""
+        return LimitsSpec(
+            model_seconds=self.model_seconds or base.model_seconds,
+            model_memory=self.model_memory or base.model_memory,
+        )
+
+
+DEFAULT_LIMITS = LimitsSpec(model_seconds=900, model_memory="4GB")
+
+
 class ProjectConfig(Strict):
     name: str = "collide project"
     timezone: str = "Asia/Shanghai"
@@ -110,8 +139,30 @@ class ProjectConfig(Strict):
     export: ExportConfig = ExportConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     params: dict[str, Any] = Field(default_factory=dict)
+    # The date a run judges the data against (freshness, "not after the run date"); leave it out
+    # and it is the day of the run. A project of fixed extracts (the bundled sample) sets their
+    # as-of date here.
+    run_date: dt.date | None = None
     # years added to (or replacing) the built-in holiday calendar (collide.engine.workdays)
     holidays: dict[int, HolidayYear] = Field(default_factory=dict)
+    # the engine models run on (collide.engine.backend.BACKENDS), and what each model may use
+    engine: str = "duckdb"
+    limits: LimitsSpec = DEFAULT_LIMITS
+
+    @field_validator("engine")
+    @classmethod
+    def _engine(cls, v: str) -> str:
+        from collide.engine.backend import BACKENDS
+        from collide.errors import did_you_mean
+
+        if v not in BACKENDS:
+            raise ValueError(f'unknown engine "{v}". {did_you_mean(v, BACKENDS)}')
+        return v
+
+    def limits_for(self, model: ModelSpec) -> LimitsSpec:
+        """One model's limits: its own `limits:`, else collide.yaml's, else the defaults."""
+        project = self.limits.over(DEFAULT_LIMITS)
+        return model.limits.over(project) if model.limits is not None else project
 
     _workdays: Any = PrivateAttr(None)
 
@@ -276,6 +327,7 @@ class ModelSpec(Strict):
     tests: list[ModelTestSpec] = Field(default_factory=list)
     enabled: bool = True
     tags: list[str] = Field(default_factory=list)
+    limits: LimitsSpec | None = None  # overrides collide.yaml's limits for this model
 
     @field_validator("id")
     @classmethod

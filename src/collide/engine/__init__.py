@@ -1,2 +1,4 @@
-"""Running SQL for models: the static check of model SQL, the locked-down DuckDB connection, the
-SQL functions collide adds, and the working-day calendar."""
+"""Running SQL for models: the engine seam (`backend.py`: the `Backend`/`Session` interface and
+the registry by name), its DuckDB implementation (`duckdb.py`), the static check of model SQL
+(`sqlcheck.py`), the SQL functions collide adds (`functions.py`, engine-neutral bodies) and the
+working-day calendar (`workdays.py`)."""

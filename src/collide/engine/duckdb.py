@@ -1,20 +1,55 @@
-"""The DuckDB adapter: a locked-down connection per model run.
+"""The DuckDB backend: a locked-down connection per model run (`DuckDBSession`).
 
-Each declared input is a view over its snapshot's Parquet file (or an in-memory Arrow table in
+Each declared input is a view over its snapshot's data file (or an in-memory Arrow table in
 model unit tests, or an empty typed table when binding). After the views exist, external access
-is disabled except for the snapshot folders and the configuration is locked, so model SQL can
-reach nothing but its inputs.
+is disabled except for exactly those data files (`allowed_paths`: not the snapshot folders, whose
+rejects.parquet and manifest.json hold rows and names the model was not given) and the
+configuration is locked, so model SQL can reach nothing but its inputs. The session's memory
+limit, spill folder and watchdog are set before the lock.
+
+This is the only module that imports duckdb for model work (the store has its own adapter).
 """
 
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any
 
+from collide.engine.backend import (
+    SUBJECT_COL,
+    Backend,
+    InputData,
+    LimitExceeded,
+    Limits,
+    QueryError,
+    Session,
+)
 from collide.errors import Problem, did_you_mean
 
-InputData = Union[Path, "pa.Table", dict]  # noqa: F821  (parquet file, Arrow table, or schema)
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+
+    from collide.engine.workdays import Calendar
+
+__all__ = [
+    "BACKEND",
+    "DuckDBBackend",
+    "DuckDBQueryError",
+    "DuckDBSession",
+    "duckdb_problem",
+    "evidence_sql",
+    "fetch_arrow",
+    "one",
+    "params_for",
+    "register_functions",
+]
 
 
 def _quote(name: str) -> str:
@@ -25,61 +60,254 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-class Sandbox:
-    """A DuckDB connection that sees only the given inputs and the engine's functions."""
+class DuckDBQueryError(QueryError):
+    """DuckDB refused or failed on a query; read as a Problem at the line DuckDB points at."""
 
-    def __init__(self, inputs: dict[str, Any], *, threads: int | None = None, workdays: Any = None):
+    def problem(self, display: str, fix: str = "", line_offset: int = 0) -> Problem:
+        return duckdb_problem(self, display, fix, line_offset)
+
+
+class DuckDBSession(Session):
+    """A DuckDB connection that sees only the given inputs and collide's functions."""
+
+    def __init__(
+        self,
+        inputs: Mapping[str, InputData],
+        *,
+        limits: Limits | None = None,
+        threads: int | None = None,
+        workdays: Calendar | None = None,
+    ):
         import duckdb
+
+        self.limits = limits or Limits()
+        self._expired = False
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._spill: Path | None = None
+        self.uncovered_years: set[int] = set()
+        self.con = duckdb.connect(":memory:")
+        try:
+            self._lock_down(inputs, threads, workdays)
+        except BaseException:
+            self.close()  # no connection or spill folder left behind by a half-made session
+            raise
+
+    def _lock_down(
+        self, inputs: Mapping[str, InputData], threads: int | None, workdays: Calendar | None
+    ) -> None:
+        """Inputs, functions and limits in place, then the door shut: external access off except
+        for the inputs' data files, the configuration locked, the watchdog started."""
         import pyarrow as pa
 
-        self.con = duckdb.connect(":memory:")
+        con = self.con
         if threads:
-            self.con.execute(f"SET threads={int(threads)}")
-        self.con.execute("SET autoinstall_known_extensions=false")
-        self.con.execute("SET autoload_known_extensions=false")
-        dirs: set[str] = set()
+            con.execute(f"SET threads={int(threads)}")
+        con.execute("SET autoinstall_known_extensions=false")
+        con.execute("SET autoload_known_extensions=false")
+        con.execute("SET python_enable_replacements=false")  # no Python variable is a table
+        if self.limits.memory:
+            con.execute(f"SET memory_limit={_literal(self.limits.memory)}")
+        if self.limits.spill_dir is not None:
+            self.limits.spill_dir.mkdir(parents=True, exist_ok=True)
+            self._spill = Path(tempfile.mkdtemp(prefix="session-", dir=self.limits.spill_dir))
+            con.execute(f"SET temp_directory={_literal(str(self._spill))}")
+        files: set[str] = set()
         for name, src in inputs.items():
             if isinstance(src, Path):
-                source = f"read_parquet({_literal(str(src))})"
-                self.con.execute(f"CREATE VIEW {_quote(name)} AS SELECT * FROM {source}")
-                dirs.add(str(src.resolve().parent) + "/")
+                path = str(src.resolve())
+                scan = f"read_parquet({_literal(path)})"
+                con.execute(f"CREATE VIEW {_quote(name)} AS SELECT * FROM {scan}")
+                files.add(path)
             elif isinstance(src, pa.Table):
-                self.con.register(f"__input_{name}", src)
-                self.con.execute(
+                con.register(f"__input_{name}", src)
+                con.execute(
                     f"CREATE VIEW {_quote(name)} AS SELECT * FROM {_quote('__input_' + name)}"
                 )
             else:
-                cols = ", ".join(f"{_quote(c)} {t}" for c, t in src.items())
-                self.con.execute(f"CREATE TABLE {_quote(name)} ({cols})")
-        from collide.engine.functions import register_functions
+                self.create_table(name, src)
+        register_functions(con, workdays, self.uncovered_years)
+        if files:
+            listed = ", ".join(_literal(f) for f in sorted(files))
+            con.execute(f"SET allowed_paths=[{listed}]")
+        con.execute("SET enable_external_access=false")
+        con.execute("SET lock_configuration=true")
+        if self.limits.seconds:
+            self._timer = threading.Timer(self.limits.seconds, self._expire)
+            self._timer.daemon = True
+            self._timer.start()
 
-        # years an add_workdays() call spanned that the holiday calendar does not cover
-        self.uncovered_years: set[int] = set()
-        register_functions(self.con, workdays, self.uncovered_years)
-        if dirs:
-            listed = ", ".join(_literal(d) for d in sorted(dirs))
-            self.con.execute(f"SET allowed_directories=[{listed}]")
-        self.con.execute("SET enable_external_access=false")
-        self.con.execute("SET lock_configuration=true")
+    # ------------------------------------------------------------------ limits
 
-    def describe(self, sql: str, params: dict[str, Any]) -> list[tuple[str, str]]:
-        rows = self.con.execute("DESCRIBE " + sql, params).fetchall()
+    def _expire(self) -> None:
+        """The watchdog: past the time limit, stop what runs and refuse what comes."""
+        with self._lock:
+            self._expired = True
+            if self.con is not None:
+                self.con.interrupt()
+
+    def _seconds(self) -> LimitExceeded:
+        return LimitExceeded("model_seconds", f"{self.limits.seconds:g}")
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        """DuckDB's errors in the terms of the seam: limits, the SQL's fault, or a bug."""
+        import duckdb
+
+        if self._expired:
+            raise self._seconds()
+        try:
+            yield
+        except duckdb.InterruptException:
+            if self._expired:
+                raise self._seconds() from None
+            raise
+        except duckdb.OutOfMemoryException:
+            raise LimitExceeded("model_memory", self.limits.memory or "DuckDB's default") from None
+        except (duckdb.InternalException, duckdb.FatalException):
+            raise  # a bug in DuckDB: not the user's to fix
+        except duckdb.Error as exc:
+            if "Python exception occurred while executing the UDF" in str(exc):
+                raise  # a bug in one of collide's functions, not in the model's SQL
+            if self._expired:  # stopped mid-way, whatever DuckDB made of the interrupt
+                raise self._seconds() from None
+            raise DuckDBQueryError(str(exc)) from exc
+
+    # ------------------------------------------------------------------ the seam
+
+    def describe(self, sql: str, params: Mapping[str, Any] | None = None) -> list[tuple[str, str]]:
+        with self._guard():
+            rows = self.con.execute("DESCRIBE " + sql, dict(params or {})).fetchall()
         return [(r[0], r[1]) for r in rows]
 
-    def arrow(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:  # noqa: F821
-        return fetch_arrow(self.con, sql, params)
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
+        with self._guard():
+            return fetch_arrow(self.con, sql, dict(params) if params else None)
 
-    def register(self, name: str, table: Any) -> None:
+    arrow = query  # the name Sandbox had
+
+    def register(self, name: str, table: pa.Table) -> None:
         self.con.register(name, table)
 
-    def close(self) -> None:
-        self.con.close()
+    def create_table(self, name: str, schema: Mapping[str, str]) -> None:
+        cols = ", ".join(f"{_quote(c)} {t}" for c, t in schema.items())
+        with self._guard():
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {_quote(name)} ({cols})")
 
-    def __enter__(self) -> Sandbox:
+    def evidence(
+        self,
+        hits: str,
+        dataset: str,
+        on: Mapping[str, str],
+        subject: str,
+        limit: int,
+        content_columns: list[str],
+    ) -> pa.Table:
+        return self.query(evidence_sql(hits, dataset, on, subject, limit, content_columns))
+
+    def interrupt(self) -> None:
+        with self._lock:
+            if self.con is not None:
+                self.con.interrupt()
+
+    def close(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        with self._lock:
+            if self.con is not None:
+                self.con.close()
+                self.con = None  # type: ignore[assignment]
+        if self._spill is not None:
+            shutil.rmtree(self._spill, ignore_errors=True)
+            self._spill = None
+
+    def __enter__(self) -> DuckDBSession:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+
+# kept while tests and `check_model` in other rooms still say Sandbox; use backend().open()
+Sandbox = DuckDBSession
+
+
+class DuckDBBackend(Backend):
+    name = "duckdb"
+
+    def open(
+        self,
+        inputs: Mapping[str, InputData],
+        *,
+        limits: Limits | None = None,
+        threads: int | None = None,
+        workdays: Calendar | None = None,
+    ) -> DuckDBSession:
+        return DuckDBSession(inputs, limits=limits, threads=threads, workdays=workdays)
+
+    def typed_table(self, rows: list[dict[str, Any]], schema: Mapping[str, str]) -> pa.Table:
+        import duckdb
+        import pyarrow as pa
+
+        raw = pa.table(
+            {
+                c: pa.array(
+                    [None if r.get(c) is None else str(r.get(c)) for r in rows], pa.string()
+                )
+                for c in schema
+            }
+        )
+        con = duckdb.connect()
+        try:
+            con.register("__given", raw)
+            cols = ", ".join(
+                f"TRY_CAST({_quote(c)} AS {t}) AS {_quote(c)}" if t != "VARCHAR" else _quote(c)
+                for c, t in schema.items()
+            )
+            return fetch_arrow(con, f"SELECT {cols} FROM __given")
+        finally:
+            con.close()
+
+
+BACKEND = DuckDBBackend()
+
+
+def register_functions(
+    con: duckdb.DuckDBPyConnection,
+    workdays: Calendar | None = None,
+    uncovered: set[int] | None = None,
+) -> None:
+    """Register collide's SQL functions on `con` (call before locking the configuration; they
+    keep working afterwards since they touch no files).
+
+    `workdays` is the project's working-day calendar (default: the built-in years); years an
+    `add_workdays` call spans without a calendar are added to `uncovered`."""
+    from collide.engine.functions import sql_functions
+
+    for fn in sql_functions(workdays, uncovered):
+        con.create_function(
+            # name_sim's body answers behind a macro (below) under another name
+            _NAME_SIM_UDF if fn.name == "name_sim" else fn.name,
+            fn.body,
+            list(fn.args),
+            fn.returns,
+            type="arrow",
+            null_handling="special",
+            side_effects=fn.volatile,  # evaluated once where written: see functions.py
+        )
+    con.execute(_NAME_SIM_MACRO)
+
+
+_NAME_SIM_UDF = "__name_sim_udf"
+
+# name_sim on two names of Han characters alone — nearly every pair a fuzzy join scores — is
+# DuckDB's own levenshtein (it counts characters, and the normaliser leaves such names as they
+# are), 1 - distance / longer length exactly as rapidfuzz's normalized_similarity; any other pair
+# goes to the UDF. The Python UDF holds the GIL, so this keeps a join's hot path in C++ on both
+# cores. CASE hands the UDF only the rows of its branch.
+_NAME_SIM_MACRO = (
+    "CREATE MACRO name_sim(a, b) AS CASE "
+    "WHEN regexp_full_match(a, '\\p{Han}+') AND regexp_full_match(b, '\\p{Han}+') "
+    "THEN 1.0 - levenshtein(a, b) / greatest(length(a), length(b)) "
+    f"ELSE {_NAME_SIM_UDF}(a, b) END"
+)
 
 
 def fetch_arrow(con: Any, sql: str, params: dict[str, Any] | None = None) -> pa.Table:  # noqa: F821
@@ -143,3 +371,29 @@ def duckdb_problem(exc: Exception, display: str, fix: str = "", line_offset: int
 def params_for(sql_params: list[str], values: dict[str, Any]) -> dict[str, Any]:
     """Only the params the SQL actually uses (DuckDB refuses extra ones)."""
     return {p: values.get(p) for p in sql_params}
+
+
+def evidence_sql(
+    hits: str,
+    dataset: str,
+    on: Mapping[str, str],
+    subject: str,
+    limit: int,
+    content_columns: list[str] | None = None,
+) -> str:
+    """Evidence rows per subject, as JSON text plus a hash of their content (not provenance),
+    computed inside DuckDB so that thousands of clues cost no Python loop per row. Without
+    `content_columns`: the rows themselves (for binding the join in `collide check`)."""
+    cond = " AND ".join(f'd."{dcol}" = h."{ocol}"' for dcol, ocol in on.items())
+    if content_columns is None:
+        select = "d.*"
+    else:
+        packed = ", ".join(f'"{c}" := d."{c}"' for c in content_columns) or "x := NULL"
+        select = f"to_json(d) AS row_json, md5(to_json(struct_pack({packed}))) AS row_hash"
+    return (
+        f'SELECT CAST(h."{subject}" AS VARCHAR) AS {SUBJECT_COL}, {select} FROM {hits} h '
+        f'JOIN "{dataset}" d ON {cond} '
+        f'QUALIFY row_number() OVER (PARTITION BY h."{subject}" '
+        f"ORDER BY d._source_file, d._source_row) <= {int(limit)} "
+        f"ORDER BY {SUBJECT_COL}, d._source_file, d._source_row"
+    )

@@ -16,14 +16,15 @@ the SQL has it: otherwise its optimiser copies the expression behind an output c
 filter and join condition that reads the column, and `WHERE s >= 0.65 OR (s >= 0.5 AND …)` over
 `name_sim(…) AS s` scored each pair up to five times. They are pure all the same.
 
-Register them before the model sandbox is locked (`enable_external_access=false`,
-`lock_configuration=true`); they keep working afterwards since they touch no files.
+The bodies here are engine-neutral (Arrow in, Arrow out): `sql_functions()` lists them, and each
+backend registers them its own way (DuckDB: `collide.engine.duckdb.register_functions`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -34,10 +35,7 @@ from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
 
 from collide.ingest import semantic
 
-if TYPE_CHECKING:
-    import duckdb
-
-__all__ = ["FUNCTIONS", "register_functions"]
+__all__ = ["FUNCTIONS", "SqlFunction", "sql_functions"]
 
 # (name, signature, returns, description): documentation and `collide check` "did you mean".
 FUNCTIONS: list[tuple[str, str, str, str]] = [
@@ -196,7 +194,7 @@ def _mask_series(s: pl.Series) -> pl.Series:
 def _udfs() -> list[tuple[str, Callable[..., pa.Array], list[str], str]]:
     v = "VARCHAR"
     return [
-        (_NAME_SIM_UDF, _pairwise(Levenshtein.normalized_similarity, semantic.person_name_norm,
+        ("name_sim", _pairwise(Levenshtein.normalized_similarity, semantic.person_name_norm,
                                   _plain_person_name), [v, v], "DOUBLE"),
         ("name_jw", _pairwise(JaroWinkler.normalized_similarity, semantic.person_name_norm,
                               _plain_person_name), [v, v], "DOUBLE"),
@@ -215,55 +213,32 @@ def _udfs() -> list[tuple[str, Callable[..., pa.Array], list[str], str]]:
     ]  # fmt: skip
 
 
-_NAME_SIM_UDF = "__name_sim_udf"
-_PAIRWISE = {_NAME_SIM_UDF, "name_jw", "org_sim", "addr_sim"}
-
-# name_sim on two names of Han characters alone — nearly every pair a fuzzy join scores — is
-# DuckDB's own levenshtein (it counts characters, and the normaliser leaves such names as they
-# are), 1 - distance / longer length exactly as rapidfuzz's normalized_similarity; any other pair
-# goes to the UDF. The Python UDF holds the GIL, so this keeps a join's hot path in C++ on both
-# cores. CASE hands the UDF only the rows of its branch.
-_NAME_SIM_MACRO = (
-    "CREATE MACRO name_sim(a, b) AS CASE "
-    "WHEN regexp_full_match(a, '\\p{Han}+') AND regexp_full_match(b, '\\p{Han}+') "
-    "THEN 1.0 - levenshtein(a, b) / greatest(length(a), length(b)) "
-    f"ELSE {_NAME_SIM_UDF}(a, b) END"
-)
+_PAIRWISE = {"name_sim", "name_jw", "org_sim", "addr_sim"}
 
 
-def function_bodies(
-    workdays: Any = None,
-) -> dict[str, tuple[Callable[..., pa.Array], list[str], str]]:
-    """Every SQL function by its SQL name: (body over Arrow arrays, argument types, return
-    type) — what an engine registers. name_sim is the UDF itself here (DuckDB wraps it in a
-    macro that gives Han-only pairs to its own levenshtein, with identical numbers)."""
-    from collide.engine.workdays import add_workdays_fn, builtin
+@dataclass(frozen=True)
+class SqlFunction:
+    """One SQL function as a backend registers it: an Arrow → Arrow body over (argument types)
+    → return type, in DuckDB type names. `volatile`: evaluate each call once where the SQL has
+    it (see the module docstring); the function is pure all the same."""
 
-    out = {
-        ("name_sim" if n == _NAME_SIM_UDF else n): (fn, args, ret) for n, fn, args, ret in _udfs()
-    }
-    out["add_workdays"] = (add_workdays_fn(workdays or builtin()), ["DATE", "INTEGER"], "DATE")
+    name: str
+    body: Callable[..., pa.Array]
+    args: tuple[str, ...]
+    returns: str
+    volatile: bool
+
+
+def sql_functions(workdays: Any = None, uncovered: set[int] | None = None) -> list[SqlFunction]:
+    """Every collide SQL function, with fresh bodies: their normalisation memo lives as long as
+    the session that registers them. `workdays` is the working-day calendar of add_workdays
+    (default: the built-in years); years a call spans without holidays go into `uncovered`."""
+    from collide.engine.workdays import add_workdays_udf, builtin
+
+    out = [
+        SqlFunction(name, fn, tuple(args), ret, name in _PAIRWISE)
+        for name, fn, args, ret in _udfs()
+    ]
+    body = add_workdays_udf(workdays or builtin(), uncovered)
+    out.append(SqlFunction("add_workdays", body, ("DATE", "INTEGER"), "DATE", False))
     return out
-
-
-def register_functions(
-    con: duckdb.DuckDBPyConnection, workdays: Any = None, uncovered: set[int] | None = None
-) -> None:
-    """Register every function on `con` (call before locking the connection's configuration).
-
-    `workdays` is the project's working-day calendar (default: the built-in years); years an
-    `add_workdays` call spans without a calendar are added to `uncovered`."""
-    from collide.engine.workdays import builtin, register_workdays
-
-    register_workdays(con, workdays or builtin(), uncovered)
-    for name, fn, args, ret in _udfs():
-        con.create_function(
-            name,
-            fn,
-            args,
-            ret,
-            type="arrow",
-            null_handling="special",
-            side_effects=name in _PAIRWISE,  # evaluated once where written: see the docstring
-        )
-    con.execute(_NAME_SIM_MACRO)

@@ -59,9 +59,9 @@ class _OnWorker:
 
     def __call__(self, *args: Any) -> Any:
         if self._fn is None:
-            from collide.engine.functions import function_bodies
+            from collide.engine.functions import sql_functions
 
-            self._fn = function_bodies(self.workdays)[self.name][0]
+            self._fn = next(f.body for f in sql_functions(self.workdays) if f.name == self.name)
         if not self.pandas:
             return self._fn(*args)
         out = self._fn(*(pa.Array.from_pandas(s) for s in args))  # Spark 3.5: via pandas
@@ -74,10 +74,11 @@ def register_functions(spark: Any, workdays: Any = None) -> None:
     releases go through pandas (`pandas_udf`) and convert at the edges."""
     import pyspark.sql.functions as F
 
-    from collide.engine.functions import function_bodies
+    from collide.engine.functions import sql_functions
 
     arrow = hasattr(F, "arrow_udf")
-    for name, (_fn, _args, ret) in function_bodies(workdays).items():
+    for fn in sql_functions(workdays):
+        name, ret = fn.name, fn.returns
         body = _OnWorker(name, workdays, pandas=not arrow)
         if arrow:
             wrapped = F.arrow_udf(body, _TYPES[ret], F.ArrowUDFType.SCALAR)

@@ -153,9 +153,10 @@ def calendar(extra: Mapping[int, Year] | None = None) -> Calendar:
     return Calendar(builtin_years() | dict(extra))
 
 
-def add_workdays_fn(cal: Calendar, uncovered: set[int] | None = None) -> Any:
-    """The body of `add_workdays(d DATE, n INTEGER) → DATE` over Arrow arrays: the n-th working
-    day after d (before it when n < 0; d itself when n = 0); NULL when d or n is NULL.
+def add_workdays_udf(cal: Calendar, uncovered: set[int] | None = None) -> Any:
+    """The Arrow body of `add_workdays(d DATE, n INTEGER) → DATE` (each backend registers it):
+    the n-th working day after d (before it when n < 0; d itself when n = 0); NULL when d or n
+    is NULL.
 
     Years the calendar does not cover that a call spans (between d and the result) are added
     to `uncovered`: their working days were counted without holidays."""
@@ -180,16 +181,3 @@ def add_workdays_fn(cal: Calendar, uncovered: set[int] | None = None) -> Any:
         return pa.array(out, type=pa.date32(), mask=~ok)
 
     return add_workdays
-
-
-def register_workdays(con: Any, cal: Calendar, uncovered: set[int] | None = None) -> None:
-    """`add_workdays` on a DuckDB connection (see `add_workdays_fn`)."""
-    add_workdays = add_workdays_fn(cal, uncovered)
-    con.create_function(
-        "add_workdays",
-        add_workdays,
-        ["DATE", "INTEGER"],
-        "DATE",
-        type="arrow",
-        null_handling="special",
-    )

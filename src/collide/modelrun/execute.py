@@ -7,13 +7,30 @@ import string
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from collide.config.catalog import Catalog, Model
+from collide.engine.backend import (
+    SUBJECT_COL,
+    Backend,
+    InputData,
+    LimitExceeded,
+    Limits,
+    QueryError,
+    Session,
+    backend,
+)
+from collide.engine.duckdb import evidence_sql as _evidence_sql  # check_model binds with it
 from collide.engine.sqlcheck import check_expression, check_sql
 from collide.errors import CollideError, Problem, did_you_mean
 
-SUBJECT_COL = "__subject_id"
+if TYPE_CHECKING:
+    import polars as pl
+    import pyarrow as pa
+
+    from collide.config.specs import ProjectConfig
+    from collide.engine.workdays import Calendar
+
 SCORE_COL = "__score"
 
 
@@ -310,7 +327,7 @@ class ModelOutput:
     uncovered_years: list[int] = field(default_factory=list)
 
 
-def _one_row_per_subject(box: Any, table: Any, subj: str) -> tuple[Any, int, int]:
+def _one_row_per_subject(box: Session, table: pa.Table, subj: str) -> tuple[pa.Table, int, int]:
     """The model's rows, one per subject (the highest score; rows without a subject dropped),
     in subject order; and how many rows had no subject and how many repeated one."""
     import pyarrow as pa
@@ -324,7 +341,7 @@ def _one_row_per_subject(box: Any, table: Any, subj: str) -> tuple[Any, int, int
         # the usual case, a text subject already unique: only the order (byte order, as DuckDB)
         return table.take(pc.sort_indices(col)), 0, 0
     box.register("__raw_hits", table)
-    hits = box.arrow(
+    hits = box.query(
         f'SELECT * FROM __raw_hits WHERE "{subj}" IS NOT NULL '
         f'QUALIFY row_number() OVER (PARTITION BY "{subj}" ORDER BY {SCORE_COL} DESC NULLS '
         f'LAST, CAST("{subj}" AS VARCHAR)) = 1 ORDER BY CAST("{subj}" AS VARCHAR)'
@@ -337,44 +354,10 @@ def _scored_sql(model: Model) -> str:
     return f"SELECT *, ({model.spec.score}) AS {SCORE_COL} FROM ({body}\n) AS __model"
 
 
-def _evidence_sql(
-    hits: str,
-    dataset: str,
-    on: dict[str, str],
-    subject: str,
-    limit: int,
-    content_columns: list[str] | None = None,
-) -> str:
-    """Evidence rows per subject, as JSON text plus a hash of their content (not provenance),
-    computed inside DuckDB so that thousands of clues cost no Python loop per row."""
-    cond = " AND ".join(f'd."{dcol}" = h."{ocol}"' for dcol, ocol in on.items())
-    if content_columns is None:
-        select = "d.*"
-    else:
-        packed = ", ".join(f'"{c}" := d."{c}"' for c in content_columns) or "x := NULL"
-        select = f"to_json(d) AS row_json, md5(to_json(struct_pack({packed}))) AS row_hash"
-    return (
-        f'SELECT CAST(h."{subject}" AS VARCHAR) AS {SUBJECT_COL}, {select} FROM {hits} h '
-        f'JOIN "{dataset}" d ON {cond} '
-        f'QUALIFY row_number() OVER (PARTITION BY h."{subject}" '
-        f"ORDER BY d._source_file, d._source_row) <= {int(limit)} "
-        f"ORDER BY {SUBJECT_COL}, d._source_file, d._source_row"
-    )
+def _empty_frame(schema: dict[str, str]) -> pl.LazyFrame:
+    import polars as pl
 
-
-def _empty_frame(schema: dict[str, str]):
-    import duckdb
-
-    cols = ", ".join(f'NULL::{t} AS "{c}"' for c, t in schema.items())
-    con = duckdb.connect()
-    try:
-        import polars as pl
-
-        from collide.engine.duckdb import fetch_arrow
-
-        return pl.from_arrow(fetch_arrow(con, f"SELECT {cols} LIMIT 0")).lazy()
-    finally:
-        con.close()
+    return pl.from_arrow(backend().typed_table([], schema)).lazy()
 
 
 def _rule_output(model: Model, frames: dict, params: dict[str, Any]):
@@ -387,7 +370,7 @@ def _rule_output(model: Model, frames: dict, params: dict[str, Any]):
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     try:
         spec.loader.exec_module(module)  # type: ignore[union-attr]
-    except Exception as exc:
+    except Exception as exc:  # only the user's file runs here: whatever it raises is theirs
         raise CollideError(
             Problem(
                 model.body_display,
@@ -431,91 +414,169 @@ def _rule_line(exc: BaseException, path: Path | None) -> int | None:
     return None
 
 
+def session_limits(model: Model, config: ProjectConfig, root: Path) -> Limits:
+    """The limits one model runs under, spilling into the project's output folder (beside the
+    store: `output/tmp/`)."""
+    spec = config.limits_for(model.spec)
+    return Limits(
+        seconds=spec.model_seconds,
+        memory=spec.model_memory,
+        spill_dir=(root / config.paths.store).parent / "tmp",
+    )
+
+
+def limit_problem(model: Model, exc: LimitExceeded) -> Problem:
+    """A model stopped at a limit: which one, and where to raise it."""
+    body = "SQL" if model.kind == "sql" else "rule"
+    if exc.limit == "model_seconds":
+        what = f"model stopped after {exc.value} s (limits.model_seconds)"
+        fix = f"Make the {body} cheaper"
+    else:
+        what = f"model stopped: it needed more than {exc.value} of memory (limits.model_memory)"
+        fix = f"Make the {body} lighter (fewer rows per join key, fewer rows kept per group)"
+    return Problem(
+        model.display,
+        None,
+        what,
+        f"{fix} or raise limits.{exc.limit} in {model.display} or collide.yaml",
+    )
+
+
+# A stopped rule's query, kept until it ends: polars aborts the process when the handle of a
+# background query is dropped while the query still runs, and cancel() stops not every plan at once.
+_STOPPED: list[Any] = []
+
+
+def _collect(frame: pl.LazyFrame, limits: Limits, t0: float) -> pl.DataFrame:
+    """Collect a polars rule's frame, cancelled once the model's time is up (polars has no
+    memory limit, and a cancelled query may finish its current step in the background)."""
+    import polars as pl
+
+    still = []
+    for stopped in _STOPPED:
+        try:
+            if stopped.fetch() is None:
+                still.append(stopped)
+        except pl.exceptions.PolarsError:
+            pass  # it ended with an error: nobody waits for it
+    _STOPPED[:] = still
+    if not limits.seconds:
+        return frame.collect()
+    query = frame.collect(background=True)
+    deadline = t0 + limits.seconds
+    while (done := query.fetch()) is None:
+        if time.perf_counter() > deadline:
+            query.cancel()
+            _STOPPED.append(query)
+            raise LimitExceeded("model_seconds", f"{limits.seconds:g}")
+        time.sleep(0.01)
+    return done
+
+
+def _rule_problem(model: Model, exc: BaseException) -> Problem:
+    return Problem(
+        model.body_display,
+        _rule_line(exc, model.rule_path),
+        f"polars rule failed: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0]}",
+        "Fix the rule; `collide test " + model.id + "` runs it on small inputs",
+    )
+
+
 def execute_model(
     model: Model,
-    inputs: dict[str, Any],
+    inputs: dict[str, InputData],
     params: dict[str, Any],
     *,
     max_evidence_rows: int = 200,
     threads: int | None = None,
-    workdays: Any = None,
+    workdays: Calendar | None = None,
+    limits: Limits | None = None,
+    engine: Backend | None = None,
 ) -> ModelOutput:
-    """Run one model on its inputs (parquet paths or Arrow tables) → output rows + evidence."""
-    from collide.engine.duckdb import Sandbox, duckdb_problem, params_for
-
+    """Run one model on its inputs (parquet paths or Arrow tables) → output rows + evidence,
+    everything under `limits` (a model past one is a CollideError naming the limit)."""
     t0 = time.perf_counter()
     spec = model.spec
-    notes: list[str] = []
-    with Sandbox({ds: inputs[ds] for ds in spec.inputs}, threads=threads, workdays=workdays) as box:
-        if model.kind == "sql":
-            shape, problems = check_sql(
-                model.sql, spec.inputs, model.body_display, list(spec.params)
-            )
-            if problems:
-                raise CollideError(problems)
-            try:
-                table = box.arrow(_scored_sql(model), params_for(shape.params, params))
-            except CollideError:
-                raise
-            except Exception as exc:
-                raise CollideError(
-                    duckdb_problem(exc, model.body_display, "Run `collide check` to find the cause")
-                ) from None
-        else:
-            import polars as pl
+    limits = limits or Limits()
+    session = (engine or backend()).open(
+        {ds: inputs[ds] for ds in spec.inputs}, limits=limits, threads=threads, workdays=workdays
+    )
+    try:
+        with session as box:
+            return _execute(model, box, inputs, params, max_evidence_rows, limits, t0)
+    except LimitExceeded as exc:
+        raise CollideError(limit_problem(model, exc)) from None
 
-            frames = {
-                ds: (pl.scan_parquet(src) if isinstance(src, Path) else pl.from_arrow(src).lazy())
-                for ds, src in ((d, inputs[d]) for d in spec.inputs)
-            }
-            try:
-                result = _rule_output(model, frames, params).collect().to_arrow()
-            except CollideError:
-                raise
-            except Exception as exc:  # the rule is the user's code: point at it, not at us
-                raise CollideError(
-                    Problem(
-                        model.body_display,
-                        _rule_line(exc, model.rule_path),
-                        f"polars rule failed: {type(exc).__name__}: {str(exc).splitlines()[0]}",
-                        "Fix the rule; `collide test " + model.id + "` runs it on small inputs",
-                    )
-                ) from None
-            box.register("__rule_out", result)
-            try:
-                table = box.arrow(f"SELECT *, ({spec.score}) AS {SCORE_COL} FROM __rule_out")
-            except Exception as exc:
-                raise CollideError(duckdb_problem(exc, model.display)) from None
-        subj = spec.subject.id
-        hits, nulls, dups = _one_row_per_subject(box, table, subj)
-        if nulls:
-            # (notes appear in the run report a prosecutor reads: Chinese)
-            notes.append(f"{nulls} 行输出缺少对象编号，已舍弃")
-        if dups:
-            notes.append(f"{dups} 行输出的对象编号重复，每个对象保留得分最高的一行")
-        box.register("__hits", hits)
-        evidence: dict[str, list[EvidenceRow]] = {}
-        for ev in spec.evidence:
-            cols = [
-                c
-                for c, _ in box.describe(f'SELECT * FROM "{ev.dataset}"', {})
-                if not c.startswith("_")
-            ]
-            found = box.arrow(
-                _evidence_sql("__hits", ev.dataset, ev.on, subj, max_evidence_rows, cols)
-            ).to_pydict()
-            for key, row_json, row_hash in zip(
-                found[SUBJECT_COL], found["row_json"], found["row_hash"]
-            ):
-                evidence.setdefault(key, []).append(EvidenceRow(ev.dataset, row_json, row_hash))
-        out_rows = hits.to_pylist()
-        uncovered = sorted(box.uncovered_years)
-        if uncovered:
-            years = "、".join(str(y) for y in uncovered)
-            notes.append(
-                f"工作日计算（add_workdays）涉及{years}年，该年法定节假日未配置，仅跳过周末；"
-                "请在 collide.yaml 的 holidays 中补充国务院办公厅节假日安排通知"
-            )
+
+def _execute(
+    model: Model,
+    box: Session,
+    inputs: dict[str, InputData],
+    params: dict[str, Any],
+    max_evidence_rows: int,
+    limits: Limits,
+    t0: float,
+) -> ModelOutput:
+    spec = model.spec
+    notes: list[str] = []
+    if model.kind == "sql":
+        shape, problems = check_sql(model.sql, spec.inputs, model.body_display, list(spec.params))
+        if problems:
+            raise CollideError(problems)
+        try:
+            used = {p: params.get(p) for p in shape.params}  # DuckDB refuses extra ones
+            table = box.query(_scored_sql(model), used)
+        except QueryError as exc:
+            raise CollideError(
+                exc.problem(model.body_display, "Run `collide check` to find the cause")
+            ) from None
+    else:
+        import polars as pl
+
+        frames = {
+            ds: (pl.scan_parquet(src) if isinstance(src, Path) else pl.from_arrow(src).lazy())
+            for ds, src in ((d, inputs[d]) for d in spec.inputs)
+        }
+        try:
+            result = _collect(_rule_output(model, frames, params), limits, t0).to_arrow()
+        except (CollideError, LimitExceeded):
+            raise
+        except pl.exceptions.PolarsError as exc:
+            raise CollideError(_rule_problem(model, exc)) from None
+        except Exception as exc:  # the rule is the user's Python: its own errors are its author's
+            if _rule_line(exc, model.rule_path) is None:
+                raise  # not raised in the rule file: a bug in collide
+            raise CollideError(_rule_problem(model, exc)) from None
+        box.register("__rule_out", result)
+        try:
+            table = box.query(f"SELECT *, ({spec.score}) AS {SCORE_COL} FROM __rule_out")
+        except QueryError as exc:
+            raise CollideError(exc.problem(model.display)) from None
+    subj = spec.subject.id
+    hits, nulls, dups = _one_row_per_subject(box, table, subj)
+    if nulls:
+        # (notes appear in the run report a prosecutor reads: Chinese)
+        notes.append(f"{nulls} 行输出缺少对象编号，已舍弃")
+    if dups:
+        notes.append(f"{dups} 行输出的对象编号重复，每个对象保留得分最高的一行")
+    box.register("__hits", hits)
+    evidence: dict[str, list[EvidenceRow]] = {}
+    for ev in spec.evidence:
+        cols = [
+            c for c, _ in box.describe(f'SELECT * FROM "{ev.dataset}"') if not c.startswith("_")
+        ]
+        found = box.evidence("__hits", ev.dataset, ev.on, subj, max_evidence_rows, cols)
+        data = found.to_pydict()
+        for key, row_json, row_hash in zip(data[SUBJECT_COL], data["row_json"], data["row_hash"]):
+            evidence.setdefault(key, []).append(EvidenceRow(ev.dataset, row_json, row_hash))
+    out_rows = hits.to_pylist()
+    uncovered = sorted(box.uncovered_years)
+    if uncovered:
+        years = "、".join(str(y) for y in uncovered)
+        notes.append(
+            f"工作日计算（add_workdays）涉及{years}年，该年法定节假日未配置，仅跳过周末；"
+            "请在 collide.yaml 的 holidays 中补充国务院办公厅节假日安排通知"
+        )
     return ModelOutput(
         model_id=model.id,
         version=model.version,

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from collide.clues.build import display
+from collide.config.catalog import Model
+
+if TYPE_CHECKING:
+    from collide.project import Project
 
 
 @dataclass
@@ -18,43 +22,28 @@ class TestOutcome:
     display: str = ""
 
 
-def _typed_table(rows: list[dict[str, Any]], schema: dict[str, str]):
-    """Given rows → an Arrow table with the dataset's column types (absent columns NULL)."""
-    import duckdb
-    import pyarrow as pa
-
-    raw = pa.table(
-        {
-            c: pa.array([None if r.get(c) is None else str(r.get(c)) for r in rows], pa.string())
-            for c in schema
-        }
-    )
-    con = duckdb.connect()
-    try:
-        con.register("__given", raw)
-        cols = ", ".join(
-            f'TRY_CAST("{c}" AS {t}) AS "{c}"' if t != "VARCHAR" else f'"{c}"'
-            for c, t in schema.items()
-        )
-        from collide.engine.duckdb import fetch_arrow
-
-        return fetch_arrow(con, f"SELECT {cols} FROM __given")
-    finally:
-        con.close()
-
-
-def run_model_tests(project: Any, models: list) -> list[TestOutcome]:
+def run_model_tests(project: Project, models: list[Model]) -> list[TestOutcome]:
+    """Each test on its given rows, under the model's limits, on the project's engine."""
+    from collide.engine.backend import backend
     from collide.errors import CollideError
-    from collide.modelrun.execute import execute_model, input_schemas, resolve_params
+    from collide.modelrun.execute import (
+        execute_model,
+        input_schemas,
+        resolve_params,
+        session_limits,
+    )
 
+    config = project.catalog.config
+    engine = backend(config.engine)
     schemas = input_schemas(project.catalog, {})
     outcomes = []
     for model in models:
+        limits = session_limits(model, config, project.root)
         for t, test in enumerate(model.spec.tests):
             line = model.line("tests", t)
             try:
                 inputs = {
-                    ds: _typed_table(test.given.get(ds, []), schemas[ds])
+                    ds: engine.typed_table(test.given.get(ds, []), schemas[ds])
                     for ds in model.spec.inputs
                 }
                 params = resolve_params(model, test.params, where=model.display)
@@ -64,7 +53,9 @@ def run_model_tests(project: Any, models: list) -> list[TestOutcome]:
                     params,
                     max_evidence_rows=5,
                     threads=1,
-                    workdays=project.catalog.config.workdays(),
+                    workdays=config.workdays(),
+                    limits=limits,
+                    engine=engine,
                 )
             except CollideError as exc:
                 outcomes.append(

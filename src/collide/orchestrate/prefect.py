@@ -283,7 +283,8 @@ _STATUS_ZH = {
 
 
 def summary_text(result: RunResult, project: Project | None = None) -> str:
-    """The run summary an operator reads in the morning, in Chinese and English."""
+    """The run summary an operator reads in the morning, in Chinese and English. The clue
+    figures are the hit list's (collide.export.hitlist.ClueCounts), as on the console."""
 
     def zh(status: str) -> str:
         return f"{_STATUS_ZH.get(status, status)} {status}"
@@ -294,6 +295,11 @@ def summary_text(result: RunResult, project: Project | None = None) -> str:
         (
             f"线索 / clues: {result.clues}（新增 new {result.new}，持续 ongoing {result.ongoing}，"
             f"已消失 gone {result.gone}）"
+            + (
+                f"；另有已排除 excluded {result.excluded} 条未列入 not listed"
+                if result.excluded
+                else ""
+            )
         ),
         f"用时 / seconds: {result.seconds:.1f}",
     ]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import json
 import os
 import time
 from collections.abc import Iterator
@@ -78,54 +77,67 @@ def now() -> dt.datetime:
 
 
 class RunLock:
-    """An exclusive lock file: a second run refuses (or waits) instead of corrupting the store."""
+    """An exclusive lock beside the store: a second run refuses (or waits) instead of corrupting
+    it. An operating-system lock (filelock: flock on POSIX, msvcrt on Windows), so a crashed
+    run leaves no stale lock behind; who holds it is written to `<lock>.holder` for the message.
+    """
 
     def __init__(self, path: Path):
         self.path = path
-        self._fh: Any = None
+        self.holder = path.with_name(path.name + ".holder")
+        self._lock: Any = None
 
     def acquire(self, wait: float = 0.0) -> None:
-        import fcntl
+        import filelock
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fh = open(self.path, "a+")
-        deadline = time.monotonic() + wait
-        while True:
+        # thread_local=False: the nightly flow may release the lock from another worker thread.
+        lock = filelock.FileLock(str(self.path), thread_local=False)
+        try:
+            lock.acquire(timeout=max(wait, 0.0), poll_interval=0.5)
+        except filelock.Timeout:
             try:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
+                holder = self.holder.read_text(encoding="utf-8").strip()
             except OSError:
-                if time.monotonic() >= deadline:
-                    fh.seek(0)
-                    holder = fh.read().strip() or "another process"
-                    fh.close()
-                    raise CollideError(
-                        Problem(
-                            str(self.path),
-                            None,
-                            f"another collide run is in progress ({holder})",
-                            "Wait for it to finish, or pass --wait SECONDS to queue behind it",
-                        )
-                    ) from None
-                time.sleep(0.5)
-        fh.seek(0)
-        fh.truncate()
-        fh.write(f"pid {os.getpid()}, started {now().isoformat(sep=' ')}")
-        fh.flush()
-        self._fh = fh
+                holder = ""
+            raise CollideError(
+                Problem(
+                    str(self.path),
+                    None,
+                    f"another collide run is in progress ({holder or 'another process'})",
+                    "Wait for it to finish, or pass --wait SECONDS to queue behind it",
+                )
+            ) from None
+        self.holder.write_text(
+            f"pid {os.getpid()}, started {now().isoformat(sep=' ')}", encoding="utf-8"
+        )
+        self._lock = lock
 
     def release(self) -> None:
-        if self._fh is not None:
-            import fcntl
+        if self._lock is not None:
+            with contextlib.suppress(OSError):
+                self.holder.unlink()
+            self._lock.release()
+            self._lock = None
 
-            self._fh.seek(0)
-            self._fh.truncate()
-            fcntl.flock(self._fh.fileno(), fcntl.LOCK_UN)
-            self._fh.close()
-            self._fh = None
+
+@contextlib.contextmanager
+def transaction(con: Any) -> Iterator[Any]:
+    """All or nothing: the statements inside commit together, or none does (any exception,
+    KeyboardInterrupt included, rolls back and is re-raised)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
 
 
 class Store:
+    """The store file: open it (migrated to the current schema), and nothing else; the queries
+    are in store/queries.py."""
+
     def __init__(self, path: Path):
         self.path = path
 
@@ -170,91 +182,16 @@ class Store:
         for version, sql in enumerate(MIGRATIONS, 1):
             if version <= done:
                 continue
-            con.execute("BEGIN TRANSACTION")
-            try:
+            with transaction(con):
                 con.execute(sql)
                 con.execute("INSERT INTO schema_migrations VALUES (?, ?)", [version, now()])
-                con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
-                raise
 
-    # ------------------------------------------------------------------ reads
+    @staticmethod
+    def audit(con: Any, action: str, detail: dict[str, Any]) -> None:
+        """Record an action in the audit log (see store.queries.audit)."""
+        from collide.store.queries import audit
 
-    def prior_clues(self, con: Any, clue_ids: list[str]) -> dict[str, dict[str, Any]]:
-        if not clue_ids:
-            return {}
-        con.register("__ids", _arrow({"clue_id": clue_ids}))
-        rows = con.execute("SELECT c.* FROM clues c JOIN __ids USING (clue_id)").fetchall()
-        cols = [d[0] for d in con.description]
-        con.unregister("__ids")
-        return {r[0]: dict(zip(cols, r)) for r in rows}
-
-    def last_active(self, con: Any, model_id: str) -> tuple[str | None, dict[str, dict]]:
-        """The last committed run that ran `model_id`, and its active (not gone) clues."""
-        row = one(
-            con.execute(
-                "SELECT rm.run_id FROM run_models rm JOIN runs r USING (run_id) "
-                "WHERE rm.model_id = ? AND rm.status = 'ok' "
-                "ORDER BY r.started_at DESC, r.run_id DESC LIMIT 1",
-                [model_id],
-            )
-        )
-        if not row:
-            return None, {}
-        rows = con.execute(
-            "SELECT s.clue_id, c.subject_type, c.subject_id, c.subject_name, s.reason, "
-            "s.evidence_hash, s.model_version FROM sightings s JOIN clues c USING (clue_id) "
-            "WHERE s.run_id = ? AND s.model_id = ? AND s.lifecycle <> '已消失'",
-            [row[0], model_id],
-        ).fetchall()
-        keys = [
-            "clue_id",
-            "subject_type",
-            "subject_id",
-            "subject_name",
-            "reason",
-            "evidence_hash",
-            "model_version",
-        ]
-        return row[0], {r[0]: dict(zip(keys, r)) for r in rows}
-
-    def latest_run(self, con: Any) -> str | None:
-        row = one(
-            con.execute("SELECT run_id FROM runs ORDER BY started_at DESC, run_id DESC LIMIT 1")
-        )
-        return row[0] if row else None
-
-    def previous_row_count(self, con: Any, dataset_id: str, snapshot_id: str) -> int | None:
-        row = one(
-            con.execute(
-                "SELECT rows_loaded FROM snapshots WHERE dataset_id = ? AND snapshot_id <> ? "
-                "ORDER BY created_at DESC LIMIT 1",
-                [dataset_id, snapshot_id],
-            )
-        )
-        return row[0] if row else None
-
-    def audit(self, con: Any, action: str, detail: dict[str, Any]) -> None:
-        """Who did what, when: the operating-system account and host are recorded with it."""
-        import getpass
-        import socket
-
-        try:
-            user = getpass.getuser()
-        except (KeyError, OSError):  # no passwd entry (some containers)
-            user = f"uid {os.getuid()}"
-        who = {"user": user, "host": socket.gethostname(), **detail}
-        con.execute(
-            "INSERT INTO audit_log VALUES (?, ?, ?)",
-            [now(), action, json.dumps(who, ensure_ascii=False, default=str)],
-        )
-
-
-def _arrow(columns: dict[str, list[Any]]) -> Any:
-    import pyarrow as pa
-
-    return pa.table(columns)
+        audit(con, action, detail)
 
 
 def insert_rows(con: Any, table: str, rows: list[dict[str, Any]], columns: list[str]) -> None:
