@@ -599,3 +599,20 @@ def _regexp_replace(node: Any, problem: Any) -> Any:
         expression=exp.Literal.string(java),
         replacement=exp.Literal.string(_java_replacement(rep)),
     )
+
+
+DATE_FUNCTIONS = ("add_workdays", "id_birth")  # collide functions that return a DATE
+
+
+def model_problems(model: Any, schemas: dict[str, dict[str, str]]) -> list[Problem]:
+    """`collide check --engine spark`: every construct of a model's SQL (its score expression
+    included) that has no faithful Spark translation, at its file and line."""
+    from collide.engine.functions import FUNCTIONS
+
+    if model.kind != "sql" or not model.sql:
+        return []
+    ours = [f[0] for f in FUNCTIONS] + ["add_workdays"]
+    types = {ds: schemas.get(ds, {}) for ds in model.spec.inputs}
+    out = to_spark(model.sql, model.body_display, ours, types, DATE_FUNCTIONS).problems
+    score = to_spark(f"SELECT {model.spec.score} AS s", model.display, ours, types).problems
+    return out + [Problem(p.path, None, f"score: {p.message}", p.fix) for p in score]
