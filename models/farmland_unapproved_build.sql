@@ -31,7 +31,7 @@ SELECT
     any_value(f.land_class)                                  AS land_class,
     count(*)                                                 AS patches,
     string_agg(u.patch_id, '、' ORDER BY u.detected_on)      AS patch_ids,
-    string_agg(DISTINCT u.change_type, '、')                 AS change_types,
+    string_agg(DISTINCT u.change_type, '、' ORDER BY u.change_type)                 AS change_types,
     min(u.detected_on)                                       AS first_detected,
     round(sum(u.area_m2), 1)                                 AS area_m2,
     coalesce(any_value(l.approvals), '无')                   AS approvals

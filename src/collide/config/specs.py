@@ -124,6 +124,16 @@ class ReviewConfig(Strict):
         return tuple(dict.fromkeys([*DEFAULT_EXCLUSION_REASONS, *extra]))
 
 
+class SparkConfig(Strict):
+    """`spark:` in collide.yaml, used when `engine: spark`."""
+
+    master: str = "local[2]"  # spark://host:7077, yarn, k8s://…, or local[N]
+    conf: dict[str, str] = Field(default_factory=dict)  # spark.* settings, e.g. executor memory
+    # Where the cluster reads the snapshots: the project's snapshot folder as the cluster sees it
+    # (an HDFS or S3 address, or a shared mount). Unset: the local path (local mode).
+    data_root: str | None = None
+
+
 class ProjectConfig(Strict):
     name: str = "collide project"
     timezone: str = "Asia/Shanghai"
@@ -142,6 +152,7 @@ class ProjectConfig(Strict):
     holidays: dict[int, HolidayYear] = Field(default_factory=dict)
     # the engine models run on (collide.engine.backend.BACKENDS), and what each model may use
     engine: str = "duckdb"
+    spark: SparkConfig = SparkConfig()
     limits: LimitsSpec = DEFAULT_LIMITS
 
     @field_validator("engine")

@@ -399,3 +399,26 @@ def evidence_sql(
         f"ORDER BY d._source_file, d._source_row) <= {int(limit)} "
         f"ORDER BY {SUBJECT_COL}, d._source_file, d._source_row"
     )
+
+
+def evidence_from_rows(rows: pa.Table, columns: list[str], content_columns: list[str]) -> pa.Table:  # noqa: F821
+    """`Session.evidence()`'s JSON and hash for evidence rows another engine fetched: `rows` has
+    the subject column, then the dataset's `columns` with the snapshot's types. DuckDB writes the
+    JSON, as it does for its own evidence, so the text and hashes are byte-identical whichever
+    engine found the rows."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET enable_external_access=false")
+        con.register("__found", rows)
+        row = ", ".join(f"{_quote(c)} := d.{_quote(c)}" for c in columns)
+        packed = ", ".join(f"{_quote(c)} := d.{_quote(c)}" for c in content_columns) or "x := NULL"
+        return fetch_arrow(
+            con,
+            f"SELECT {SUBJECT_COL}, to_json(struct_pack({row})) AS row_json, "
+            f"md5(to_json(struct_pack({packed}))) AS row_hash FROM __found d "
+            f"ORDER BY {SUBJECT_COL}, d._source_file, d._source_row",
+        )
+    finally:
+        con.close()
