@@ -313,9 +313,16 @@ def _print_run(project: Any, result: Any) -> None:
 
 @cli.command("test")
 @click.argument("models", nargs=-1)
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default=None,
+    help="Run the tests on this engine (default: engine: in collide.yaml).",
+)
 @project_option
-def test_cmd(project: Any, models: tuple[str, ...]) -> None:
+def test_cmd(project: Any, models: tuple[str, ...], engine: str | None) -> None:
     """Run the models' own unit tests (the `tests:` block of each model)."""
+    project.engine_name = engine
     outcomes = project.test(list(models) or None)
     con = _console()
     failed = 0

@@ -178,6 +178,11 @@ class SparkModelSession(Session):
         self._group = f"collide-{id(self)}"
         self._expired = False
         self._timer: threading.Timer | None = None
+        # DuckDB binds the same SQL over the same inputs (no rows read): its result types are
+        # the ones Spark's rows are cast to, so hits, scores and output JSON match DuckDB's
+        from collide.engine.duckdb import BACKEND as DUCKDB
+
+        self._duck = DUCKDB.open(inputs, threads=1, workdays=workdays)
         register_functions(spark, workdays)
         for name, src in inputs.items():
             if isinstance(src, Path):
@@ -237,14 +242,33 @@ class SparkModelSession(Session):
         return [(f.name, duckdb_type(f.dataType.simpleString())) for f in frame.schema.fields]
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
-        return self._run(sql, params)
+        rows = self._run(sql, params)
+        return rows.cast(self._duckdb_schema(sql, params, rows.schema))
+
+    def _duckdb_schema(
+        self, sql: str, params: Mapping[str, Any] | None, spark: pa.Schema
+    ) -> pa.Schema:
+        """The Arrow types DuckDB gives the same query (SUM of integers: DECIMAL(38,0), not
+        BIGINT, …), found by running it over no rows; Spark's own if DuckDB cannot bind it."""
+        from collide.engine.duckdb import DuckDBQueryError
+
+        try:
+            body = sql.strip().rstrip(";")
+            empty = self._duck.query(f"SELECT * FROM ({body}\n) AS __q LIMIT 0", params)
+        except DuckDBQueryError:
+            return spark
+        if empty.schema.names != spark.names:
+            return spark
+        return empty.schema
 
     def register(self, name: str, table: pa.Table) -> None:
         self._frame(table).createOrReplaceTempView(name)
+        self._duck.register(name, table)
         self.types[name] = {f.name: _arrow_duck(f.type) for f in table.schema}
 
     def create_table(self, name: str, schema: Mapping[str, str]) -> None:
         self._empty(schema).createOrReplaceTempView(name)
+        self._duck.create_table(name, schema)
         self.types[name] = dict(schema)
 
     def evidence(self, hits: str, dataset: str, on: Mapping[str, str], subject: str, limit: int,
@@ -275,6 +299,7 @@ class SparkModelSession(Session):
     def close(self) -> None:
         if self._timer is not None:
             self._timer.cancel()
+        self._duck.close()
 
 
 def _arrow_duck(t: pa.DataType) -> str:
