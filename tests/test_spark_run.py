@@ -61,7 +61,9 @@ def test_sample_gives_the_same_clues_and_evidence_on_both_engines(runs):
     names = sorted(set(files(duck)) | {p.relative_to(duck) for p in duck.glob("evidence/*")})
     assert "clues.csv" in {str(n) for n in names}
     assert any(str(n).startswith("evidence/") for n in names)
-    assert names == sorted(set(files(spark)) | {p.relative_to(spark) for p in spark.glob("evidence/*")})
+    assert names == sorted(
+        set(files(spark)) | {p.relative_to(spark) for p in spark.glob("evidence/*")}
+    )
     clues = (duck / "clues.csv").read_text(encoding="utf-8-sig")
     assert len(clues.splitlines()) > 10  # the sample has clues of every model
     for rel in names:
@@ -86,7 +88,9 @@ def stored(project: Path) -> dict[str, list[tuple]]:
                 if "run" not in r[0] and not r[0].endswith("_at")
             ]
             listed = ", ".join(cols)
-            out[table] = [cols] + con.execute(f"SELECT {listed} FROM {table} ORDER BY ALL").fetchall()
+            out[table] = [cols] + con.execute(
+                f"SELECT {listed} FROM {table} ORDER BY ALL"
+            ).fetchall()
         return out
     finally:
         con.close()

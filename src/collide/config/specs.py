@@ -354,6 +354,14 @@ class ModelSpec(Strict):
     assignee: str | None = None  # default 承办人 of this model's clues
     rectification_months: int | None = Field(None, ge=0, le=120)  # overrides collide.yaml
     origin: OriginSpec | None = None
+    # polars rules on Spark: the key column(s) all the rule's joins and windows use; the rule then
+    # runs once per partition of that key on the executors (README: "Running on Spark")
+    partition_by: list[str] = Field(default_factory=list)
+
+    @field_validator("partition_by", mode="before")
+    @classmethod
+    def _partition_by(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
 
     @field_validator("id")
     @classmethod

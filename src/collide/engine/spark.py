@@ -9,6 +9,7 @@ the driver, as Arrow.
 
 from __future__ import annotations
 
+import pickle
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -80,6 +81,9 @@ class _OnWorker:
         return out.to_pandas()
 
 
+_REGISTERED: dict[int, bytes] = {}  # id(Spark session) → the calendar its functions use
+
+
 def register_functions(spark: Any, workdays: Any = None) -> None:
     """Register collide's SQL functions (`engine.functions` bodies: Arrow arrays in, one Arrow
     array out) as Spark UDFs. Spark 4.1+ hands them Arrow arrays directly (`arrow_udf`); older
@@ -88,6 +92,9 @@ def register_functions(spark: Any, workdays: Any = None) -> None:
 
     from collide.engine.functions import sql_functions
 
+    calendar = pickle.dumps(workdays)
+    if _REGISTERED.get(id(spark)) == calendar:
+        return  # once per session and calendar, not once per model
     arrow = hasattr(F, "arrow_udf")
     for fn in sql_functions(workdays):
         name, ret = fn.name, fn.returns
@@ -97,6 +104,7 @@ def register_functions(spark: Any, workdays: Any = None) -> None:
         else:
             wrapped = F.pandas_udf(body, _TYPES[ret], F.PandasUDFType.SCALAR)
         spark.udf.register(name, wrapped)
+    _REGISTERED[id(spark)] = calendar
 
 
 def bind(translated: SparkSql, params: dict[str, Any]) -> dict[str, Any]:
@@ -115,6 +123,16 @@ def to_arrow(frame: Any) -> pa.Table:
     if hasattr(frame, "toArrow"):
         return frame.toArrow()
     return pa.Table.from_pandas(frame.toPandas(), preserve_index=False)
+
+
+def cluster_path(snapshot: Path, data_root: str | None) -> str:
+    """Where the cluster reads a snapshot's data file: `<data_root>/<dataset>/<snapshot_id>/
+    data.parquet` (the layout of output/snapshots), joined as text so that hdfs:// and s3a://
+    addresses keep their double slash. No data_root: the local path (local mode)."""
+    if not data_root:
+        return str(snapshot)
+    parts = (snapshot.parent.parent.name, snapshot.parent.name, snapshot.name)
+    return "/".join([data_root.rstrip("/"), *parts])
 
 
 # ---------------------------------------------------------------------------- the backend
@@ -162,7 +180,7 @@ class SparkModelSession(Session):
     _counter = 0
 
     def __init__(self, spark: Any, inputs: Mapping[str, InputData], limits: Limits | None,
-                 workdays: Any, data_root: Path | None):  # fmt: skip
+                 workdays: Any, data_root: str | None):  # fmt: skip
         import pyarrow.parquet as pq
 
         from collide.engine.functions import FUNCTIONS
@@ -186,12 +204,7 @@ class SparkModelSession(Session):
         register_functions(spark, workdays)
         for name, src in inputs.items():
             if isinstance(src, Path):
-                where = (
-                    src
-                    if data_root is None
-                    else data_root / src.parent.parent.name / (src.parent.name) / src.name
-                )
-                frame = spark.read.parquet(str(where))
+                frame = spark.read.parquet(cluster_path(src, data_root))
                 self.arrow_schemas[name] = pq.read_schema(src)
             elif isinstance(src, pa.Table):
                 frame = self._frame(src)
@@ -293,6 +306,41 @@ class SparkModelSession(Session):
         columns = [c for c in rows.column_names if c != SUBJECT_COL]
         return evidence_from_rows(rows, columns, content_columns)
 
+    def rule_by_partition(self, rule: Path, keys: list[str], inputs: list[str],
+                          params: dict[str, Any], out_schema: pa.Schema) -> pa.Table:  # fmt: skip
+        """A polars rule on the executors, once per partition of `keys`: the inputs are unioned
+        (each row tagged with its dataset, its columns prefixed), repartitioned by the key and
+        handed to the rule partition by partition (`mapInArrow`). Correct only when every join
+        and window of the rule is on the key — what `partition_by:` declares."""
+        import pyspark.sql.functions as F
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        parts = []
+        for ds in inputs:
+            frame = self.spark.table(ds)
+            cols = [F.lit(ds).alias("__ds")]
+            cols += [F.col(f"`{k}`").cast("string").alias(f"__key_{i}") for i, k in enumerate(keys)]
+            cols += [F.col(f"`{c}`").alias(f"{ds}__{c}") for c in frame.columns]
+            parts.append(frame.select(*cols))
+        union = parts[0]
+        for part in parts[1:]:
+            union = union.unionByName(part, allowMissingColumns=True)
+        keyed = union.repartition(*[F.col(f"__key_{i}") for i in range(len(keys))])
+        plain = pa.schema([_plain_field(f) for f in out_schema])
+        body = _RulePartition(
+            rule.read_text(encoding="utf-8"),
+            str(rule),
+            {ds: self.arrow_schemas.get(ds) or self._duck_schema(ds) for ds in inputs},
+            params,
+            plain,
+        )
+        self.spark.sparkContext.setJobGroup(self._group, "collide polars rule", True)
+        out = keyed.mapInArrow(body, from_arrow_schema(plain))
+        return to_arrow(out).cast(plain)
+
+    def _duck_schema(self, ds: str) -> pa.Schema:
+        return self._duck.query(f'SELECT * FROM "{ds}" LIMIT 0').schema
+
     def interrupt(self) -> None:
         self.spark.sparkContext.cancelJobGroup(self._group)
 
@@ -300,6 +348,42 @@ class SparkModelSession(Session):
         if self._timer is not None:
             self._timer.cancel()
         self._duck.close()
+
+
+def _plain_field(field: pa.Field) -> pa.Field:
+    """polars' large strings as Spark's strings (Spark reads no large_string before 4.0)."""
+    if pa.types.is_large_string(field.type):
+        return pa.field(field.name, pa.string())
+    return field
+
+
+class _RulePartition:
+    """One partition of a polars rule, run on an executor: the rule file travels as text (the
+    executors need no copy of the project), the rows come as Arrow batches."""
+
+    def __init__(self, source: str, filename: str, schemas: dict[str, pa.Schema],
+                 params: dict[str, Any], out_schema: pa.Schema):  # fmt: skip
+        self.source, self.filename, self.schemas = source, filename, schemas
+        self.params, self.out_schema = params, out_schema
+
+    def __call__(self, batches: Any) -> Any:
+        import polars as pl
+        import pyarrow.compute as pc
+
+        batches = list(batches)
+        if not batches or not any(b.num_rows for b in batches):
+            return
+        table = pa.Table.from_batches(batches)
+        frames = {}
+        for ds, schema in self.schemas.items():
+            rows = table.filter(pc.equal(table["__ds"], ds))
+            rows = rows.select([f"{ds}__{n}" for n in schema.names]).rename_columns(schema.names)
+            frames[ds] = pl.from_arrow(rows.cast(schema)).lazy()
+        scope: dict[str, Any] = {"__name__": "collide_rule", "__file__": self.filename}
+        exec(compile(self.source, self.filename, "exec"), scope)  # the model's own rule file
+        out = scope["rule"](frames, self.params)
+        result = (out.collect() if isinstance(out, pl.LazyFrame) else out).to_arrow()
+        yield from result.select(self.out_schema.names).cast(self.out_schema).to_batches()
 
 
 def _arrow_duck(t: pa.DataType) -> str:
@@ -329,10 +413,10 @@ class SparkBackend(Backend):
     name = "spark"
     master = "local[2]"
     conf: dict[str, str] = {}
-    data_root: Path | None = None
+    data_root: str | None = None
 
     @classmethod
-    def configure(cls, master: str, conf: dict[str, str], data_root: Path | None) -> None:
+    def configure(cls, master: str, conf: dict[str, str], data_root: str | None) -> None:
         cls.master, cls.conf, cls.data_root = master, dict(conf), data_root
 
     def open(self, inputs: Mapping[str, InputData], *, limits: Limits | None = None,

@@ -609,6 +609,9 @@ def model_problems(model: Any, schemas: dict[str, dict[str, str]]) -> list[Probl
     included) that has no faithful Spark translation, at its file and line."""
     from collide.engine.functions import FUNCTIONS
 
+    if model.kind == "polars":
+        found = rule_problem(model, schemas)
+        return [found] if found else []
     if model.kind != "sql" or not model.sql:
         return []
     ours = [f[0] for f in FUNCTIONS] + ["add_workdays"]
@@ -616,3 +619,30 @@ def model_problems(model: Any, schemas: dict[str, dict[str, str]]) -> list[Probl
     out = to_spark(model.sql, model.body_display, ours, types, DATE_FUNCTIONS).problems
     score = to_spark(f"SELECT {model.spec.score} AS s", model.display, ours, types).problems
     return out + [Problem(p.path, None, f"score: {p.message}", p.fix) for p in score]
+
+
+def rule_problem(model: Any, schemas: dict[str, dict[str, str]] | None = None) -> Problem | None:
+    """A polars rule runs on Spark only per partition of the key all its joins and windows use:
+    without `partition_by:` it would need every row on one machine, which is what Spark is
+    for avoiding. `schemas`: the inputs' columns, to check that each carries the key."""
+    keys = model.spec.partition_by
+    if not keys:
+        return Problem(
+            model.display,
+            None,
+            "a polars rule runs on Spark only per partition of its key, and this model declares "
+            "none (partition_by:)",
+            "Add `partition_by: <column>` naming the column all the rule's joins and windows "
+            "use (every input must have it), or run this model on DuckDB",
+        )
+    for ds in model.spec.inputs:
+        cols = (schemas or {}).get(ds)
+        missing = [k for k in keys if cols and k not in cols]
+        if missing:
+            return Problem(
+                model.display,
+                model.line("partition_by"),
+                f'partition_by: input "{ds}" has no column "{missing[0]}"',
+                "Partition by a column every input of the rule has",
+            )
+    return None
