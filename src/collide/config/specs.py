@@ -195,7 +195,7 @@ class ProjectConfig(Strict):
 
 
 class SourceSpec(Strict):
-    type: Literal["csv", "excel", "parquet", "postgres", "mysql"]
+    type: Literal["csv", "excel", "parquet", "postgres", "mysql", "spark_table"]
     path: str | list[str] | None = None
     encoding: str = "auto"
     delimiter: str | None = None
@@ -211,6 +211,9 @@ class SourceSpec(Strict):
         if self.type in ("csv", "excel", "parquet"):
             if not self.path:
                 raise ValueError(f"a {self.type} source needs `path` (a file or glob)")
+        elif self.type == "spark_table":  # the cluster of collide.yaml's `spark:` block
+            if bool(self.table) == bool(self.query):
+                raise ValueError("a spark_table source needs exactly one of `table` or `query`")
         else:
             if not self.dsn_env:
                 raise ValueError(
