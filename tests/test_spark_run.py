@@ -153,7 +153,7 @@ def test_polars_rule_without_partition_by_is_refused_for_spark(tmp_path, cli):
     assert 'has no column "meter_no"' in text
 
 
-def test_spark_table_source_is_ingested_with_row_accounting_and_provenance(runs, tmp_path, cli):
+def test_spark_table_source_is_ingested_with_row_accounting_and_provenance(tmp_path, cli):
     """A table already on the cluster (here: a Parquet table in a local warehouse folder)."""
     import pyarrow.parquet as pq
 
@@ -165,7 +165,7 @@ def test_spark_table_source_is_ingested_with_row_accounting_and_provenance(runs,
     spark.sql(
         f"CREATE TABLE collide_test_meters USING parquet LOCATION '{warehouse}' AS "
         "SELECT * FROM VALUES ('M3', '乙公司', 7), ('M1', '甲公司', 0), ('M2', NULL, 12) "
-        "AS t(户号, 户名, 读数)"
+        "AS t(`户号`, `户名`, `读数`)"
     )
     project = tmp_path / "p"
     (project / "connectors").mkdir(parents=True)
