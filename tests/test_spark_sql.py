@@ -129,6 +129,7 @@ ROW_EXPRESSIONS = [
     "k // 2",
     "k % 4",
     "id_valid(id)",
+    "id_area_known(id)",
     "id_norm(id)",
     "id_birth(id)",
     "id_gender(id)",
