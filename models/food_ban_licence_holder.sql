@@ -12,9 +12,9 @@ convicted AS (
     SELECT id_number,
            any_value(defendant_name)                   AS person_name,
            min(coalesce(effective_on, judged_on))      AS effective_on,
-           string_agg(DISTINCT charge, '、')           AS charges,
-           string_agg(DISTINCT penalty, '、')          AS penalties,
-           string_agg(DISTINCT case_no, '、')          AS case_nos
+           string_agg(DISTINCT charge, '、' ORDER BY charge)           AS charges,
+           string_agg(DISTINCT penalty, '、' ORDER BY penalty)          AS penalties,
+           string_agg(DISTINCT case_no, '、' ORDER BY case_no)          AS case_nos
     FROM court_judgments
     WHERE regexp_matches(coalesce(charge, ''), $food_crimes)
       AND regexp_matches(coalesce(penalty, ''), $custodial)

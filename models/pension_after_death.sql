@@ -13,7 +13,7 @@ SELECT
     sum(p.amount)                            AS total_paid,
     min(p.paid_on)                           AS first_paid_after,
     max(p.paid_on)                           AS last_paid,
-    string_agg(DISTINCT p.scheme, '、')      AS schemes
+    string_agg(DISTINCT p.scheme, '、' ORDER BY p.scheme)      AS schemes
 FROM deaths AS d
 JOIN pension_payments AS p
   ON p.id_number = d.id_number

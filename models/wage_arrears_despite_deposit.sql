@@ -8,7 +8,7 @@ WITH held AS (
            min(coalesce(deposited_on, guarantee_start))         AS since,
            CASE WHEN bool_or(form NOT LIKE '%保函%') THEN NULL
                 ELSE max(guarantee_end) END                     AS covered_until,
-           string_agg(DISTINCT form, '、')                      AS forms,
+           string_agg(DISTINCT form, '、' ORDER BY form)                      AS forms,
            sum(amount)                                          AS deposit_amount
     FROM wage_deposits
     WHERE status IN ('在存', '有效')

@@ -7,7 +7,7 @@ WITH biz AS (
            regexp_replace(regexp_replace(regexp_replace(org_name,
                '[（(][^）)]*[）)]', '', 'g'),
                '^([^市]{2,3}市)?([^区县]{2,3}[区县])?', ''),
-               '(股份有限公司|有限责任公司|有限公司)$', '')            AS core
+               '(股份有限公司|有限责任公司|有限公司)$', '', 'g')            AS core
     FROM business_licences
     WHERE regexp_matches(coalesce(reg_status, ''), $active_status)
 ),
@@ -17,7 +17,7 @@ acc AS (
            regexp_replace(regexp_replace(regexp_replace(holder_name,
                '[（(][^）)]*[）)]', '', 'g'),
                '^([^市]{2,3}市)?([^区县]{2,3}[区县])?', ''),
-               '(股份有限公司|有限责任公司|有限公司)$', '')            AS core
+               '(股份有限公司|有限责任公司|有限公司)$', '', 'g')            AS core
     FROM water_accounts
     WHERE coalesce(status, '') NOT LIKE '%销户%'
 ),
@@ -49,7 +49,7 @@ SELECT
     any_value(address)                                        AS address,
     min(account_no)                                           AS account_no,
     string_agg(DISTINCT account_no, '、' ORDER BY account_no) AS accounts,
-    string_agg(DISTINCT holder_name, '、')                    AS holder_names,
+    string_agg(DISTINCT holder_name, '、' ORDER BY holder_name)                    AS holder_names,
     round(max(name_sim), 2)                                   AS name_sim,
     count(DISTINCT bill_period)                               AS months,
     count(DISTINCT bill_period) FILTER (WHERE usage_m3 = 0)   AS zero_months,

@@ -15,6 +15,7 @@ from collide.config.catalog import Catalog, Connector, Model, find_project_root,
 from collide.errors import CollideError, Problem, did_you_mean
 
 if TYPE_CHECKING:
+    from collide.engine.backend import Backend
     from collide.run import Run, RunResult
 
 Progress = Callable[[str, int, "int | None"], None]
@@ -24,6 +25,7 @@ class Project:
     def __init__(self, root: Path):
         self.root = root.resolve()
         self.catalog: Catalog = load_catalog(self.root)
+        self.engine_name: str | None = None  # `--engine`, over collide.yaml's `engine:`
 
     @classmethod
     def load(cls, path: Path | str | None = None) -> Project:
@@ -70,6 +72,11 @@ class Project:
                 problems.extend(check_model(model, self.catalog, schemas))
             except CollideError as exc:
                 problems.extend(exc.problems)
+        if (self.engine_name or self.config.engine) == "spark":
+            from collide.engine.spark_sql import model_problems
+
+            for model in self.catalog.models.values():
+                problems.extend(model_problems(model, schemas))
         from collide.quality import check_suites
 
         problems.extend(check_suites(self.root, self.expectations_dir, self.catalog.connectors))
@@ -174,6 +181,20 @@ class Project:
                 )
             out[ds] = self.quality_report(ds, snap, run_date or self.run_date())
         return out
+
+    def engine(self) -> Backend:
+        """The backend models run on: `engine:` of collide.yaml (or `--engine`), configured
+        from its settings."""
+        from collide.engine.backend import backend
+
+        chosen = backend(self.engine_name or self.config.engine)
+        if chosen.name == "spark":
+            spark = self.config.spark
+            root = spark.data_root  # an address (hdfs://, s3a://) as is; a folder from here
+            if root and "://" not in root:
+                root = str(self.root / root)
+            chosen.configure(spark.master, spark.conf, root)  # type: ignore[attr-defined]
+        return chosen
 
     def run_date(self) -> dt.date:
         """The date runs judge the data against: `run_date:` of collide.yaml, else today."""

@@ -196,7 +196,6 @@ class Run:
 
     def run_model(self, mid: str) -> ModelState:
         from collide.clues.build import build_clues
-        from collide.engine.backend import backend
         from collide.modelrun.execute import execute_model, session_limits
 
         st = self.models[mid]
@@ -224,7 +223,7 @@ class Run:
                 max_evidence_rows=config.export.max_evidence_rows,
                 workdays=config.workdays(),
                 limits=session_limits(model, config, self.project.root),
-                engine=backend(config.engine),
+                engine=self.project.engine(),
             )
         except Exception as exc:
             self._fail(st, exc)

@@ -82,9 +82,16 @@ def cli(ctx: click.Context, project: Path | None) -> None:
 
 
 @cli.command()
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default=None,
+    help="Also check that every model translates to this engine (default: collide.yaml).",
+)
 @project_option
-def check(project: Any) -> None:
+def check(project: Any, engine: str | None) -> None:
     """Check connectors, models and suites; report every problem at once."""
+    project.engine_name = engine
     problems = project.check()
     con = _console()
     for p in problems:  # a warning (an optional column's header gone, say) does not fail
@@ -181,6 +188,12 @@ def validate(project: Any, datasets: tuple[str, ...]) -> None:
     help="Record a partial run when a dataset or model fails (as the nightly run does).",
 )
 @click.option("--wait", type=float, default=0.0, help="Wait up to N seconds for another run.")
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default=None,
+    help="Run the models on this engine (default: engine: in collide.yaml).",
+)
 @project_option
 def run(
     project: Any,
@@ -190,8 +203,10 @@ def run(
     no_validate: bool,
     keep_going: bool,
     wait: float,
+    engine: str | None,
 ) -> None:
     """Ingest, validate, run the models and write the ranked hit lists."""
+    project.engine_name = engine
     params = _parse_params(param)
     _check_params(project, select, params)
     with _Progress(sys.stderr.isatty()) as prog:
@@ -262,9 +277,16 @@ def _print_run(project: Any, result: Any) -> None:
 
 @cli.command("test")
 @click.argument("models", nargs=-1)
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default=None,
+    help="Run the tests on this engine (default: engine: in collide.yaml).",
+)
 @project_option
-def test_cmd(project: Any, models: tuple[str, ...]) -> None:
+def test_cmd(project: Any, models: tuple[str, ...], engine: str | None) -> None:
     """Run the models' own unit tests (the `tests:` block of each model)."""
+    project.engine_name = engine
     outcomes = project.test(list(models) or None)
     con = _console()
     failed = 0

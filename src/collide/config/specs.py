@@ -124,6 +124,16 @@ class ReviewConfig(Strict):
         return tuple(dict.fromkeys([*DEFAULT_EXCLUSION_REASONS, *extra]))
 
 
+class SparkConfig(Strict):
+    """`spark:` in collide.yaml, used when `engine: spark`."""
+
+    master: str = "local[2]"  # spark://host:7077, yarn, k8s://…, or local[N]
+    conf: dict[str, str] = Field(default_factory=dict)  # spark.* settings, e.g. executor memory
+    # Where the cluster reads the snapshots: the project's snapshot folder as the cluster sees it
+    # (an HDFS or S3 address, or a shared mount). Unset: the local path (local mode).
+    data_root: str | None = None
+
+
 class ProjectConfig(Strict):
     name: str = "collide project"
     timezone: str = "Asia/Shanghai"
@@ -142,6 +152,7 @@ class ProjectConfig(Strict):
     holidays: dict[int, HolidayYear] = Field(default_factory=dict)
     # the engine models run on (collide.engine.backend.BACKENDS), and what each model may use
     engine: str = "duckdb"
+    spark: SparkConfig = SparkConfig()
     limits: LimitsSpec = DEFAULT_LIMITS
 
     @field_validator("engine")
@@ -184,7 +195,7 @@ class ProjectConfig(Strict):
 
 
 class SourceSpec(Strict):
-    type: Literal["csv", "excel", "parquet", "postgres", "mysql"]
+    type: Literal["csv", "excel", "parquet", "postgres", "mysql", "spark_table"]
     path: str | list[str] | None = None
     encoding: str = "auto"
     delimiter: str | None = None
@@ -200,6 +211,9 @@ class SourceSpec(Strict):
         if self.type in ("csv", "excel", "parquet"):
             if not self.path:
                 raise ValueError(f"a {self.type} source needs `path` (a file or glob)")
+        elif self.type == "spark_table":  # the cluster of collide.yaml's `spark:` block
+            if bool(self.table) == bool(self.query):
+                raise ValueError("a spark_table source needs exactly one of `table` or `query`")
         else:
             if not self.dsn_env:
                 raise ValueError(
@@ -375,6 +389,14 @@ class ModelSpec(Strict):
     assignee: str | None = None  # default 承办人 of this model's clues
     rectification_months: int | None = Field(None, ge=0, le=120)  # overrides collide.yaml
     origin: OriginSpec | None = None
+    # polars rules on Spark: the key column(s) all the rule's joins and windows use; the rule then
+    # runs once per partition of that key on the executors (README: "Running on Spark")
+    partition_by: list[str] = Field(default_factory=list)
+
+    @field_validator("partition_by", mode="before")
+    @classmethod
+    def _partition_by(cls, v: Any) -> Any:
+        return [v] if isinstance(v, str) else v
 
     @field_validator("id")
     @classmethod

@@ -33,6 +33,7 @@ InputData = Union[Path, "pa.Table", dict[str, str]]
 # name in collide.yaml (`engine:`) → the module whose `BACKEND` implements it
 BACKENDS: dict[str, str] = {
     "duckdb": "collide.engine.duckdb",
+    "spark": "collide.engine.spark",  # pip install "collide[spark]"
 }
 DEFAULT = "duckdb"
 
@@ -166,4 +167,16 @@ def backend(name: str = DEFAULT) -> Backend:
                 did_you_mean(name, BACKENDS) or f"Use one of: {', '.join(BACKENDS)}",
             )
         )
-    return importlib.import_module(BACKENDS[name]).BACKEND
+    try:
+        return importlib.import_module(BACKENDS[name]).BACKEND
+    except ModuleNotFoundError as exc:
+        if exc.name != "pyspark":
+            raise
+        raise CollideError(
+            Problem(
+                "collide.yaml",
+                None,
+                f'engine "{name}" needs pyspark, which is not installed',
+                'Install it with `pip install "collide[spark]"` (Java 17 must be on the machine)',
+            )
+        ) from None

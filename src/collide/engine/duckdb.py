@@ -450,3 +450,32 @@ def plain_connection() -> Any:
     import duckdb
 
     return duckdb.connect()
+
+
+def evidence_from_rows(rows: pa.Table, columns: list[str], content_columns: list[str]) -> pa.Table:  # noqa: F821
+    """`Session.evidence()`'s JSON and hash for evidence rows another engine fetched: `rows` has
+    the subject column, then the dataset's `columns` with the snapshot's types. DuckDB writes the
+    JSON, as it does for its own evidence, so the text and hashes are byte-identical whichever
+    engine found the rows."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET enable_external_access=false")
+        con.register("__found", rows)
+        row = ", ".join(f"{_quote(c)} := d.{_quote(c)}" for c in columns)
+        packed = ", ".join(f"{_quote(c)} := d.{_quote(c)}" for c in content_columns) or "x := NULL"
+        row_json = f"to_json(struct_pack({row}))"
+        if "__hit_row" in rows.column_names:  # the model's evidence mark: (see evidence_sql)
+            row_json = (
+                f"CASE WHEN d.__hit_row THEN json_merge_patch({row_json}, "
+                f"""'{{"_hit":true}}') ELSE {row_json} END"""
+            )
+        return fetch_arrow(
+            con,
+            f"SELECT {SUBJECT_COL}, {row_json} AS row_json, "
+            f"md5(to_json(struct_pack({packed}))) AS row_hash FROM __found d "
+            f"ORDER BY {SUBJECT_COL}, d._source_file, d._source_row",
+        )
+    finally:
+        con.close()

@@ -461,6 +461,18 @@ def _rule_output(model: Model, frames: dict, params: dict[str, Any]):
     return out
 
 
+def _on_partitions(model: Model, box: Any, params: dict[str, Any], schema: pa.Schema) -> pa.Table:
+    """A polars rule on Spark's executors, per partition of its `partition_by:` key."""
+    from collide.engine.spark_sql import rule_problem
+
+    problem = rule_problem(model)
+    if problem is not None:
+        raise CollideError(problem)
+    return box.rule_by_partition(
+        model.rule_path, model.spec.partition_by, model.spec.inputs, params, schema
+    )
+
+
 def _rule_line(exc: BaseException, path: Path | None) -> int | None:
     """The line of the rule file where `exc` was raised, if it was raised there."""
     import traceback
@@ -602,8 +614,12 @@ def _execute(
             ds: (pl.scan_parquet(src) if isinstance(src, Path) else pl.from_arrow(src).lazy())
             for ds, src in ((d, inputs[d]) for d in spec.inputs)
         }
+        if hasattr(box, "rule_by_partition"):  # Spark: the driver only learns the output types
+            frames = {ds: f.head(0) for ds, f in frames.items()}
         try:
             result = _collect(_rule_output(model, frames, params), limits, t0).to_arrow()
+            if hasattr(box, "rule_by_partition"):  # Spark: the rows above were none (README)
+                result = _on_partitions(model, box, params, result.schema)
         except (CollideError, LimitExceeded):
             raise
         except pl.exceptions.PolarsError as exc:

@@ -24,7 +24,6 @@ class TestOutcome:
 
 def run_model_tests(project: Project, models: list[Model]) -> list[TestOutcome]:
     """Each test on its given rows, under the model's limits, on the project's engine."""
-    from collide.engine.backend import backend
     from collide.errors import CollideError, Problem
     from collide.modelrun.execute import (
         check_model,
@@ -35,7 +34,7 @@ def run_model_tests(project: Project, models: list[Model]) -> list[TestOutcome]:
     )
 
     config = project.catalog.config
-    engine = backend(config.engine)
+    engine = project.engine()  # collide.yaml's `engine:`, or `--engine`
     schemas = input_schemas(project.catalog, {})
     outcomes = []
     for model in models:

@@ -5,6 +5,7 @@ csv.py        delimited text: what the bytes are, transcode, line ends, polars' 
 excel.py      .xlsx/.xls (the only importer of fastexcel, openpyxl and xlrd in ingest)
 parquet.py    Parquet files, and the columnar shape database extracts share
 databases.py  PostgreSQL (ADBC) and MySQL/MariaDB (connectorx)
+spark_table.py  a Hive/Spark table or query on the cluster (engine: spark)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collide.ingest.sources.files import (
     allowed_roots,
 )
 from collide.ingest.sources.parquet import ParquetSource
+from collide.ingest.sources.spark_table import SparkTableSource
 
 SOURCES: dict[str, type[Source]] = {
     "csv": CsvSource,
@@ -29,6 +31,7 @@ SOURCES: dict[str, type[Source]] = {
     "parquet": ParquetSource,
     "postgres": PostgresSource,
     "mysql": MysqlSource,
+    "spark_table": SparkTableSource,  # needs pyspark only when used
 }
 
 __all__ = [
