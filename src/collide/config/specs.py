@@ -237,8 +237,10 @@ class ConnectorSpec(Strict):
     title: str
     agency: str = ""
     description: str = ""
-    source: SourceSpec
-    columns: dict[str, ColumnSpec]
+    # a table source, or a folder of judgment / decision texts (collide.ingest.documents)
+    source: SourceSpec | DocumentSourceSpec = Field(discriminator="type")
+    # table sources: required; documents: the fields of `source:` give them (when left out)
+    columns: dict[str, ColumnSpec] = Field(default_factory=dict)
     keys: list[str] = Field(default_factory=list)
 
     @field_validator("id")
@@ -254,8 +256,16 @@ class ConnectorSpec(Strict):
                 raise ValueError(f'column name "{name}" must be snake_case ([a-z0-9_])')
         return v
 
+    @property
+    def documents(self) -> bool:
+        return self.source.type == "documents"
+
     @model_validator(mode="after")
     def _keys(self) -> ConnectorSpec:
+        if self.documents:
+            self._document_columns()
+        elif not self.columns:
+            raise ValueError("a connector needs `columns:` (the agency's headers for each column)")
         for k in self.keys:
             if k not in self.columns:
                 from collide.errors import did_you_mean
@@ -263,8 +273,43 @@ class ConnectorSpec(Strict):
                 raise ValueError(f'key "{k}" is not a column. {did_you_mean(k, self.columns)}')
         return self
 
+    def _document_columns(self) -> None:
+        """A documents connector's columns are its source's fields (and party columns): given
+        in `columns:` they must name exactly those, with the same types."""
+        src = self.source
+        assert isinstance(src, DocumentSourceSpec)
+        wanted = src.columns()
+        if not self.columns:
+            self.columns = {
+                name: ColumnSpec.model_validate(
+                    {
+                        "from": [src.fields[name].label_for(name) if name in src.fields else name],
+                        "type": sem,
+                    }
+                )
+                for name, sem in wanted.items()
+            }
+            return
+        from collide.errors import did_you_mean
+
+        for name, col in self.columns.items():
+            if name not in wanted:
+                raise ValueError(
+                    f'column "{name}" is not a field of the documents source. '
+                    f"{did_you_mean(name, wanted)}"
+                )
+            if col.type != wanted[name]:
+                raise ValueError(
+                    f'column "{name}" is typed {col.type} here and {wanted[name]} in `source:`'
+                    " (leave `columns:` out: the fields give them)"
+                )
+
     def schema(self) -> dict[str, str]:
         """Column → DuckDB type of the snapshot this connector produces."""
+        if isinstance(self.source, DocumentSourceSpec):
+            out = self.source.schema()
+            out.update({k: v for k, v in PROVENANCE_COLUMNS.items() if k not in out})
+            return out
         out: dict[str, str] = {}
         for name, col in self.columns.items():
             out[name] = DUCKDB_TYPES[col.type]
@@ -358,3 +403,10 @@ class ModelSpec(Strict):
             if not isinstance(value, (int, float, str, bool)) and value is not None:
                 raise ValueError(f'param "{name}" must be a number, text or true/false')
         return v
+
+
+# The documents source lives with its reader; imported last (that module's package imports this
+# one), then the connector spec is completed with it.
+from collide.ingest.documents import DocumentSourceSpec  # noqa: E402
+
+ConnectorSpec.model_rebuild()

@@ -5,12 +5,14 @@ csv.py        delimited text: what the bytes are, transcode, line ends, polars' 
 excel.py      .xlsx/.xls (the only importer of fastexcel, openpyxl and xlrd in ingest)
 parquet.py    Parquet files, and the columnar shape database extracts share
 databases.py  PostgreSQL (ADBC) and MySQL/MariaDB (connectorx)
+documents.py  judgment and decision texts (found and hashed here, read by ingest.documents)
 """
 
 from __future__ import annotations
 
 from collide.ingest.sources.csv import CsvSource
 from collide.ingest.sources.databases import DatabaseSource, MysqlSource, PostgresSource
+from collide.ingest.sources.documents import DocumentSource
 from collide.ingest.sources.excel import ExcelSource
 from collide.ingest.sources.files import (
     FileInfo,
@@ -29,12 +31,14 @@ SOURCES: dict[str, type[Source]] = {
     "parquet": ParquetSource,
     "postgres": PostgresSource,
     "mysql": MysqlSource,
+    "documents": DocumentSource,
 }
 
 __all__ = [
     "SOURCES",
     "CsvSource",
     "DatabaseSource",
+    "DocumentSource",
     "ExcelSource",
     "FileInfo",
     "FileSource",
