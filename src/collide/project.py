@@ -63,11 +63,18 @@ class Project:
         """All problems in the project, each with file and line."""
         from collide.modelrun.execute import check_model, input_schemas
 
+        from collide.config.catalog import model_order
+        from collide.modelrun.execute import upstream_schema
+
         problems = list(self.catalog.problems.items)
         schemas = input_schemas(self.catalog, self._snapshot_schemas())
-        for model in self.catalog.models.values():
+        models = self.catalog.models
+        for model in model_order(list(models.values()), models):  # upstream models first
             try:
-                problems.extend(check_model(model, self.catalog, schemas))
+                found = check_model(model, self.catalog, schemas)
+                problems.extend(found)
+                if not found and any(model.id in m.spec.upstream for m in models.values()):
+                    schemas[model.id] = upstream_schema(model, schemas)  # what readers bind to
             except CollideError as exc:
                 problems.extend(exc.problems)
         from collide.quality import check_suites
@@ -94,6 +101,9 @@ class Project:
             raise CollideError(self.catalog.problems.items)
 
     def select(self, names: list[str] | None) -> list[Model]:
+        """The models to run, each after the models whose hits it reads (`model:` inputs)."""
+        from collide.config.catalog import model_order
+
         models = self.catalog.models
         if not names:
             enabled = [m for m in models.values() if m.spec.enabled]
@@ -107,7 +117,7 @@ class Project:
                         '"Add a model in five minutes")',
                     )
                 )
-            return enabled
+            return model_order(enabled, models)
         out = []
         for name in names:
             if name not in models:
@@ -120,7 +130,14 @@ class Project:
                     )
                 )
             out.append(models[name])
-        return out
+        # a model reading other models' hits needs them in the same run (as dbt's +model)
+        todo = list(out)
+        while todo:
+            for up in todo.pop().spec.upstream:
+                if up in models and models[up] not in out:
+                    out.append(models[up])
+                    todo.append(models[up])
+        return model_order(out, models)
 
     # ------------------------------------------------------------------ steps
 

@@ -335,6 +335,26 @@ SUBJECT_TYPE_LABELS: dict[str, str] = {
 SEVERITY_WEIGHT: dict[str, float] = {"low": 1.0, "medium": 2.0, "high": 3.0}
 
 
+MODEL_REF = "model:"  # `inputs: [model:<id>]`: another model's hits
+
+
+def _unref(item: Any) -> Any:
+    """An evidence or test entry with `model:<id>` written as `<id>`."""
+    if not isinstance(item, dict):
+        return item
+    out = dict(item)
+    ds = out.get("dataset")
+    if isinstance(ds, str) and ds.startswith(MODEL_REF):
+        out["dataset"] = ds[len(MODEL_REF) :].strip()
+    given = out.get("given")
+    if isinstance(given, dict):
+        out["given"] = {
+            (k[len(MODEL_REF) :].strip() if isinstance(k, str) and k.startswith(MODEL_REF) else k): v
+            for k, v in given.items()
+        }
+    return out
+
+
 class SubjectSpec(Strict):
     type: SubjectType
     id: str
@@ -371,7 +391,10 @@ class ModelSpec(Strict):
     description: str
     legal_basis: str = ""
     severity: Literal["low", "medium", "high"]
+    # datasets, and other models' hits as `model:<id>` (read in SQL under the model's id);
+    # after validation `inputs` holds the names SQL reads and `upstream` the models among them
     inputs: list[str] = Field(min_length=1)
+    upstream: list[str] = Field(default_factory=list)
     params: dict[str, Any] = Field(default_factory=dict)
     subject: SubjectSpec
     score: str
@@ -393,6 +416,42 @@ class ModelSpec(Strict):
     @classmethod
     def _id(cls, v: str) -> str:
         return _check_id(v, "model id")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _model_inputs(cls, data: Any) -> Any:
+        """`model:<id>` in `inputs:` reads that model's hits: kept in `inputs` as `<id>` (the
+        name SQL, evidence and tests use) and listed in `upstream`."""
+        if not isinstance(data, dict) or not isinstance(data.get("inputs"), list):
+            return data
+        names, upstream = [], list(data.get("upstream") or [])
+        for item in data["inputs"]:
+            if isinstance(item, str) and item.strip().startswith(MODEL_REF):
+                ref = item.strip()[len(MODEL_REF) :].strip()
+                _check_id(ref, "model id")  # (a ValueError here reads as the field's mistake)
+                upstream.append(ref)
+                names.append(ref)
+            else:
+                names.append(item)
+        data = {**data, "inputs": names, "upstream": list(dict.fromkeys(upstream))}
+        for key in ("evidence", "tests"):  # `model:<id>` is accepted where a name is
+            if isinstance(data.get(key), list):
+                data[key] = [_unref(x) for x in data[key]]
+        return data
+
+    @model_validator(mode="after")
+    def _upstream_known(self) -> ModelSpec:
+        for ref in self.upstream:
+            if ref == self.id:
+                raise ValueError(f'inputs name the model itself ("model:{ref}")')
+            if ref not in self.inputs:
+                self.inputs.append(ref)
+        return self
+
+    @property
+    def datasets(self) -> list[str]:
+        """The inputs that are agency datasets (not other models' hits)."""
+        return [ds for ds in self.inputs if ds not in self.upstream]
 
     @field_validator("params")
     @classmethod
