@@ -784,7 +784,11 @@ def test_a_documents_connector_is_ingested_run_and_traced_to_the_paragraph(
     second = JUDGMENT.replace("1234号", "1235号").replace("被告王五", "被告周九")
     project = _document_project(
         tmp_path,
-        {"a.txt": JUDGMENT, "b.txt": second, "c.txt": JUDGMENT.replace("（2024）浙0102民初1234号\n", "")},
+        {
+            "a.txt": JUDGMENT,
+            "b.txt": second,
+            "c.txt": JUDGMENT.replace("（2024）浙0102民初1234号\n", ""),
+        },
     )
     check = _collide(project, "check")
     assert check.returncode == 0, check.stdout + check.stderr
@@ -816,7 +820,10 @@ def test_a_documents_connector_is_ingested_run_and_traced_to_the_paragraph(
     sheet = json.loads(sheets[0].read_text(encoding="utf-8"))
     rows = [e["行"] for e in sheet["证据"]]
     assert sorted(r["_source_file"] for r in rows) == ["docs/a.txt", "docs/b.txt"]
-    assert {r["cause__text"] for r in rows} == {"原告张三与被告王五、杭州某某贸易有限公司民间借贷纠纷一案", "原告张三与被告周九、杭州某某贸易有限公司民间借贷纠纷一案"}
+    assert {r["cause__text"] for r in rows} == {
+        "原告张三与被告王五、杭州某某贸易有限公司民间借贷纠纷一案",
+        "原告张三与被告周九、杭州某某贸易有限公司民间借贷纠纷一案",
+    }
     assert {r["cause__paragraph"] for r in rows} == {9}
     assert {r["_source_row"] for r in rows} == {4}
 

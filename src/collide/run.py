@@ -285,9 +285,7 @@ class Run:
 
         from collide.clues.build import evidence_hash
 
-        upstream = {
-            c.clue_id: c for up in model.spec.upstream for c in self.models[up].clues
-        }
+        upstream = {c.clue_id: c for up in model.spec.upstream for c in self.models[up].clues}
         for clue in clues:
             extra = []
             seen: set[str] = set()

@@ -331,7 +331,9 @@ def _cross_check(cat: Catalog) -> None:
             m = cat.models[mid]
             lines.append(f"{m.display}:{m.line('inputs', m.spec.inputs.index(nxt))}")
         first = cat.models[loop[0]]
-        where = "; ".join(f"{mid} reads model:{nxt} at {at}" for mid, nxt, at in zip(loop, loop[1:], lines))
+        where = "; ".join(
+            f"{mid} reads model:{nxt} at {at}" for mid, nxt, at in zip(loop, loop[1:], lines)
+        )
         cat.problems.add(
             first.display,
             first.line("inputs", first.spec.inputs.index(loop[1])),

@@ -349,7 +349,9 @@ def _unref(item: Any) -> Any:
     given = out.get("given")
     if isinstance(given, dict):
         out["given"] = {
-            (k[len(MODEL_REF) :].strip() if isinstance(k, str) and k.startswith(MODEL_REF) else k): v
+            (
+                k[len(MODEL_REF) :].strip() if isinstance(k, str) and k.startswith(MODEL_REF) else k
+            ): v
             for k, v in given.items()
         }
     return out
