@@ -61,10 +61,8 @@ class Project:
 
     def check(self) -> list[Problem]:
         """All problems in the project, each with file and line."""
-        from collide.modelrun.execute import check_model, input_schemas
-
         from collide.config.catalog import model_order
-        from collide.modelrun.execute import upstream_schema
+        from collide.modelrun.execute import check_model, input_schemas, upstream_schema
 
         problems = list(self.catalog.problems.items)
         schemas = input_schemas(self.catalog, self._snapshot_schemas())
