@@ -256,6 +256,22 @@ class ConnectorSpec(Strict):
                 raise ValueError(f'column name "{name}" must be snake_case ([a-z0-9_])')
         return v
 
+    @field_validator("source", mode="before")
+    @classmethod
+    def _source_type(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            kinds = [*get_args(SourceSpec.model_fields["type"].annotation), "documents"]
+            t = v.get("type")
+            if t not in kinds:
+                from collide.errors import did_you_mean
+
+                hint = did_you_mean(str(t), kinds) if t is not None else ""
+                raise ValueError(
+                    (f'unknown source type "{t}". ' if t is not None else "source needs `type:`. ")
+                    + (hint or "Use one of: " + ", ".join(kinds))
+                )
+        return v
+
     @property
     def documents(self) -> bool:
         return self.source.type == "documents"

@@ -71,7 +71,7 @@ def _inputs(project: Any, specs: dict[str, str], model_id: str) -> list[str]:
     model has since been removed."""
     model = project.catalog.models.get(model_id)
     if model is not None:
-        return list(model.spec.inputs)
+        return list(model.spec.datasets)  # (not the models it reads: `model:` inputs)
     text = specs.get(model_id)
     if not text:
         return []
