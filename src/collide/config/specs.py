@@ -9,7 +9,15 @@ import datetime as dt
 import re
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 # the semantic types, their SQL types and keyed types: one table, in collide.standards.types
 from collide.standards.types import DUCKDB_TYPES, KEYED_TYPES, SemanticType
@@ -412,7 +420,6 @@ class ModelSpec(Strict):
     # datasets, and other models' hits as `model:<id>` (read in SQL under the model's id);
     # after validation `inputs` holds the names SQL reads and `upstream` the models among them
     inputs: list[str] = Field(min_length=1)
-    upstream: list[str] = Field(default_factory=list)
     params: dict[str, Any] = Field(default_factory=dict)
     subject: SubjectSpec
     score: str
@@ -435,36 +442,52 @@ class ModelSpec(Strict):
     def _id(cls, v: str) -> str:
         return _check_id(v, "model id")
 
+    _upstream: list[str] = PrivateAttr(default_factory=list)
+
     @model_validator(mode="before")
     @classmethod
-    def _model_inputs(cls, data: Any) -> Any:
-        """`model:<id>` in `inputs:` reads that model's hits: kept in `inputs` as `<id>` (the
-        name SQL, evidence and tests use) and listed in `upstream`."""
-        if not isinstance(data, dict) or not isinstance(data.get("inputs"), list):
-            return data
-        names, upstream = [], list(data.get("upstream") or [])
-        for item in data["inputs"]:
-            if isinstance(item, str) and item.strip().startswith(MODEL_REF):
-                ref = item.strip()[len(MODEL_REF) :].strip()
-                _check_id(ref, "model id")  # (a ValueError here reads as the field's mistake)
-                upstream.append(ref)
-                names.append(ref)
-            else:
-                names.append(item)
-        data = {**data, "inputs": names, "upstream": list(dict.fromkeys(upstream))}
-        for key in ("evidence", "tests"):  # `model:<id>` is accepted where a name is
-            if isinstance(data.get(key), list):
-                data[key] = [_unref(x) for x in data[key]]
+    def _model_refs(cls, data: Any) -> Any:
+        """`model:<id>` is accepted wherever a model's hits are named (evidence, test rows)."""
+        if isinstance(data, dict):
+            data = dict(data)
+            for key in ("evidence", "tests"):
+                if isinstance(data.get(key), list):
+                    data[key] = [_unref(x) for x in data[key]]
         return data
 
+    @field_validator("inputs")
+    @classmethod
+    def _inputs(cls, v: list[str]) -> list[str]:
+        for item in v:
+            if item.strip().startswith(MODEL_REF):
+                _check_id(item.strip()[len(MODEL_REF) :].strip(), "model id")
+        return v
+
     @model_validator(mode="after")
-    def _upstream_known(self) -> ModelSpec:
-        for ref in self.upstream:
-            if ref == self.id:
-                raise ValueError(f'inputs name the model itself ("model:{ref}")')
-            if ref not in self.inputs:
-                self.inputs.append(ref)
+    def _upstream_models(self) -> ModelSpec:
+        """`model:<id>` in `inputs:` reads that model's hits: kept in `inputs` as `<id>` (the
+        name SQL, evidence and tests use) and listed in `upstream`."""
+        names, refs = [], []
+        for item in self.inputs:
+            item = item.strip()
+            if item.startswith(MODEL_REF):
+                item = item[len(MODEL_REF) :].strip()
+                refs.append(item)
+            names.append(item)
+        if self.id in refs:
+            raise ValueError(f'inputs name the model itself ("model:{self.id}")')
+        self.inputs[:] = names
+        self._upstream = list(dict.fromkeys(refs))
         return self
+
+    @field_serializer("inputs")
+    def _dump_inputs(self, v: list[str]) -> list[str]:
+        return [MODEL_REF + i if i in self._upstream else i for i in v]
+
+    @property
+    def upstream(self) -> list[str]:
+        """The models whose hits this one reads (`model:<id>` inputs)."""
+        return list(self._upstream)
 
     @property
     def datasets(self) -> list[str]:
