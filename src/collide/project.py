@@ -98,8 +98,9 @@ class Project:
         if self.catalog.problems:
             raise CollideError(self.catalog.problems.items)
 
-    def select(self, names: list[str] | None) -> list[Model]:
-        """The models to run, each after the models whose hits it reads (`model:` inputs)."""
+    def select(self, names: list[str] | None, upstream: bool = True) -> list[Model]:
+        """The models to run, each after the models whose hits it reads (`model:` inputs; with
+        `upstream`, those are added to the named ones)."""
         from collide.config.catalog import model_order
 
         models = self.catalog.models
@@ -129,7 +130,7 @@ class Project:
                 )
             out.append(models[name])
         # a model reading other models' hits needs them in the same run (as dbt's +model)
-        todo = list(out)
+        todo = list(out) if upstream else []
         while todo:
             for up in todo.pop().spec.upstream:
                 if up in models and models[up] not in out:
@@ -234,7 +235,7 @@ class Project:
         from collide.modelrun.unittests import run_model_tests
 
         self.require_valid()
-        return run_model_tests(self, self.select(names))
+        return run_model_tests(self, self.select(names, upstream=False))  # (given rows)
 
     # ------------------------------------------------------------------ runs
 

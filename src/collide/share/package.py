@@ -33,7 +33,7 @@ def pack_model(
     from collide.modelrun.execute import check_model, input_schemas
     from collide.share.contract import build_contract
 
-    model = project.select([model_id])[0]
+    model = project.select([model_id], upstream=False)[0]
     project.require_valid()
     schemas = input_schemas(project.catalog, project._snapshot_schemas())
     problems = check_model(model, project.catalog, schemas)
