@@ -82,7 +82,9 @@ def _inputs(project: Any, specs: dict[str, str], model_id: str) -> list[str]:
     except YAMLError:
         return []
     inputs = data.get("inputs") if isinstance(data, dict) else None
-    return [str(i) for i in inputs] if isinstance(inputs, list) else []
+    if not isinstance(inputs, list):
+        return []
+    return [str(i) for i in inputs if not str(i).startswith("model:")]  # datasets only
 
 
 def compute(
