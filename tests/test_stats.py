@@ -188,7 +188,9 @@ def test_stats_equal_hand_counts_after_scripted_reviews(tmp_path: Path, cli) -> 
     code, out, err = cli("export", "--format", "csv", "--by", "line", "--project", str(project))
     assert code == 0, err
     split = latest_run_dir(project) / "by_line"
-    assert sorted(p.name for p in split.iterdir()) == ["clues_公益诉讼.csv", "clues_刑事.csv"]
+    assert sorted(p.name for p in split.iterdir()) == sorted(
+        ["clues_公益诉讼.csv", "clues_刑事.csv", "clues_民事.csv"]
+    )
     criminal = read_rows(split / "clues_刑事.csv")
     assert {r["模型"] for r in criminal} == {"food_ban_licence_holder"}
     assert {r["承办人"] for r in criminal} == {"王检察官"}
