@@ -19,7 +19,7 @@ import datetime as dt
 import os
 from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import allow_failure, flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import wait
 from prefect.states import Completed, Failed, State
@@ -142,7 +142,15 @@ def nightly(
                 if ingest_with_retries(run, ds, return_state=True).is_completed():
                     validate(run, ds, return_state=True)
             # Each model opens its own DuckDB connection, so they can run side by side.
-            wait([model.submit(run, mid) for mid in run.models])
+            # A model reading another's hits (`model:` inputs) starts once that one is done
+            # (failed or not: it then records itself as skipped, with the reason).
+            futures: dict[str, Any] = {}
+            for mid in run.models:  # (in dependency order)
+                ups = [
+                    allow_failure(futures[u]) for u in run.model(mid).spec.upstream if u in futures
+                ]
+                futures[mid] = model.submit(run, mid, wait_for=ups)
+            wait(list(futures.values()))
             result = export(run)
         finally:
             run.close()

@@ -7,6 +7,7 @@ the other way round: number → text), with generated dates and amounts.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import subprocess
 import sys
 from decimal import Decimal
@@ -714,3 +715,127 @@ def test_the_extractor_names_are_one_list() -> None:
     from collide.ingest.documents import EXTRACTORS, ExtractorName
 
     assert set(get_args(ExtractorName)) == set(EXTRACTORS)
+
+
+# --------------------------------------------------------------------------- in a project
+
+
+def _collide(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "collide.cli.main", "--project", str(project), *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+LENDING_MODEL = """id: many_suits
+title: 多次民间借贷诉讼
+domain: 民事检察
+description: 同一原告多次民间借贷诉讼
+severity: medium
+inputs: [judgments]
+subject: {type: person, id: plaintiff, name: plaintiff}
+score: suits
+reason: "{plaintiff}提起民间借贷诉讼{suits}件"
+evidence:
+  - {dataset: judgments, on: {party_name: plaintiff}}
+"""
+LENDING_SQL = """SELECT party_name AS plaintiff, count(*) AS suits
+FROM judgments WHERE cause = '民间借贷纠纷' GROUP BY party_name HAVING count(*) >= 2
+"""
+
+
+def _document_project(root: Path, texts: dict[str, str]) -> Path:
+    for d in ("connectors", "models", "expectations", "docs"):
+        (root / d).mkdir(parents=True, exist_ok=True)
+    (root / "collide.yaml").write_text("name: t\nrun_date: 2024-12-31\n", encoding="utf-8")
+    (root / "connectors" / "judgments.yaml").write_text(
+        """id: judgments
+title: 民事判决书
+source:
+  type: documents
+  path: docs/*.txt
+  rows: party
+  roles: [原告]
+  fields:
+    case_no: {extract: case_number, required: true}
+    cause: {extract: cause}
+    judged_on: {extract: judgment_date}
+""",
+        encoding="utf-8",
+    )
+    (root / "expectations" / "judgments.yaml").write_text(
+        "dataset: judgments\nexpectations:\n  - type: expect_column_values_to_not_be_null\n"
+        "    column: case_no\n    blocking: true\n",
+        encoding="utf-8",
+    )
+    (root / "models" / "many_suits.yaml").write_text(LENDING_MODEL, encoding="utf-8")
+    (root / "models" / "many_suits.sql").write_text(LENDING_SQL, encoding="utf-8")
+    for name, text in texts.items():
+        write(root, name, text)
+    return root
+
+
+def test_a_documents_connector_is_ingested_run_and_traced_to_the_paragraph(
+    tmp_path: Path,
+) -> None:
+    second = JUDGMENT.replace("1234号", "1235号").replace("被告王五", "被告周九")
+    project = _document_project(
+        tmp_path,
+        {
+            "a.txt": JUDGMENT,
+            "b.txt": second,
+            "c.txt": JUDGMENT.replace("（2024）浙0102民初1234号\n", ""),
+        },
+    )
+    check = _collide(project, "check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    ing = _collide(project, "ingest", "judgments")
+    assert ing.returncode == 0, ing.stdout + ing.stderr
+    snaps = project / "output" / "snapshots" / "judgments"
+    sid = (snaps / "LATEST").read_text(encoding="utf-8").strip()
+    manifest = json.loads((snaps / sid / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["source_type"] == "documents"
+    assert (manifest["documents_read"], manifest["documents_loaded"]) == (3, 2)
+    assert manifest["documents_rejected"] == 1
+    assert [f["path"] for f in manifest["files"]] == ["docs/a.txt", "docs/b.txt", "docs/c.txt"]
+    assert all(len(f["sha256"]) == 64 for f in manifest["files"])
+    data = pl.read_parquet(snaps / sid / "data.parquet")
+    assert set(data["_snapshot_id"]) == {sid}
+    assert data["_source_row"].to_list() == data["_source_paragraph"].to_list() == [4, 4]
+    rejects = pl.read_parquet(snaps / sid / "rejects.parquet")
+    assert rejects["_source_file"].to_list() == ["docs/c.txt"]
+    assert "案号" in rejects["_reason"][0]
+    # the same files again: the same snapshot, nothing rewritten
+    again = _collide(project, "ingest", "judgments")
+    assert again.returncode == 0 and (snaps / "LATEST").read_text().strip() == sid
+    assert len([p for p in snaps.iterdir() if p.is_dir()]) == 1
+
+    run = _collide(project, "run")
+    assert run.returncode == 0, run.stdout + run.stderr
+    sheets = list((project / "runs").glob("*/evidence/*.json"))
+    assert len(sheets) == 1
+    sheet = json.loads(sheets[0].read_text(encoding="utf-8"))
+    rows = [e["行"] for e in sheet["证据"]]
+    assert sorted(r["_source_file"] for r in rows) == ["docs/a.txt", "docs/b.txt"]
+    assert {r["cause__text"] for r in rows} == {
+        "原告张三与被告王五、杭州某某贸易有限公司民间借贷纠纷一案",
+        "原告张三与被告周九、杭州某某贸易有限公司民间借贷纠纷一案",
+    }
+    assert {r["cause__paragraph"] for r in rows} == {9}
+    assert {r["_source_row"] for r in rows} == {4}
+
+
+def test_a_documents_connector_names_only_its_fields_in_columns(tmp_path: Path) -> None:
+    project = _document_project(tmp_path, {"a.txt": JUDGMENT})
+    conn = project / "connectors" / "judgments.yaml"
+    conn.write_text(
+        conn.read_text(encoding="utf-8") + "columns:\n  plaintiff: {from: 原告, type: string}\n",
+        encoding="utf-8",
+    )
+    check = _collide(project, "check")
+    assert check.returncode != 0
+    out = check.stdout + check.stderr
+    assert "judgments.yaml" in out and "plaintiff" in out and "Traceback" not in out

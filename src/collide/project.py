@@ -63,13 +63,18 @@ class Project:
 
     def check(self) -> list[Problem]:
         """All problems in the project, each with file and line."""
-        from collide.modelrun.execute import check_model, input_schemas
+        from collide.config.catalog import model_order
+        from collide.modelrun.execute import check_model, input_schemas, upstream_schema
 
         problems = list(self.catalog.problems.items)
         schemas = input_schemas(self.catalog, self.snapshot_schemas())
-        for model in self.catalog.models.values():
+        models = self.catalog.models
+        for model in model_order(list(models.values()), models):  # upstream models first
             try:
-                problems.extend(check_model(model, self.catalog, schemas))
+                found = check_model(model, self.catalog, schemas)
+                problems.extend(found)
+                if not found and any(model.id in m.spec.upstream for m in models.values()):
+                    schemas[model.id] = upstream_schema(model, schemas)  # what readers bind to
             except CollideError as exc:
                 problems.extend(exc.problems)
         if (self.engine_name or self.config.engine) == "spark":
@@ -100,7 +105,11 @@ class Project:
         if self.catalog.problems:
             raise CollideError(self.catalog.problems.items)
 
-    def select(self, names: list[str] | None) -> list[Model]:
+    def select(self, names: list[str] | None, upstream: bool = True) -> list[Model]:
+        """The models to run, each after the models whose hits it reads (`model:` inputs; with
+        `upstream`, those are added to the named ones)."""
+        from collide.config.catalog import model_order
+
         models = self.catalog.models
         if not names:
             enabled = [m for m in models.values() if m.spec.enabled]
@@ -114,7 +123,7 @@ class Project:
                         '"Add a model in five minutes")',
                     )
                 )
-            return enabled
+            return model_order(enabled, models)
         out = []
         for name in names:
             if name not in models:
@@ -127,7 +136,14 @@ class Project:
                     )
                 )
             out.append(models[name])
-        return out
+        # a model reading other models' hits needs them in the same run (as dbt's +model)
+        todo = list(out) if upstream else []
+        while todo:
+            for up in todo.pop().spec.upstream:
+                if up in models and models[up] not in out:
+                    out.append(models[up])
+                    todo.append(models[up])
+        return model_order(out, models)
 
     # ------------------------------------------------------------------ steps
 
@@ -240,7 +256,7 @@ class Project:
         from collide.modelrun.unittests import run_model_tests
 
         self.require_valid()
-        return run_model_tests(self, self.select(names))
+        return run_model_tests(self, self.select(names, upstream=False))  # (given rows)
 
     # ------------------------------------------------------------------ runs
 

@@ -88,12 +88,13 @@ class Run:
         self._selected: dict[str, Model] = {m.id: m for m in models}
         needed: list[str] = []
         for m in models:
-            for ds in m.spec.inputs:
+            for ds in m.spec.datasets:
                 if ds not in needed:
                     needed.append(ds)
         self.datasets: dict[str, DatasetState] = {ds: DatasetState(ds) for ds in needed}
         self.lock = RunLock(project.store.path.with_name(project.store.path.name + ".lock"))
         self.problems: list[str] = []  # files that did not load (keep_going runs only)
+        self.hits: dict[str, Any] = {}  # model → its hits (Arrow), for models reading it
         self.lock.acquire(wait)
 
     def close(self) -> None:
@@ -200,7 +201,10 @@ class Run:
 
         st = self.models[mid]
         model = self.model(mid)
-        bad = [ds for ds in model.spec.inputs if self.datasets[ds].status != "ok"]
+        if why := self._upstream_missing(model):
+            st.status, st.message = "skipped", why
+            return st
+        bad = [ds for ds in model.spec.datasets if self.datasets[ds].status != "ok"]
         if bad:
             st.status = "skipped"
             st.message = "; ".join(
@@ -209,11 +213,12 @@ class Run:
             return st
         from collide.modelrun.columns import incomplete_inputs
 
-        snaps = {ds: self._snapshot(ds) for ds in model.spec.inputs}
+        snaps = {ds: self._snapshot(ds) for ds in model.spec.datasets}
         if why := incomplete_inputs(model, self.project.catalog, snaps):
             st.status, st.message = "skipped", why  # a column it reads is missing or empty
             return st
-        inputs = {ds: snaps[ds].data_path for ds in model.spec.inputs}
+        inputs: dict[str, Any] = {ds: snaps[ds].data_path for ds in model.spec.datasets}
+        inputs.update({up: self.hits[up] for up in model.spec.upstream})
         config = self.project.config
         try:
             out = execute_model(
@@ -228,8 +233,11 @@ class Run:
         except Exception as exc:
             self._fail(st, exc)
             return st
+        from collide.modelrun.execute import upstream_table
+
+        self.hits[mid] = upstream_table(model, out)
         warnings: list[str] = []
-        for ds in model.spec.inputs:
+        for ds in model.spec.datasets:
             q = self.datasets[ds].quality
             if q is not None:
                 title = self.project.catalog.connectors[ds].spec.title
@@ -237,6 +245,8 @@ class Run:
         st.clues = build_clues(model, out)
         for c in st.clues:
             c.warnings = list(warnings)
+        if model.spec.upstream:
+            self._reach_back(model, st.clues)
         if out.uncovered_years:
             # the clues whose own dates fall in such a year (all of them if none shows a date)
             years = set(out.uncovered_years)
@@ -253,6 +263,41 @@ class Run:
                 )
         st.hits, st.seconds, st.notes, st.status = len(st.clues), out.seconds, out.notes, "ok"
         return st
+
+    def _upstream_missing(self, model: Model) -> str:
+        """Why a model reading other models' hits cannot run now ("" if it can)."""
+        why = []
+        for up in model.spec.upstream:
+            ust = self.models.get(up)
+            if ust is None:
+                why.append(f"upstream model {up} is not part of this run (disabled?)")
+            elif ust.status != "ok" or up not in self.hits:
+                detail = f": {ust.message}" if ust.message else ""
+                why.append(f"upstream model {up} {ust.status}{detail}")
+        return "; ".join(why)
+
+    def _reach_back(self, model: Model, clues: list[Clue]) -> None:
+        """A downstream clue's evidence names the upstream hits it joined (their `_clue_id`);
+        the evidence rows of those upstream clues are attached after them, so the sheet
+        reaches back to the agency rows the chain started from."""
+        import json
+
+        from collide.clues.build import evidence_hash
+
+        upstream = {c.clue_id: c for up in model.spec.upstream for c in self.models[up].clues}
+        for clue in clues:
+            extra = []
+            seen: set[str] = set()
+            for row in clue.evidence:
+                if row.dataset not in model.spec.upstream:
+                    continue
+                cid = json.loads(row.row_json).get("_clue_id")
+                if cid in upstream and cid not in seen:
+                    seen.add(cid)
+                    extra.extend(upstream[cid].evidence)
+            if extra:
+                clue.evidence = [*clue.evidence, *extra]
+                clue.evidence_hash = evidence_hash(clue.evidence, clue.output)
 
     def _snapshot(self, ds: str) -> SnapshotInfo:
         snap = self.datasets[ds].snapshot

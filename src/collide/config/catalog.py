@@ -401,13 +401,96 @@ def intended_inputs(inputs: list[str], known: Any) -> dict[str, str]:
     return out
 
 
+def model_cycles(models: dict[str, Model]) -> list[list[str]]:
+    """Each loop of models reading each other's hits (`model:` inputs), as the ids in reading
+    order with the first repeated at the end; each loop once."""
+    loops: list[list[str]] = []
+    seen: set[frozenset[str]] = set()
+    state: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(mid: str) -> None:
+        state[mid] = 1
+        path.append(mid)
+        for up in models[mid].spec.upstream:
+            if up not in models:
+                continue
+            if state.get(up) == 1:
+                loop = path[path.index(up) :] + [up]
+                if frozenset(loop) not in seen:
+                    seen.add(frozenset(loop))
+                    loops.append(loop)
+            elif up not in state:
+                visit(up)
+        path.pop()
+        state[mid] = 2
+
+    for mid in sorted(models):
+        if mid not in state:
+            visit(mid)
+    return loops
+
+
+def model_order(models: list[Model], every: dict[str, Model]) -> list[Model]:
+    """`models` with each model's upstream models (from `every`) before it, else in the given
+    order; models in a loop keep their place (the loop is refused by `collide check`)."""
+    out: list[Model] = []
+    placed: set[str] = set()
+    wanted = {m.id for m in models}
+
+    def place(m: Model, trail: tuple[str, ...]) -> None:
+        if m.id in placed or m.id in trail:
+            return
+        for up in m.spec.upstream:
+            if up in wanted and up in every:
+                place(every[up], (*trail, m.id))
+        placed.add(m.id)
+        out.append(m)
+
+    for m in models:
+        place(m, ())
+    return out
+
+
 def _cross_check(cat: Catalog) -> None:
     """Links between specs that each file alone cannot check."""
+    for loop in model_cycles(cat.models):
+        lines = []  # where each model names the next one: file:line of that input
+        for mid, nxt in zip(loop, loop[1:]):
+            m = cat.models[mid]
+            lines.append(f"{m.display}:{m.line('inputs', m.spec.inputs.index(nxt))}")
+        first = cat.models[loop[0]]
+        where = "; ".join(
+            f"{mid} reads model:{nxt} at {at}" for mid, nxt, at in zip(loop, loop[1:], lines)
+        )
+        cat.problems.add(
+            first.display,
+            first.line("inputs", first.spec.inputs.index(loop[1])),
+            f"models read each other's hits in a loop: {' → '.join(loop)} [{where}]",
+            "Remove one `model:` input of the loop: a model can only read models that run "
+            "before it",
+        )
     for model in cat.models.values():
         spec = model.spec
         known = set(cat.connectors) | cat.broken_connectors
         meant = set(intended_inputs(spec.inputs, known).values())
         for i, ds in enumerate(spec.inputs):
+            if ds in spec.upstream:
+                if ds not in cat.models:
+                    cat.problems.add(
+                        model.display,
+                        model.line("inputs", i),
+                        f'unknown model "{ds}" in inputs (model:{ds})',
+                        did_you_mean(ds, cat.models) or f"Add models/{ds}.yaml, or remove it",
+                    )
+                elif ds in cat.connectors:
+                    cat.problems.add(
+                        model.display,
+                        model.line("inputs", i),
+                        f'"{ds}" is both a dataset and a model: the SQL name would be ambiguous',
+                        "Rename the model or the dataset",
+                    )
+                continue
             if ds not in cat.connectors and ds not in cat.broken_connectors:
                 cat.problems.add(
                     model.display,

@@ -9,7 +9,15 @@ import datetime as dt
 import re
 from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 # the semantic types, their SQL types and keyed types: one table, in collide.standards.types
 from collide.standards.types import DUCKDB_TYPES, KEYED_TYPES, SemanticType
@@ -264,8 +272,10 @@ class ConnectorSpec(Strict):
     title: str
     agency: str = ""
     description: str = ""
-    source: SourceSpec
-    columns: dict[str, ColumnSpec]
+    # a table source, or a folder of judgment / decision texts (collide.ingest.documents)
+    source: SourceSpec | DocumentSourceSpec = Field(discriminator="type")
+    # table sources: required; documents: the fields of `source:` give them (when left out)
+    columns: dict[str, ColumnSpec] = Field(default_factory=dict)
     keys: list[str] = Field(default_factory=list)
 
     @field_validator("id")
@@ -281,8 +291,32 @@ class ConnectorSpec(Strict):
                 raise ValueError(f'column name "{name}" must be snake_case ([a-z0-9_])')
         return v
 
+    @field_validator("source", mode="before")
+    @classmethod
+    def _source_type(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            kinds = [*get_args(SourceSpec.model_fields["type"].annotation), "documents"]
+            t = v.get("type")
+            if t not in kinds:
+                from collide.errors import did_you_mean
+
+                hint = did_you_mean(str(t), kinds) if t is not None else ""
+                raise ValueError(
+                    (f'unknown source type "{t}". ' if t is not None else "source needs `type:`. ")
+                    + (hint or "Use one of: " + ", ".join(kinds))
+                )
+        return v
+
+    @property
+    def documents(self) -> bool:
+        return self.source.type == "documents"
+
     @model_validator(mode="after")
     def _keys(self) -> ConnectorSpec:
+        if self.documents:
+            self._document_columns()
+        elif not self.columns:
+            raise ValueError("a connector needs `columns:` (the agency's headers for each column)")
         for k in self.keys:
             if k not in self.columns:
                 from collide.errors import did_you_mean
@@ -290,8 +324,43 @@ class ConnectorSpec(Strict):
                 raise ValueError(f'key "{k}" is not a column. {did_you_mean(k, self.columns)}')
         return self
 
+    def _document_columns(self) -> None:
+        """A documents connector's columns are its source's fields (and party columns): given
+        in `columns:` they must name exactly those, with the same types."""
+        src = self.source
+        assert isinstance(src, DocumentSourceSpec)
+        wanted = src.columns()
+        if not self.columns:
+            self.columns = {
+                name: ColumnSpec.model_validate(
+                    {
+                        "from": [src.fields[name].label_for(name) if name in src.fields else name],
+                        "type": sem,
+                    }
+                )
+                for name, sem in wanted.items()
+            }
+            return
+        from collide.errors import did_you_mean
+
+        for name, col in self.columns.items():
+            if name not in wanted:
+                raise ValueError(
+                    f'column "{name}" is not a field of the documents source. '
+                    f"{did_you_mean(name, wanted)}"
+                )
+            if col.type != wanted[name]:
+                raise ValueError(
+                    f'column "{name}" is typed {col.type} here and {wanted[name]} in `source:`'
+                    " (leave `columns:` out: the fields give them)"
+                )
+
     def schema(self) -> dict[str, str]:
         """Column → DuckDB type of the snapshot this connector produces."""
+        if isinstance(self.source, DocumentSourceSpec):
+            out = self.source.schema()
+            out.update({k: v for k, v in PROVENANCE_COLUMNS.items() if k not in out})
+            return out
         out: dict[str, str] = {}
         for name, col in self.columns.items():
             out[name] = DUCKDB_TYPES[col.type]
@@ -315,6 +384,28 @@ SUBJECT_TYPE_LABELS: dict[str, str] = {
 }
 
 SEVERITY_WEIGHT: dict[str, float] = {"low": 1.0, "medium": 2.0, "high": 3.0}
+
+
+MODEL_REF = "model:"  # `inputs: [model:<id>]`: another model's hits
+
+
+def _unref(item: Any) -> Any:
+    """An evidence or test entry with `model:<id>` written as `<id>`."""
+    if not isinstance(item, dict):
+        return item
+    out = dict(item)
+    ds = out.get("dataset")
+    if isinstance(ds, str) and ds.startswith(MODEL_REF):
+        out["dataset"] = ds[len(MODEL_REF) :].strip()
+    given = out.get("given")
+    if isinstance(given, dict):
+        out["given"] = {
+            (
+                k[len(MODEL_REF) :].strip() if isinstance(k, str) and k.startswith(MODEL_REF) else k
+            ): v
+            for k, v in given.items()
+        }
+    return out
 
 
 class SubjectSpec(Strict):
@@ -371,6 +462,8 @@ class ModelSpec(Strict):
     description: str
     legal_basis: str = ""
     severity: Literal["low", "medium", "high"]
+    # datasets, and other models' hits as `model:<id>` (read in SQL under the model's id);
+    # after validation `inputs` holds the names SQL reads and `upstream` the models among them
     inputs: list[str] = Field(min_length=1)
     params: dict[str, Any] = Field(default_factory=dict)
     subject: SubjectSpec
@@ -403,6 +496,58 @@ class ModelSpec(Strict):
     def _id(cls, v: str) -> str:
         return _check_id(v, "model id")
 
+    _upstream: list[str] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _model_refs(cls, data: Any) -> Any:
+        """`model:<id>` is accepted wherever a model's hits are named (evidence, test rows)."""
+        if isinstance(data, dict):
+            data = dict(data)
+            for key in ("evidence", "tests"):
+                if isinstance(data.get(key), list):
+                    data[key] = [_unref(x) for x in data[key]]
+        return data
+
+    @field_validator("inputs")
+    @classmethod
+    def _inputs(cls, v: list[str]) -> list[str]:
+        for item in v:
+            if item.strip().startswith(MODEL_REF):
+                _check_id(item.strip()[len(MODEL_REF) :].strip(), "model id")
+        return v
+
+    @model_validator(mode="after")
+    def _upstream_models(self) -> ModelSpec:
+        """`model:<id>` in `inputs:` reads that model's hits: kept in `inputs` as `<id>` (the
+        name SQL, evidence and tests use) and listed in `upstream`."""
+        names, refs = [], []
+        for item in self.inputs:
+            item = item.strip()
+            if item.startswith(MODEL_REF):
+                item = item[len(MODEL_REF) :].strip()
+                refs.append(item)
+            names.append(item)
+        if self.id in refs:
+            raise ValueError(f'inputs name the model itself ("model:{self.id}")')
+        self.inputs[:] = names
+        self._upstream = list(dict.fromkeys(refs))
+        return self
+
+    @field_serializer("inputs")
+    def _dump_inputs(self, v: list[str]) -> list[str]:
+        return [MODEL_REF + i if i in self._upstream else i for i in v]
+
+    @property
+    def upstream(self) -> list[str]:
+        """The models whose hits this one reads (`model:<id>` inputs)."""
+        return list(self._upstream)
+
+    @property
+    def datasets(self) -> list[str]:
+        """The inputs that are agency datasets (not other models' hits)."""
+        return [ds for ds in self.inputs if ds not in self.upstream]
+
     @field_validator("params")
     @classmethod
     def _params(cls, v: dict[str, Any]) -> dict[str, Any]:
@@ -412,3 +557,10 @@ class ModelSpec(Strict):
             if not isinstance(value, (int, float, str, bool)) and value is not None:
                 raise ValueError(f'param "{name}" must be a number, text or true/false')
         return v
+
+
+# The documents source lives with its reader; imported last (that module's package imports this
+# one), then the connector spec is completed with it.
+from collide.ingest.documents import DocumentSourceSpec  # noqa: E402
+
+ConnectorSpec.model_rebuild()

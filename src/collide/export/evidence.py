@@ -54,6 +54,9 @@ def sheet_labels(catalog: Catalog, model_id: str) -> dict[str, Any]:
         ds: {name: col.from_[0] for name, col in c.spec.columns.items()}
         for ds, c in catalog.connectors.items()
     }
+    for mid, m in catalog.models.items():  # another model's hits read by this one (model:)
+        datasets.setdefault(mid, f"{m.spec.title}（上游模型线索）")
+        columns.setdefault(mid, {**m.spec.labels, "_clue_id": "上游线索编号"})
     output: dict[str, str] = {}
     model = catalog.models.get(model_id)
     if model is not None:

@@ -9,12 +9,16 @@ Heavy libraries (polars, pyarrow, fastexcel, database drivers) are imported insi
 
 from __future__ import annotations
 
-from collide.ingest.snapshot import (
-    IngestReport,
-    SnapshotInfo,
-    ingest_dataset,
-    latest_snapshot,
-    load_snapshot,
-)
+from typing import Any
 
 __all__ = ["IngestReport", "SnapshotInfo", "ingest_dataset", "latest_snapshot", "load_snapshot"]
+
+
+def __getattr__(name: str) -> Any:
+    """The snapshot API, imported on first use: collide.config.specs imports
+    collide.ingest.documents (the documents source), which must not pull in the catalog."""
+    if name in __all__:
+        from collide.ingest import snapshot
+
+        return getattr(snapshot, name)
+    raise AttributeError(name)

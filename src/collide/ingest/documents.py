@@ -35,8 +35,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from collide.config.specs import COLUMN_RE, DUCKDB_TYPES, KEYED_TYPES, SemanticType
 from collide.errors import CollideError, Problem
+
+# (not from collide.config.specs: that module imports this one, for the connector union)
+from collide.standards.types import DUCKDB_TYPES, KEYED_TYPES, SemanticType
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -919,6 +921,8 @@ class DocumentSourceSpec(_Strict):
     @field_validator("fields")
     @classmethod
     def _names(cls, v: dict[str, DocumentFieldSpec]) -> dict[str, DocumentFieldSpec]:
+        from collide.config.specs import COLUMN_RE
+
         for name in v:
             if not COLUMN_RE.match(name) or "__" in name or name.startswith("_"):
                 raise ValueError(

@@ -355,6 +355,7 @@ class ModelOutput:
     seconds: float = 0.0
     # years an add_workdays() call spanned without a holiday calendar (weekends only)
     uncovered_years: list[int] = field(default_factory=list)
+    table: Any = None  # the rows as an Arrow table (what a model reading this one gets)
 
 
 def _one_row_per_subject(box: Session, table: pa.Table, subj: str) -> tuple[pa.Table, int, int]:
@@ -668,4 +669,85 @@ def _execute(
         notes=notes,
         seconds=time.perf_counter() - t0,
         uncovered_years=uncovered,
+        table=hits,
     )
+
+
+# --------------------------------------------------------------------------- models on models
+
+# What a model reading another one (`inputs: [model:<id>]`) gets besides its output columns.
+UPSTREAM_COLUMNS: dict[str, str] = {
+    "_clue_id": "VARCHAR",
+    "_subject_id": "VARCHAR",
+    "_subject_name": "VARCHAR",
+    "_score": "DOUBLE",
+    "_source_file": "VARCHAR",  # model:<id> (evidence rows are ordered by file and row)
+    "_source_row": "BIGINT",
+}
+
+
+def upstream_schema(model: Model, schemas: dict[str, dict[str, str]]) -> dict[str, str]:
+    """The columns (and DuckDB types) of `model`'s hits as a downstream model reads them:
+    found by binding the model on empty inputs, as `collide check` does."""
+    spec = model.spec
+    inputs = {ds: schemas[ds] for ds in spec.inputs if ds in schemas}
+    with backend().open(inputs, threads=1) as box:
+        if model.kind == "sql":
+            shape, _ = check_sql(model.sql, spec.inputs, model.body_display, list(spec.params))
+            params = {p: spec.params.get(p) for p in shape.params}
+            described = box.describe(model.sql.strip().rstrip(";"), params)
+        else:
+            frame = _rule_output(
+                model, {ds: _empty_frame(s) for ds, s in inputs.items()}, dict(spec.params)
+            )
+            box.register("__rule_out", frame.collect().to_arrow())
+            described = box.describe("SELECT * FROM __rule_out")
+    out = {c: t for c, t in described if c != SCORE_COL}
+    out.update(UPSTREAM_COLUMNS)
+    return out
+
+
+def with_upstream_schemas(cat: Catalog, schemas: dict[str, dict[str, str]]) -> None:
+    """Add to `schemas` the hits of every model another model reads (upstream first); a model
+    that does not bind is left out (`collide check` reports it)."""
+    from collide.config.catalog import model_order
+
+    read = {up for m in cat.models.values() for up in m.spec.upstream}
+    for model in model_order(list(cat.models.values()), cat.models):
+        if model.id in read and model.id not in schemas:
+            try:
+                schemas[model.id] = upstream_schema(model, schemas)
+            except (CollideError, QueryError):
+                continue
+
+
+def upstream_table(model: Model, out: ModelOutput) -> pa.Table:
+    """A model's hits as the models reading it get them: its output columns plus the clue id,
+    subject and score of each hit (the `_` columns, so evidence hashes ignore them)."""
+    import pyarrow as pa
+
+    from collide.clues.build import clue_id, display
+
+    table = out.table
+    assert table is not None, "a model output without its table"
+    spec = model.spec
+    subjects = [display(v) for v in table.column(spec.subject.id).to_pylist()]
+    names = (
+        [display(v) for v in table.column(spec.subject.name).to_pylist()]
+        if spec.subject.name
+        else [""] * len(subjects)
+    )
+    score = table.column(SCORE_COL).cast(pa.float64())
+    table = table.drop_columns([SCORE_COL])
+    for name, col in (
+        ("_clue_id", pa.array([clue_id(spec.id, s) for s in subjects], pa.string())),
+        ("_subject_id", pa.array(subjects, pa.string())),
+        ("_subject_name", pa.array(names, pa.string())),
+        ("_score", score),
+        ("_source_file", pa.array([f"model:{spec.id}"] * len(subjects), pa.string())),
+        ("_source_row", pa.array(range(1, len(subjects) + 1), pa.int64())),
+    ):
+        if name in table.column_names:
+            table = table.drop_columns([name])
+        table = table.append_column(name, col)
+    return table

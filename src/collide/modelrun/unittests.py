@@ -31,11 +31,13 @@ def run_model_tests(project: Project, models: list[Model]) -> list[TestOutcome]:
         input_schemas,
         resolve_params,
         session_limits,
+        with_upstream_schemas,
     )
 
     config = project.catalog.config
     engine = project.engine()  # collide.yaml's `engine:`, or `--engine`
     schemas = input_schemas(project.catalog, {})
+    with_upstream_schemas(project.catalog, schemas)  # `given:` rows for `model:` inputs
     outcomes = []
     for model in models:
         limits = session_limits(model, config, project.root)

@@ -33,8 +33,24 @@ def pack_model(
     from collide.modelrun.execute import check_model, input_schemas
     from collide.share.contract import build_contract
 
-    model = project.select([model_id])[0]
+    model = project.select([model_id], upstream=False)[0]
     project.require_valid()
+    documents = [
+        ds
+        for ds in model.spec.inputs
+        if ds in project.catalog.connectors
+        and project.catalog.connectors[ds].spec.source.type == "documents"
+    ]
+    if getattr(model.spec, "upstream", None) or documents:
+        raise CollideError(
+            Problem(
+                model.display,
+                model.line("inputs"),
+                "a model reading another model's hits (model:…) or the fields of judgment texts "
+                "cannot be packed yet (its contract could not be mapped onto other names)",
+                "Share its YAML and SQL files by hand for now",
+            )
+        )
     if model.spec.network is not None:
         raise CollideError(
             Problem(

@@ -71,7 +71,7 @@ def _inputs(project: Any, specs: dict[str, str], model_id: str) -> list[str]:
     model has since been removed."""
     model = project.catalog.models.get(model_id)
     if model is not None:
-        return list(model.spec.inputs)
+        return list(model.spec.datasets)  # (not the models it reads: `model:` inputs)
     text = specs.get(model_id)
     if not text:
         return []
@@ -82,7 +82,9 @@ def _inputs(project: Any, specs: dict[str, str], model_id: str) -> list[str]:
     except YAMLError:
         return []
     inputs = data.get("inputs") if isinstance(data, dict) else None
-    return [str(i) for i in inputs] if isinstance(inputs, list) else []
+    if not isinstance(inputs, list):
+        return []
+    return [str(i) for i in inputs if not str(i).startswith("model:")]  # datasets only
 
 
 def compute(
