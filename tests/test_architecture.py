@@ -33,7 +33,8 @@ ADAPTERS: dict[str, set[str]] = {
         "collide.cli.models",
     },
     "jinja2": {"collide.export.render"},
-    "pyspark": {"collide.engine.spark"},
+    # the Spark engine, and the source that reads tables already on the cluster
+    "pyspark": {"collide.engine.spark", "collide.ingest.sources.spark_table"},
     "matplotlib": {"collide.stats.chart"},
 }
 

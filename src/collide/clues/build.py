@@ -284,7 +284,7 @@ def percentiles(scores: list[float | None]) -> list[float]:
 
 def build_clues(model, output) -> list[Clue]:
     """Clues of one model's output (not yet ranked across models)."""
-    from collide.modelrun.execute import SCORE_COL
+    from collide.engine.backend import SCORE_COL
 
     spec = model.spec
     clues = []

@@ -20,10 +20,9 @@ from pydantic import (
 )
 
 # the semantic types, their SQL types and keyed types: one table, in collide.standards.types
-from collide.standards.types import DUCKDB_TYPES, KEYED_TYPES, SemanticType
+from collide.standards.types import COLUMN_RE, DUCKDB_TYPES, KEYED_TYPES, SemanticType
 
 ID_RE = re.compile(r"^[a-z0-9_]+$")
-COLUMN_RE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 PROVENANCE_COLUMNS: dict[str, str] = {
     "_source_file": "VARCHAR",

@@ -38,6 +38,7 @@ BACKENDS: dict[str, str] = {
 DEFAULT = "duckdb"
 
 SUBJECT_COL = "__subject_id"  # the subject column of `Session.evidence()`
+SCORE_COL = "__score"  # the score column of a model's output (modelrun, clues)
 
 
 def quote_ident(name: str) -> str:

@@ -921,7 +921,7 @@ class DocumentSourceSpec(_Strict):
     @field_validator("fields")
     @classmethod
     def _names(cls, v: dict[str, DocumentFieldSpec]) -> dict[str, DocumentFieldSpec]:
-        from collide.config.specs import COLUMN_RE
+        from collide.standards.types import COLUMN_RE
 
         for name in v:
             if not COLUMN_RE.match(name) or "__" in name or name.startswith("_"):

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from collide.config.catalog import Catalog, Model, intended_inputs
 from collide.engine.backend import (
+    SCORE_COL,
     SUBJECT_COL,
     Backend,
     InputData,
@@ -30,8 +31,6 @@ if TYPE_CHECKING:
 
     from collide.config.specs import ProjectConfig
     from collide.engine.workdays import Calendar
-
-SCORE_COL = "__score"
 
 
 # --------------------------------------------------------------------------- params
