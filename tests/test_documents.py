@@ -815,9 +815,13 @@ def test_a_documents_connector_is_ingested_run_and_traced_to_the_paragraph(
 
     run = _collide(project, "run")
     assert run.returncode == 0, run.stdout + run.stderr
-    sheets = list((project / "runs").glob("*/evidence/*.json"))
-    assert len(sheets) == 1
-    sheet = json.loads(sheets[0].read_text(encoding="utf-8"))
+    lines = [
+        line
+        for p in (project / "runs").glob("*/evidence/*.jsonl")
+        for line in p.read_text(encoding="utf-8").splitlines()
+    ]
+    assert len(lines) == 1
+    sheet = json.loads(lines[0])
     rows = [e["行"] for e in sheet["证据"]]
     assert sorted(r["_source_file"] for r in rows) == ["docs/a.txt", "docs/b.txt"]
     assert {r["cause__text"] for r in rows} == {

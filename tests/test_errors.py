@@ -58,7 +58,7 @@ CASES = [
         [],
         'models/no_drain_permit.yaml:6: unknown key "owner". Remove it; allowed keys: id, title, '
         "domain, description, legal_basis, severity, inputs, params, subject, score, reason, "
-        "evidence, labels, tests, network, enabled, tags, limits, line, assignee, rectification_months, origin.",
+        "evidence, labels, tests, network, enabled, tags, limits, line, assignee, rectification_months, origin, partition_by.",
     ),
     (
         "SQL syntax error",

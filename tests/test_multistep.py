@@ -112,7 +112,11 @@ def project(tmp_path: Path) -> Path:
 def _sheet(project: Path, model_id: str) -> tuple[dict, dict]:
     run_dir = sorted(p for p in (project / "runs").iterdir() if not p.name.startswith("."))[-1]
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    sheets = [json.loads(p.read_text("utf-8")) for p in (run_dir / "evidence").glob("*.json")]
+    sheets = [
+        json.loads(line)
+        for p in (run_dir / "evidence").glob("*.jsonl")
+        for line in p.read_text("utf-8").splitlines()
+    ]
     return manifest, next(s for s in sheets if s["模型"] == model_id)
 
 

@@ -32,7 +32,7 @@ from collide.errors import Problem
 
 # DuckDB type names (as the UDF table spells them) → Spark SQL type names
 _TYPES = {"VARCHAR": "string", "DOUBLE": "double", "BOOLEAN": "boolean", "DATE": "date",
-          "INTEGER": "int", "BIGINT": "bigint"}  # fmt: skip
+          "INTEGER": "int", "BIGINT": "bigint", "BIGINT[]": "array<bigint>"}  # fmt: skip
 
 # Settings that make Spark's results read like DuckDB's: ANSI arithmetic (errors, not NULLs, on
 # overflow and bad casts — DuckDB's behaviour), NULL fields kept in JSON, dates without a zone.
@@ -145,6 +145,8 @@ _DUCK = {"string": "VARCHAR", "int": "INTEGER", "bigint": "BIGINT", "smallint": 
 
 
 def duckdb_type(spark_type: str) -> str:
+    if spark_type == "array<bigint>":
+        return "BIGINT[]"
     if spark_type.startswith("decimal"):
         return spark_type.upper()
     return _DUCK.get(spark_type, spark_type.upper())

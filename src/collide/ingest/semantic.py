@@ -1068,8 +1068,10 @@ def column_exprs(
     `excel_serial` (date and datetime only): the column's text holds Excel day numbers, read as
     dates in `dates.EXCEL_SERIAL_DATES`.
     """
-    if sem_type == "geometry":  # shapely, not polars expressions: engine/geo.py
-        return _geometry_exprs(src, name, crs)
+    if sem_type == "geometry":  # shapely over whole batches, not polars: ingest/geometry.py
+        from collide.ingest.geometry import geometry_exprs
+
+        return SemanticExprs(**geometry_exprs(src, name, crs))
     if sem_type not in _STAGES:
         raise ValueError(f"unknown semantic type {sem_type!r}; expected one of {SEMANTIC_TYPES}")
     stages = _STAGES[sem_type]
@@ -1107,31 +1109,4 @@ def mask_id_expr(e: pl.Expr) -> pl.Expr:
             + tail
         )
         .otherwise(e.cast(pl.Utf8))
-    )
-
-
-def _geometry_exprs(src: str, name: str, crs: str | None) -> SemanticExprs:
-    """The `geometry` semantic type as ingest's SemanticExprs (one struct per column)."""
-    import polars as pl
-
-    from collide.engine.geo import CRS_HELP, check_crs, normalise
-
-    epsg = check_crs(crs)
-    if epsg is None:
-        raise ValueError(f'coordinate system "{crs}" is not accepted. {CRS_HELP}')
-    dtype = pl.Struct({"value": pl.Utf8, "issue": pl.Utf8, "fatal": pl.Boolean})
-
-    def batch(s: pl.Series) -> pl.Series:
-        value, issue, fatal = normalise(s.cast(pl.Utf8).to_list(), epsg)
-        return pl.DataFrame(
-            {"value": value, "issue": issue, "fatal": fatal},
-            schema={"value": pl.Utf8, "issue": pl.Utf8, "fatal": pl.Boolean},
-        ).to_struct(s.name)
-
-    r = pl.col(src).map_batches(batch, return_dtype=dtype)
-    return SemanticExprs(
-        value=r.struct.field("value").alias(name),
-        issue=r.struct.field("issue").alias(f"{name}_issue"),
-        fatal=r.struct.field("fatal").alias(f"{name}_fatal"),
-        struct=r,
     )

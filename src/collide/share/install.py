@@ -401,6 +401,29 @@ def rewrite_sql(sql: str, contract: dict[str, Any], m: Mapping) -> str:
     return tree.sql(dialect="duckdb", pretty=True) + "\n"
 
 
+def _rewrite_mark(mark: str, cols: dict[str, Any]) -> str:
+    """An evidence `mark:` (a condition over the dataset row — bare names or `d.` — and the
+    clue's output `hit.`) on local column names; output names stay the same."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(mark, read="duckdb")
+    for col in list(tree.find_all(exp.Column)):
+        if col.table not in ("", "d"):
+            continue  # hit.<output column>
+        target = cols.get(col.name)
+        if target is None:
+            continue
+        if isinstance(target, tuple):
+            computed = sqlglot.parse_one(target[1], read="duckdb")
+            for ref in list(computed.find_all(exp.Column)):
+                ref.set("table", exp.to_identifier(col.table) if col.table else None)
+            col.replace(exp.Paren(this=computed))
+        else:
+            col.set("this", exp.to_identifier(target))
+    return tree.sql(dialect="duckdb")
+
+
 def rewrite_yaml(raw: str, doc: dict[str, Any], m: Mapping, origin: dict[str, str]) -> str:
     """The model YAML on local names (inputs, evidence, test rows), plus its `origin:` block."""
     from ruamel.yaml import YAML
@@ -429,6 +452,8 @@ def rewrite_yaml(raw: str, doc: dict[str, Any], m: Mapping, origin: dict[str, st
                     )
                 )
             _rename_key(on, key, target)
+        if ev.get("mark"):
+            ev["mark"] = _rewrite_mark(str(ev["mark"]), cols)
         ev["dataset"] = ds_map.get(ev["dataset"], ev["dataset"])
     for test in tree.get("tests") or []:
         given = test["given"]
