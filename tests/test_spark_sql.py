@@ -38,10 +38,20 @@ ROWS = pa.table(
                        dt.date(2025, 5, 6), dt.date(2019, 12, 31)]),
         "id": pa.array(["11010519491231002X", "110105194912310021", None, "440524188001010014",
                         "11010519491231002x", "1101051949123100"]),
+        # CGCS2000 lon/lat polygons as ingest stores them (SRID=<epsg>;<WKT>)
+        "p": pa.array([
+            "SRID=4490;POLYGON((117 30,117.001 30,117.001 30.001,117 30.001,117 30))",
+            "SRID=4490;POLYGON((117.0005 30,117.002 30,117.002 30.001,117.0005 30.001,117.0005 30))",
+            None,
+            "SRID=4490;POLYGON((118 31,118.01 31,118.01 31.01,118 31.01,118 31))",
+            "SRID=4490;POLYGON((117 30,117.001 30,117.001 30.001,117 30.001,117 30))",
+            "SRID=4490;POLYGON((117.0002 30.0002,117.0008 30.0002,117.0008 30.0008,117.0002 30.0008,117.0002 30.0002))",
+        ]),
     }
 )  # fmt: skip
 TYPES = {"t": {"k": "BIGINT", "g": "VARCHAR", "s": "VARCHAR", "n": "DECIMAL(18,2)",
-               "f": "DOUBLE", "d": "DATE", "e": "DATE", "id": "VARCHAR"}}  # fmt: skip
+               "f": "DOUBLE", "d": "DATE", "e": "DATE", "id": "VARCHAR",
+               "p": "VARCHAR"}}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +64,7 @@ def spark():
     # pandas turns the dates into objects and NULL decimals into NaN: cast the view back
     session.sql(
         "SELECT CAST(k AS BIGINT) k, g, s, CAST(n AS DECIMAL(18,2)) n, CAST(f AS DOUBLE) f, "
-        "CAST(d AS DATE) d, CAST(e AS DATE) e, id FROM t"
+        "CAST(d AS DATE) d, CAST(e AS DATE) e, id, p FROM t"
     ).createOrReplaceTempView("t")
     yield session
 
@@ -130,6 +140,13 @@ ROW_EXPRESSIONS = [
     "k % 4",
     "id_valid(id)",
     "id_area_known(id)",
+    "geo_valid(p)",
+    "geo_area(p)",
+    "geo_intersects(p, 'SRID=4490;POLYGON((117 30,117.001 30,117.001 30.001,117 30.001,117 30))')",
+    "geo_overlap_area(p, 'SRID=4490;POLYGON((117 30,117.001 30,117.001 30.001,117 30.001,117 30))')",
+    "geo_overlap_share(p, 'SRID=4490;POLYGON((117 30,117.001 30,117.001 30.001,117 30.001,117 30))')",
+    "geo_intersection(p, 'SRID=4490;POLYGON((117 30,117.001 30,117.001 30.001,117 30.001,117 30))')",
+    "geo_cells(p, 200)",
     "id_norm(id)",
     "id_birth(id)",
     "id_gender(id)",
