@@ -4,6 +4,7 @@ Spark starts once for the module (local[2], 4 shuffle partitions) and every test
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -34,6 +35,8 @@ def copy_sample(root: Path, engine: str) -> Path:
     text = (root / "collide.yaml").read_text(encoding="utf-8")
     assert "\nengine: duckdb" in text
     text = text.replace("\nengine: duckdb", f"\nengine: {engine}")
+    # the sample's own spark: block (four indented lines) gives way to the test's
+    text = re.sub(r"\nspark:\n(?:  .*\n)+", "\n", text)
     (root / "collide.yaml").write_text(text + SPARK_BLOCK, encoding="utf-8")
     return root
 

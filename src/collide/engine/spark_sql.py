@@ -184,6 +184,7 @@ _FAITHFUL = {
     "GroupConcat",
     "ArrayAgg",
     # what the rewrite rules produce
+    "Explode",  # unnest(list) in a select list: a row per element on both engines
     "Anonymous",
     "Array",
     "ArraySort",

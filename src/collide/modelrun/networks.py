@@ -231,8 +231,10 @@ def attach_network(model: Model, box: Any, params: dict[str, Any]) -> None:
         "WITH m AS (SELECT component, string_agg(node, '、' ORDER BY node) AS members "
         f"  FROM __net_nodes WHERE rank < {lim} GROUP BY component), "
         "l AS (SELECT component, count(*) AS n_links, "
-        "  string_agg(a || '—' || b || '（' || via || '）', '；' ORDER BY a, b, via) "
-        f"    FILTER (WHERE __rank < {lim}) AS links FROM __net_edges GROUP BY component) "
+        # (the first LIST_LIMIT links, in text order; written so that Spark translates it)
+        f"  string_agg(CASE WHEN __rank < {lim} THEN a || '—' || b || '（' || via || '）' END, "
+        f"'；' ORDER BY CASE WHEN __rank < {lim} THEN a || '—' || b || '（' || via || '）' END) "
+        "    AS links FROM __net_edges GROUP BY component) "
         "SELECT n.node, n.component, n.size, "
         f"  m.members || CASE WHEN n.size > {lim} THEN '等' || n.size || '个' ELSE '' END "
         "    AS members, "
