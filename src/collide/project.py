@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from collide import derived
 from collide.config.catalog import Catalog, Connector, Model, find_project_root, load_catalog
 from collide.errors import CollideError, Problem, did_you_mean
 
@@ -25,6 +26,7 @@ class Project:
     def __init__(self, root: Path):
         self.root = root.resolve()
         self.catalog: Catalog = load_catalog(self.root)
+        derived.use_project(self.root)  # SQL checks of unchanged models are reused
         self.engine_name: str | None = None  # `--engine`, over collide.yaml's `engine:`
 
     @classmethod

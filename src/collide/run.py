@@ -233,9 +233,12 @@ class Run:
         except Exception as exc:
             self._fail(st, exc)
             return st
-        from collide.modelrun.execute import upstream_table
+        if any(mid in m.spec.upstream for m in self._selected.values()):
+            from collide.modelrun.execute import upstream_table
 
-        self.hits[mid] = upstream_table(model, out)
+            # (only when a model of this run reads it: building it from Python values makes
+            # pyarrow import pandas)
+            self.hits[mid] = upstream_table(model, out)
         warnings: list[str] = []
         for ds in model.spec.datasets:
             q = self.datasets[ds].quality

@@ -24,17 +24,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import polars as pl
-import pyarrow as pa
-import pyarrow.compute as pc
-from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Indel, JaroWinkler, Levenshtein
+import pyarrow as pa  # (the bodies' annotations, which DuckDB evaluates, name it)
 
 from collide.engine.geo import GEO_FUNCTIONS, geo_udfs
-from collide.ingest import semantic
+
+if TYPE_CHECKING:
+    import numpy as np
+    import polars as pl
+
+# polars, rapidfuzz and the semantic normalisers (whose expression tables cost a few hundred ms
+# to build) are imported by the first call of a function that needs them, not when a session
+# registers the functions: most models call none of them.
 
 __all__ = ["FUNCTIONS", "SqlFunction", "sql_functions"]
 
@@ -84,10 +86,24 @@ FUNCTIONS: list[tuple[str, str, str, str]] = [
 FUNCTIONS += GEO_FUNCTIONS  # polygons (engine/geo.py)
 
 
+def _semantic(name: str) -> Callable[[pl.Series], pl.Series]:
+    """`collide.ingest.semantic.<name>`, imported when first called."""
+
+    def norm(s: pl.Series) -> pl.Series:
+        from collide.ingest import semantic
+
+        return getattr(semantic, name)(s)
+
+    norm.__name__ = name
+    return norm
+
+
 def _unary(fn: Callable[[pl.Series], pl.Series]) -> Callable[[Any], pa.Array]:
     """Wrap a Series → Series normaliser as an Arrow UDF body."""
 
     def udf(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
+        import polars as pl
+
         return fn(pl.Series(arr).cast(pl.Utf8)).to_arrow()
 
     return udf
@@ -98,6 +114,8 @@ def _plain_person_name(arr: pa.Array) -> pa.Array:
     only spaces (and zero-width characters), full-width forms and middle dots, so a name of Han
     characters alone stays as it is. NULL stays NULL. (One regex call: with DuckDB's two
     threads contending for the GIL, fewer pyarrow calls beat cheaper ones.)"""
+    import pyarrow.compute as pc
+
     return pc.match_substring_regex(arr, r"^\p{Han}+$")
 
 
@@ -118,6 +136,8 @@ class _Normalised:
         self.memo: dict[str, str | None] = {}
 
     def __call__(self, arr: pa.ChunkedArray | pa.Array) -> list[str | None]:
+        import pyarrow.compute as pc
+
         arr = _string_array(arr)
         values = arr.to_pylist()
         if self.plain is None:
@@ -135,6 +155,8 @@ class _Normalised:
         memo = self.memo
         missing = {v for i in todo if (v := values[i]) is not None and v not in memo}
         if missing:
+            import polars as pl
+
             if len(memo) + len(missing) > self.limit:
                 memo = self.memo = {}
                 missing = {v for i in todo if (v := values[i]) is not None}
@@ -155,14 +177,22 @@ def _string_array(arr: pa.ChunkedArray | pa.Array) -> pa.Array:
 
 
 def _pairwise(
-    scorer: Callable[..., float],
+    scorer: Callable[..., float] | str,
     norm: Callable[[pl.Series], pl.Series],
     plain: Callable[[pa.Array], pa.Array] | None = None,
 ) -> Callable[[Any, Any], pa.Array]:
-    """Wrap a rapidfuzz scorer as an Arrow UDF over (a, b) pairs; NULL in either side → NULL."""
+    """Wrap a rapidfuzz scorer as an Arrow UDF over (a, b) pairs; NULL in either side → NULL.
+
+    A `scorer` given by name (`_scorer`) is looked up at the first call."""
     normalised = _Normalised(norm, plain)
+    named = scorer if isinstance(scorer, str) else None
 
     def udf(a: pa.ChunkedArray | pa.Array, b: pa.ChunkedArray | pa.Array) -> pa.Array:
+        import numpy as np
+
+        nonlocal scorer
+        if named is not None and isinstance(scorer, str):
+            scorer = _scorer(named)  # (two threads may both look it up: the same object)
         sa, sb = normalised(a), normalised(b)
         if None not in sa and None not in sb:
             if not sa:
@@ -182,6 +212,9 @@ def _pairwise(
 
 
 def _cpdist(scorer: Callable[..., float], a: list, b: list) -> np.ndarray:
+    import numpy as np
+    from rapidfuzz import process
+
     return process.cpdist(
         a,
         b,
@@ -191,33 +224,49 @@ def _cpdist(scorer: Callable[..., float], a: list, b: list) -> np.ndarray:
     )
 
 
-def _ratio_0_1(a: str, b: str, **kwargs: Any) -> float:
-    return fuzz.partial_ratio(a, b, **kwargs) / 100.0
+def _scorer(name: str) -> Callable[..., float]:
+    """The scorer called `name`: rapidfuzz's `distance.<name>.normalized_similarity` itself (so
+    that cpdist runs its C implementation), or "partial_ratio", fuzz.partial_ratio scaled to
+    0..1."""
+    from rapidfuzz import distance, fuzz
+
+    if name != "partial_ratio":
+        return getattr(distance, name).normalized_similarity
+    partial_ratio = fuzz.partial_ratio
+
+    def _ratio_0_1(a: str, b: str, **kwargs: Any) -> float:
+        return partial_ratio(a, b, **kwargs) / 100.0
+
+    return _ratio_0_1
 
 
 def _mask_series(s: pl.Series) -> pl.Series:
+    import polars as pl
+
+    from collide.ingest import semantic
+
     return s.to_frame("s").select(semantic.mask_id_expr(pl.col("s"))).to_series()
 
 
 def _udfs() -> list[tuple[str, Callable[..., pa.Array], list[str], str]]:
     v = "VARCHAR"
     return [
-        ("name_sim", _pairwise(Levenshtein.normalized_similarity, semantic.person_name_norm,
+        ("name_sim", _pairwise("Levenshtein", _semantic("person_name_norm"),
                                   _plain_person_name), [v, v], "DOUBLE"),
-        ("name_jw", _pairwise(JaroWinkler.normalized_similarity, semantic.person_name_norm,
+        ("name_jw", _pairwise("JaroWinkler", _semantic("person_name_norm"),
                               _plain_person_name), [v, v], "DOUBLE"),
-        ("org_sim", _pairwise(Indel.normalized_similarity, semantic.org_key), [v, v], "DOUBLE"),
-        ("addr_sim", _pairwise(_ratio_0_1, semantic.address_key), [v, v], "DOUBLE"),
-        ("name_norm", _unary(semantic.person_name_norm), [v], v),
-        ("org_key", _unary(semantic.org_key), [v], v),
-        ("addr_key", _unary(semantic.address_key), [v], v),
-        ("id_norm", _unary(semantic.id_norm), [v], v),
-        ("id_valid", _unary(semantic.id_valid), [v], "BOOLEAN"),
-        ("id_area_known", _unary(semantic.id_area_known), [v], "BOOLEAN"),
-        ("id_birth", _unary(semantic.id_birth), [v], "DATE"),
-        ("id_gender", _unary(semantic.id_gender), [v], v),
-        ("uscc_norm", _unary(semantic.uscc_norm), [v], v),
-        ("uscc_valid", _unary(semantic.uscc_valid), [v], "BOOLEAN"),
+        ("org_sim", _pairwise("Indel", _semantic("org_key")), [v, v], "DOUBLE"),
+        ("addr_sim", _pairwise("partial_ratio", _semantic("address_key")), [v, v], "DOUBLE"),
+        ("name_norm", _unary(_semantic("person_name_norm")), [v], v),
+        ("org_key", _unary(_semantic("org_key")), [v], v),
+        ("addr_key", _unary(_semantic("address_key")), [v], v),
+        ("id_norm", _unary(_semantic("id_norm")), [v], v),
+        ("id_valid", _unary(_semantic("id_valid")), [v], "BOOLEAN"),
+        ("id_area_known", _unary(_semantic("id_area_known")), [v], "BOOLEAN"),
+        ("id_birth", _unary(_semantic("id_birth")), [v], "DATE"),
+        ("id_gender", _unary(_semantic("id_gender")), [v], v),
+        ("uscc_norm", _unary(_semantic("uscc_norm")), [v], v),
+        ("uscc_valid", _unary(_semantic("uscc_valid")), [v], "BOOLEAN"),
         ("mask_id", _unary(_mask_series), [v], v),
     ]  # fmt: skip
 

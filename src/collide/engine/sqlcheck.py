@@ -25,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from collide.derived import code_stamp, lookup, store
 from collide.errors import Problem, did_you_mean
 
 # Table functions that only generate rows; every other one (read_csv, glob, query_table, …) reads.
@@ -231,6 +232,14 @@ def _line_of(sql: str, needle: str) -> int | None:
 # --------------------------------------------------------------------------- the check
 
 
+def _stamp() -> str:
+    """What a verdict of this check is derived with: this module, the function lists, the DuckDB
+    parser's adapter and the two parsers' installed packages (collide.derived)."""
+    here = Path(__file__).parent
+    code = [here / f for f in ("sqlcheck.py", "functions.py", "geo.py", "duckdb.py")]
+    return code_stamp((*code, FUNCTIONS_FILE), ("sqlglot", "duckdb"))
+
+
 def check_sql(
     sql: str,
     inputs: list[str],
@@ -242,7 +251,28 @@ def check_sql(
     """Problems with `sql` as model SQL. Empty list = safe to bind and run.
 
     `unreported`: names not to report as unknown reads (the intended spelling of an input that is
-    itself misspelt in `inputs:` and reported there)."""
+    itself misspelt in `inputs:` and reported there).
+
+    A clean verdict on the same text and arguments is reused (collide.derived): a run on
+    unchanged models neither imports nor runs sqlglot."""
+    args = [sql, list(inputs), display, declared_params, sorted(unreported)]
+    hit = lookup("check_sql", _stamp(), args)
+    if isinstance(hit, dict):
+        return SqlShape(list(hit["params"]), list(hit["tables"])), []
+    shape, problems = _check_sql(sql, inputs, display, declared_params, unreported=unreported)
+    if not problems:
+        store("check_sql", _stamp(), args, {"params": shape.params, "tables": shape.tables})
+    return shape, problems
+
+
+def _check_sql(
+    sql: str,
+    inputs: list[str],
+    display: str,
+    declared_params: list[str] | None,
+    *,
+    unreported: frozenset[str] | set[str],
+) -> tuple[SqlShape, list[Problem]]:
     shape = SqlShape()
     if not _strip_comments(sql).strip().strip(";").strip():
         return shape, [
@@ -299,7 +329,16 @@ def check_sql(
 
 def check_expression(expr: str) -> str | None:
     """A score expression may be any scalar SQL over output columns, but no subquery or table,
-    and only the functions model SQL may call."""
+    and only the functions model SQL may call. (A clean verdict is reused, as check_sql's.)"""
+    if lookup("check_expression", _stamp(), expr) == "ok":
+        return None
+    bad = _check_expression(expr)
+    if bad is None:
+        store("check_expression", _stamp(), expr, "ok")
+    return bad
+
+
+def _check_expression(expr: str) -> str | None:
     import sqlglot
     from sqlglot import exp
 
@@ -366,7 +405,16 @@ def model_body(sql: str) -> str:
     """The model's statement without the `;` and the comments after it, for embedding.
 
     Cut after the last token that is not a `;` (comments are no tokens), so a `--` inside a
-    string literal stays."""
+    string literal stays. (Reused for the same text, as check_sql's verdicts.)"""
+    hit = lookup("model_body", _stamp(), sql)
+    if isinstance(hit, str):
+        return hit
+    body = _model_body(sql)
+    store("model_body", _stamp(), sql, body)
+    return body
+
+
+def _model_body(sql: str) -> str:
     import sqlglot
     from sqlglot.tokens import TokenType
 

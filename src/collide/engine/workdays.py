@@ -16,9 +16,10 @@ import datetime as dt
 import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 # year: (days off, weekend days worked). "MM-DD" or "MM-DD..MM-DD" (both ends included); only
 # weekdays off and weekend days worked change the count, the rest is listed as announced.
@@ -95,10 +96,19 @@ def parse_entries(entries: Iterable[Any], year: int) -> tuple[set[dt.date], list
 
 
 class Calendar:
-    """Working days: Monday to Friday, less the holidays, plus the exchanged weekend days."""
+    """Working days: Monday to Friday, less the holidays, plus the exchanged weekend days.
+
+    The day table is built (with numpy) when first used: loading a project builds a calendar,
+    most commands never count a working day."""
 
     def __init__(self, years: Mapping[int, Year]):
         self.years = dict(sorted(years.items()))
+
+    @functools.cached_property
+    def workdays(self) -> np.ndarray:
+        """Every working day from _FIRST to _LAST, sorted (datetime64[D])."""
+        import numpy as np
+
         every = np.arange(
             np.datetime64(_FIRST, "D"), np.datetime64(_LAST + dt.timedelta(days=1), "D")
         )
@@ -108,7 +118,7 @@ class Calendar:
             for day, flag in [(d, False) for d in y.off] + [(d, True) for d in y.work]:
                 if _FIRST <= day <= _LAST:
                     working[(day - _FIRST).days] = flag
-        self.workdays = every[working]  # sorted
+        return every[working]
 
     @property
     def covered(self) -> list[int]:
@@ -116,6 +126,8 @@ class Calendar:
         return list(self.years)
 
     def is_workday(self, day: dt.date) -> bool:
+        import numpy as np
+
         d = np.datetime64(day, "D")
         i = int(np.searchsorted(self.workdays, d))
         return i < len(self.workdays) and self.workdays[i] == d
@@ -123,6 +135,8 @@ class Calendar:
     def add(self, days: np.ndarray, n: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The n-th working day after each day (n > 0), before it (n < 0), or the day itself
         (n = 0); returns (dates as datetime64[D], valid mask: False where out of range)."""
+        import numpy as np
+
         days = days.astype("datetime64[D]")
         n = n.astype("int64")
         after = np.searchsorted(self.workdays, days, side="right") + n - 1  # n ≥ 1
@@ -160,11 +174,12 @@ def add_workdays_udf(cal: Calendar, uncovered: set[int] | None = None) -> Any:
 
     Years the calendar does not cover that a call spans (between d and the result) are added
     to `uncovered`: their working days were counted without holidays."""
-    import pyarrow as pa
-
-    known = np.array(sorted(cal.years), dtype="int64")
+    known = set(cal.years)
 
     def add_workdays(days, n):  # (no annotations: DuckDB evaluates them)
+        import numpy as np
+        import pyarrow as pa
+
         days = days.combine_chunks() if isinstance(days, pa.ChunkedArray) else days
         n = n.combine_chunks() if isinstance(n, pa.ChunkedArray) else n
         valid = np.asarray(days.is_valid()) & np.asarray(n.is_valid())

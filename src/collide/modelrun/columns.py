@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from collide.config.catalog import Catalog, Connector, Model
+from collide.derived import code_stamp, lookup, store
 from collide.ingest.headers import shown_headers
 
 if TYPE_CHECKING:
@@ -41,6 +42,19 @@ def used_columns(model: Model, schemas: dict[str, dict[str, str]]) -> dict[str, 
 
 
 def _sql_columns(sql: str, schemas: dict[str, dict[str, str]]) -> dict[str, set[str]]:
+    """The columns of each input the SQL reads; the same SQL over the same schemas is resolved
+    once (collide.derived: sqlglot's optimizer is most of a one-model run's fixed cost)."""
+    stamp = code_stamp((Path(__file__),), ("sqlglot",))
+    args = [sql, schemas]
+    hit = lookup("sql_columns", stamp, args)
+    if isinstance(hit, dict):
+        return {ds: set(cols) for ds, cols in hit.items()}
+    out = _resolve_columns(sql, schemas)
+    store("sql_columns", stamp, args, {ds: sorted(cols) for ds, cols in out.items()})
+    return out
+
+
+def _resolve_columns(sql: str, schemas: dict[str, dict[str, str]]) -> dict[str, set[str]]:
     import sqlglot
     from sqlglot import exp
     from sqlglot.optimizer.pushdown_projections import pushdown_projections
