@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import pickle
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from conftest import write_project
 from pension_project import PENSION_FILES
 
-from collide.config.catalog import YAML_CACHE, load_catalog
+from collide.config.catalog import SPEC_CACHE, YAML_CACHE, load_catalog
 
 
 def _specs(root: Path) -> tuple[dict, dict, list]:
@@ -71,6 +74,141 @@ def test_a_read_only_output_folder_only_costs_speed(tmp_path: Path) -> None:
     root = write_project(tmp_path / "p", PENSION_FILES)
     (root / "output").write_text("not a folder")  # the cache cannot be written
     assert _specs(root)[1]
+
+
+def _count_validations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    from collide.config import catalog
+
+    calls: list[str] = []
+    real = catalog._validate
+
+    def counted(cls, *args):
+        calls.append(cls.__name__)
+        return real(cls, *args)
+
+    monkeypatch.setattr(catalog, "_validate", counted)
+    return calls
+
+
+def test_validated_specs_are_reused_while_their_file_is_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_project(tmp_path / "p", PENSION_FILES)
+    first = _specs(root)
+    assert (root / SPEC_CACHE).is_file()
+    calls = _count_validations(monkeypatch)
+    assert _specs(root) == first
+    assert calls == []  # every spec came from the cache
+
+    model_yaml = next((root / "models").glob("*.yaml"))
+    text = model_yaml.read_text(encoding="utf-8")
+    model_yaml.write_text(text.replace("title:", "title: 改过的", 1), encoding="utf-8")
+    changed = _specs(root)
+    assert calls == ["ModelSpec"]  # the edited file only
+    assert any("改过的" in str(spec[0]["title"]) for spec in changed[1].values())
+
+    # a spec with a problem is not kept: validated (and reported) on every load
+    model_yaml.write_text(text + "\nnot_a_key: 1\n", encoding="utf-8")
+    calls.clear()
+    for _ in range(2):
+        problems = _specs(root)[2]
+        assert any("not_a_key" in p for p in problems), problems
+    assert calls == ["ModelSpec", "ModelSpec"]
+
+    model_yaml.write_text(text, encoding="utf-8")
+    (root / SPEC_CACHE).unlink()
+    assert _specs(root) == first  # validating afresh gives what the cache gave
+
+
+def test_a_planted_spec_cache_runs_no_code(tmp_path: Path) -> None:
+    from collide.config import catalog
+
+    root = write_project(tmp_path / "p", PENSION_FILES)
+    first = _specs(root)
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            return (os.system, (f"touch {marker}",))
+
+    code = catalog._SpecCache(root, catalog._YamlCache(root)).code
+    entries = {}
+    for path in sorted((root / "connectors").glob("*.yaml")):
+        st = path.stat()
+        stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
+        entries[str(path)] = (stamp, "ConnectorSpec", pickle.dumps(Evil()))
+    blob = {"version": 1, "code": code, "entries": entries}
+    (root / SPEC_CACHE).write_bytes(pickle.dumps(blob))
+    assert _specs(root) == first
+    assert not marker.exists()
+
+
+def test_sql_check_verdicts_are_reused_and_problems_are_checked_each_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from collide import derived
+    from collide.engine import sqlcheck
+
+    def fresh_process() -> None:  # what a new command starts from: only the file
+        monkeypatch.setattr(derived, "_entries", {})
+        monkeypatch.setattr(derived, "_loaded_from", None)
+
+    monkeypatch.setattr(derived, "_path", tmp_path / "derived.json")
+    fresh_process()
+    sql = "SELECT id, n FROM a WHERE n > $low -- 注释"
+    first = sqlcheck.check_sql(sql, ["a"], "models/m.sql", ["low"])
+    assert first[1] == [] and first[0].params == ["low"] and first[0].tables == ["a"]
+    assert sqlcheck.model_body(sql + ";") == sql[: sql.index(" --")]
+
+    real = sqlcheck._check_sql
+    calls: list[str] = []
+
+    def counted(text, *args, **kwargs):
+        calls.append(text)
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(sqlcheck, "_check_sql", counted)
+    fresh_process()
+    assert sqlcheck.check_sql(sql, ["a"], "models/m.sql", ["low"]) == first
+    assert sqlcheck.model_body(sql + ";") == sql[: sql.index(" --")]
+    assert calls == []
+
+    # other text, other inputs: checked; a refused SQL is refused on every call
+    assert sqlcheck.check_sql(sql, ["b"], "models/m.sql", ["low"])[1]
+    assert sqlcheck.check_sql(sql, ["b"], "models/m.sql", ["low"])[1]
+    bad = "SELECT * FROM read_csv('/etc/passwd')"
+    for _ in range(2):
+        assert sqlcheck.check_sql(bad, ["a"], "models/m.sql", [])[1]
+    assert calls == [sql, sql, bad, bad]
+
+
+def test_a_rerun_on_unchanged_files_needs_no_sql_parser_nor_normalisers(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", PENSION_FILES)
+    for f in (root / "data").iterdir():
+        _age(f)  # delivered earlier: trusted to their stamps (see below)
+    watched = ("sqlglot", "pandas", "rapidfuzz", "collide.ingest.semantic", "collide.quality.suite")
+    code = (
+        "import sys\n"
+        "from collide.project import Project\n"
+        f"result = Project.load({str(root)!r}).run(keep_going=True)\n"
+        "print(result.clues)\n"
+        f"print(sorted(m for m in {watched!r} if m in sys.modules))\n"
+    )
+
+    script = tmp_path / "rerun.py"  # (a file: GX's pyspark import exits a `python -c`)
+    script.write_text(code, encoding="utf-8")
+
+    def run() -> list[str]:
+        proc = subprocess.run(
+            [sys.executable, str(script)], capture_output=True, text=True, check=False
+        )
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout.splitlines()
+
+    first = run()
+    assert int(first[0]) > 0 and "sqlglot" in first[1]
+    again = run()
+    assert again == [first[0], "[]"]
 
 
 def _ingest(root: Path) -> dict[str, tuple[str, bool]]:

@@ -7,6 +7,7 @@ Loading never stops at the first mistake: every problem is collected with its fi
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ CONFIG_FILE = "collide.yaml"
 # (their test rows included) each time: README "Caches". In the default output folder, beside the
 # store; a file is parsed again as soon as its path, size, mtime_ns or inode changes.
 YAML_CACHE = Path("output") / ".cache" / "yaml.pickle"
+SPEC_CACHE = Path("output") / ".cache" / "specs.pickle"  # the specs validated from them
 _CACHE_VERSION = 1
 
 
@@ -125,6 +127,7 @@ class _YamlCache:
         self.entries: dict[str, tuple[tuple[int, int, int], Any, dict]] = {}
         self.dirty = False
         self.used: set[str] = set()
+        self.stamps: dict[str, tuple[int, int, int]] = {}  # what each file was read under
         try:
             with open(self.path, "rb") as fh:
                 blob = _SafeUnpickler(fh).load()
@@ -141,6 +144,7 @@ class _YamlCache:
         stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
         key = str(path)
         self.used.add(key)
+        self.stamps[key] = stamp
         hit = self.entries.get(key)
         if hit is not None and hit[0] == stamp:
             return LocatedYaml(path=path, data=hit[1], lines=dict(hit[2]))
@@ -215,6 +219,109 @@ class _SafeUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the YAML cache")
 
 
+class _SpecCache:
+    """Validated specs of unchanged files, so a command on an unchanged project runs no pydantic
+    validation (and builds no validators): README "Caches".
+
+    An entry is the spec pickled right after its validation, used only while its file's stamp
+    (size, mtime_ns, inode, as the YAML cache read it) and the stamp of the code that validates
+    (this package's spec modules, pydantic) match; only files that validated without a problem
+    are kept, so every problem is found by validation itself. Read back by an unpickler that
+    builds nothing but collide's spec models and dates."""
+
+    def __init__(self, root: Path, yaml: _YamlCache):
+        from collide.derived import code_stamp
+
+        self.path = root / SPEC_CACHE
+        self.yaml = yaml
+        here = Path(__file__).parent.parent
+        self.code = code_stamp((here / f for f in _VALIDATING_CODE), ("pydantic", "pydantic_core"))
+        self.entries: dict[str, tuple[tuple[int, int, int], str, bytes]] = {}
+        self.dirty = False
+        self.used: set[str] = set()
+        try:
+            with open(self.path, "rb") as fh:
+                blob = _SafeUnpickler(fh).load()
+            if (
+                isinstance(blob, dict)
+                and blob.get("version") == _CACHE_VERSION
+                and blob.get("code") == self.code
+            ):
+                self.entries = blob["entries"]
+        except (OSError, pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError):
+            self.entries = {}
+
+    def validate(self, cls: Any, doc: LocatedYaml, display: str, problems: Problems) -> Any:
+        """`_validate(cls, doc, …)`, or the spec it gave for the same file before."""
+        key = str(doc.path)
+        stamp = self.yaml.stamps.get(key)
+        if stamp is None:  # not read through the YAML cache: nothing to key it by
+            return _validate(cls, doc, display, problems)
+        self.used.add(key)
+        hit = self.entries.get(key)
+        if hit is not None and hit[0] == stamp and hit[1] == cls.__name__:
+            try:
+                spec = _SpecUnpickler(io.BytesIO(hit[2])).load()
+                if type(spec) is cls:
+                    return spec
+            except (pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError):
+                pass  # validated again below
+        before = len(problems.items)
+        spec = _validate(cls, doc, display, problems)
+        if spec is not None and len(problems.items) == before:
+            self.entries[key] = (stamp, cls.__name__, pickle.dumps(spec, protocol=5))
+            self.dirty = True
+        return spec
+
+    def forget(self, path: Path) -> None:
+        """Drop the entry of a file whose spec turned out to have a problem after all."""
+        if self.entries.pop(str(path), None) is not None:
+            self.dirty = True
+
+    def save(self) -> None:
+        """As `_YamlCache.save`."""
+        stale = set(self.entries) - self.used
+        for key in stale:
+            del self.entries[key]
+        if not (self.dirty or stale):
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+            blob = {"version": _CACHE_VERSION, "code": self.code, "entries": self.entries}
+            with open(tmp, "wb") as fh:
+                pickle.dump(blob, fh, protocol=5)
+            os.replace(tmp, self.path)
+        except OSError:
+            pass
+
+
+# what validating a spec runs: its models, their validators and what those call
+_VALIDATING_CODE = (
+    "config/catalog.py",
+    "config/specs.py",
+    "config/yamlio.py",
+    "ingest/documents.py",
+    "standards/types.py",
+    "engine/backend.py",
+    "engine/geo.py",
+    "engine/workdays.py",
+    "errors.py",
+)
+_SPEC_MODULES = frozenset({"collide.config.specs", "collide.ingest.documents"})
+
+
+class _SpecUnpickler(_SafeUnpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if module in _SPEC_MODULES:
+            from pydantic import BaseModel
+
+            found = super(_SafeUnpickler, self).find_class(module, name)
+            if isinstance(found, type) and issubclass(found, BaseModel):
+                return found
+        return super().find_class(module, name)
+
+
 _CONFIGS: dict[tuple[str, int, int, int], ProjectConfig] = {}
 
 
@@ -229,7 +336,9 @@ def _validate(cls: Any, doc: LocatedYaml, display: str, problems: Problems) -> A
         return None
 
 
-def load_config(root: Path, cache: _YamlCache | None = None) -> ProjectConfig:
+def load_config(
+    root: Path, cache: _YamlCache | None = None, specs: _SpecCache | None = None
+) -> ProjectConfig:
     """collide.yaml as a typed config; the same unchanged file is validated once per process
     (ingest asks for it once per dataset)."""
     path = root / CONFIG_FILE
@@ -249,7 +358,10 @@ def load_config(root: Path, cache: _YamlCache | None = None) -> ProjectConfig:
     if doc.data is None:
         return ProjectConfig()
     problems = Problems()
-    cfg = _validate(ProjectConfig, doc, CONFIG_FILE, problems)
+    if specs is not None:
+        cfg = specs.validate(ProjectConfig, doc, CONFIG_FILE, problems)
+    else:
+        cfg = _validate(ProjectConfig, doc, CONFIG_FILE, problems)
     if cfg is not None:
         from collide.engine.workdays import parse_entries
 
@@ -262,6 +374,8 @@ def load_config(root: Path, cache: _YamlCache | None = None) -> ProjectConfig:
                         f"holidays {year} {key}: {message}",
                         "Write each day as YYYY-MM-DD or a range YYYY-MM-DD..YYYY-MM-DD",
                     )
+    if problems and specs is not None:
+        specs.forget(path)
     problems.raise_if_any()
     if memo_key is not None:
         _CONFIGS[memo_key] = cfg
@@ -271,15 +385,21 @@ def load_config(root: Path, cache: _YamlCache | None = None) -> ProjectConfig:
 def load_catalog(root: Path) -> Catalog:
     """Load everything; problems are collected on `catalog.problems`, not raised."""
     cache = _YamlCache(root)
-    config = load_config(root, cache)
+    specs = _SpecCache(root, cache)
+    try:
+        config = load_config(root, cache, specs)
+    except CollideError:
+        specs.save()
+        raise
     cat = Catalog(root=root, config=config)
-    _load_connectors(cat, cache)
-    _load_models(cat, cache)
+    _load_connectors(cat, cache, specs)
+    _load_models(cat, cache, specs)
     cache.save()
+    specs.save()
     return cat
 
 
-def _load_connectors(cat: Catalog, cache: _YamlCache) -> None:
+def _load_connectors(cat: Catalog, cache: _YamlCache, specs: _SpecCache) -> None:
     folder = cat.root / cat.config.paths.connectors
     if not folder.is_dir():
         return
@@ -291,7 +411,7 @@ def _load_connectors(cat: Catalog, cache: _YamlCache) -> None:
             cat.problems.extend(exc.problems)
             cat.broken_connectors.add(path.stem)
             continue
-        spec = _validate(ConnectorSpec, doc, display, cat.problems)
+        spec = specs.validate(ConnectorSpec, doc, display, cat.problems)
         if spec is None:
             cat.broken_connectors.add(path.stem)
             continue
@@ -306,7 +426,7 @@ def _load_connectors(cat: Catalog, cache: _YamlCache) -> None:
         cat.connectors[spec.id] = Connector(path=path, display=display, doc=doc, spec=spec)
 
 
-def _load_models(cat: Catalog, cache: _YamlCache) -> None:
+def _load_models(cat: Catalog, cache: _YamlCache, specs: _SpecCache) -> None:
     folder = cat.root / cat.config.paths.models
     if not folder.is_dir():
         return
@@ -336,7 +456,7 @@ def _load_models(cat: Catalog, cache: _YamlCache) -> None:
         except CollideError as exc:
             cat.problems.extend(exc.problems)
             continue
-        spec = _validate(ModelSpec, doc, display, cat.problems)
+        spec = specs.validate(ModelSpec, doc, display, cat.problems)
         if spec is None:
             continue
         if spec.id != stem:

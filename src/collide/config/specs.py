@@ -34,7 +34,11 @@ PROVENANCE_COLUMNS: dict[str, str] = {
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    # Validators are built when a class first validates, not at import: a command on an
+    # unchanged project takes its specs from the cache (config/catalog.py) and validates none.
+    # For the same reason the defaults below are made with model_construct (what validating
+    # the same values gives, without building a validator).
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 def _check_id(value: str, what: str) -> str:
@@ -95,13 +99,14 @@ class LimitsSpec(Strict):
 
     def over(self, base: LimitsSpec) -> LimitsSpec:
         """These limits where set, `base`'s elsewhere."""
-        return LimitsSpec(
+        # (both validated already: what validating them again would give)
+        return LimitsSpec.model_construct(
             model_seconds=self.model_seconds or base.model_seconds,
             model_memory=self.model_memory or base.model_memory,
         )
 
 
-DEFAULT_LIMITS = LimitsSpec(model_seconds=900, model_memory="4GB")
+DEFAULT_LIMITS = LimitsSpec.model_construct(model_seconds=900.0, model_memory="4GB")
 
 
 # The 条线 a clue is routed to (分流), and the default reasons an exclusion (排除) may give.
@@ -144,9 +149,9 @@ class SparkConfig(Strict):
 class ProjectConfig(Strict):
     name: str = "collide project"
     timezone: str = "Asia/Shanghai"
-    paths: PathsConfig = PathsConfig()
-    export: ExportConfig = ExportConfig()
-    schedule: ScheduleConfig = ScheduleConfig()
+    paths: PathsConfig = PathsConfig.model_construct()
+    export: ExportConfig = ExportConfig.model_construct()
+    schedule: ScheduleConfig = ScheduleConfig.model_construct()
     params: dict[str, Any] = Field(default_factory=dict)
     # The date a run judges the data against (freshness, "not after the run date"); leave it out
     # and it is the day of the run. A project of fixed extracts (the bundled sample) sets their
@@ -159,7 +164,7 @@ class ProjectConfig(Strict):
     holidays: dict[int, HolidayYear] = Field(default_factory=dict)
     # the engine models run on (collide.engine.backend.BACKENDS), and what each model may use
     engine: str = "duckdb"
-    spark: SparkConfig = SparkConfig()
+    spark: SparkConfig = SparkConfig.model_construct()
     limits: LimitsSpec = DEFAULT_LIMITS
 
     @field_validator("engine")
@@ -177,7 +182,7 @@ class ProjectConfig(Strict):
         project = self.limits.over(DEFAULT_LIMITS)
         return model.limits.over(project) if model.limits is not None else project
 
-    review: ReviewConfig = ReviewConfig()
+    review: ReviewConfig = ReviewConfig.model_construct()
     line: Line | None = None  # the 条线 of models that name none
 
     _workdays: Any = PrivateAttr(None)
@@ -559,7 +564,5 @@ class ModelSpec(Strict):
 
 
 # The documents source lives with its reader; imported last (that module's package imports this
-# one), then the connector spec is completed with it.
-from collide.ingest.documents import DocumentSourceSpec  # noqa: E402
-
-ConnectorSpec.model_rebuild()
+# one). The connector spec finds it here when its validator is built (first validation).
+from collide.ingest.documents import DocumentSourceSpec  # noqa: E402, F401
