@@ -99,6 +99,9 @@ def test_validated_specs_are_reused_while_their_file_is_unchanged(
     calls = _count_validations(monkeypatch)
     assert _specs(root) == first
     assert calls == []  # every spec came from the cache
+    for conn in load_catalog(root).connectors.values():
+        assert conn.dumped is not None  # its JSON data kept with it (the connector hash)
+        assert conn.spec_json() == conn.spec.model_dump(mode="json", by_alias=True)
 
     model_yaml = next((root / "models").glob("*.yaml"))
     text = model_yaml.read_text(encoding="utf-8")
@@ -136,7 +139,7 @@ def test_a_planted_spec_cache_runs_no_code(tmp_path: Path) -> None:
     for path in sorted((root / "connectors").glob("*.yaml")):
         st = path.stat()
         stamp = (st.st_size, st.st_mtime_ns, st.st_ino)
-        entries[str(path)] = (stamp, "ConnectorSpec", pickle.dumps(Evil()))
+        entries[str(path)] = (stamp, "ConnectorSpec", pickle.dumps(Evil()), {"id": path.stem})
     blob = {"version": 1, "code": code, "entries": entries}
     (root / SPEC_CACHE).write_bytes(pickle.dumps(blob))
     assert _specs(root) == first

@@ -62,10 +62,23 @@ class Located:
 @dataclass
 class Connector(Located):
     spec: ConnectorSpec = None  # type: ignore[assignment]
+    dumped: dict[str, Any] | None = None  # spec_json(), when the spec cache kept it
 
     @property
     def id(self) -> str:
         return self.spec.id
+
+    def spec_json(self) -> dict[str, Any]:
+        """The spec as JSON data under the names written in YAML (what a snapshot's connector
+        hash is taken over). Kept with the spec in the spec cache: dumping builds pydantic's
+        serializer, which a command on an unchanged connector otherwise never needs."""
+        if self.dumped is None:
+            self.dumped = _spec_json(self.spec)
+        return self.dumped
+
+
+def _spec_json(spec: Any) -> dict[str, Any]:
+    return spec.model_dump(mode="json", by_alias=True)
 
 
 @dataclass
@@ -236,7 +249,8 @@ class _SpecCache:
         self.yaml = yaml
         here = Path(__file__).parent.parent
         self.code = code_stamp((here / f for f in _VALIDATING_CODE), ("pydantic", "pydantic_core"))
-        self.entries: dict[str, tuple[tuple[int, int, int], str, bytes]] = {}
+        self.entries: dict[str, tuple[tuple[int, int, int], str, bytes, Any]] = {}
+        self.dumps: dict[str, Any] = {}  # path → the spec as JSON data, where kept
         self.dirty = False
         self.used: set[str] = set()
         try:
@@ -251,25 +265,33 @@ class _SpecCache:
         except (OSError, pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError):
             self.entries = {}
 
-    def validate(self, cls: Any, doc: LocatedYaml, display: str, problems: Problems) -> Any:
-        """`_validate(cls, doc, …)`, or the spec it gave for the same file before."""
+    def validate(
+        self, cls: Any, doc: LocatedYaml, display: str, problems: Problems, dump: bool = False
+    ) -> Any:
+        """`_validate(cls, doc, …)`, or the spec it gave for the same file before; with `dump`,
+        its JSON data (`Connector.spec_json`) is kept too, in `self.dumps`."""
         key = str(doc.path)
         stamp = self.yaml.stamps.get(key)
         if stamp is None:  # not read through the YAML cache: nothing to key it by
             return _validate(cls, doc, display, problems)
         self.used.add(key)
         hit = self.entries.get(key)
-        if hit is not None and hit[0] == stamp and hit[1] == cls.__name__:
+        if isinstance(hit, tuple) and len(hit) == 4 and hit[:2] == (stamp, cls.__name__):
             try:
                 spec = _SpecUnpickler(io.BytesIO(hit[2])).load()
-                if type(spec) is cls:
+                if type(spec) is cls and (hit[3] is not None or not dump):
+                    if hit[3] is not None:
+                        self.dumps[key] = hit[3]
                     return spec
             except (pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError):
                 pass  # validated again below
         before = len(problems.items)
         spec = _validate(cls, doc, display, problems)
         if spec is not None and len(problems.items) == before:
-            self.entries[key] = (stamp, cls.__name__, pickle.dumps(spec, protocol=5))
+            dumped = _spec_json(spec) if dump else None
+            self.entries[key] = (stamp, cls.__name__, pickle.dumps(spec, protocol=5), dumped)
+            if dumped is not None:
+                self.dumps[key] = dumped
             self.dirty = True
         return spec
 
@@ -411,7 +433,7 @@ def _load_connectors(cat: Catalog, cache: _YamlCache, specs: _SpecCache) -> None
             cat.problems.extend(exc.problems)
             cat.broken_connectors.add(path.stem)
             continue
-        spec = specs.validate(ConnectorSpec, doc, display, cat.problems)
+        spec = specs.validate(ConnectorSpec, doc, display, cat.problems, dump=True)
         if spec is None:
             cat.broken_connectors.add(path.stem)
             continue
@@ -423,7 +445,9 @@ def _load_connectors(cat: Catalog, cache: _YamlCache, specs: _SpecCache) -> None
                 f"Rename the file to {spec.id}.yaml or set id: {path.stem}",
             )
             continue
-        cat.connectors[spec.id] = Connector(path=path, display=display, doc=doc, spec=spec)
+        cat.connectors[spec.id] = Connector(
+            path=path, display=display, doc=doc, spec=spec, dumped=specs.dumps.get(str(path))
+        )
 
 
 def _load_models(cat: Catalog, cache: _YamlCache, specs: _SpecCache) -> None:

@@ -140,7 +140,7 @@ def polars_dtype(duck: str) -> pl.DataType:
 
 
 def connector_hash(conn: Connector) -> str:
-    spec = conn.spec.model_dump(mode="json", by_alias=True)
+    spec = conn.spec_json()
     text = json.dumps(spec, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
