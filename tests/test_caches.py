@@ -267,3 +267,45 @@ def test_a_file_written_just_now_is_not_trusted_to_its_stamp(tmp_path: Path) -> 
     _ingest(root)  # the files were written within the last seconds: nothing is cached
     cache = root / "output" / "snapshots" / "deaths" / "file_hashes.json"
     assert not cache.exists() or "deaths.csv" not in cache.read_text(encoding="utf-8")
+
+
+def test_a_run_reads_the_recorded_snapshots_once_and_as_the_store_query_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from collide.project import Project
+    from collide.store import queries
+    from collide.store.db import Store
+
+    root = write_project(tmp_path / "p", PENSION_FILES)
+    Project.load(root).run(keep_going=True)
+    deaths = root / "data" / "deaths.csv"
+    deaths.write_text(
+        deaths.read_text(encoding="utf-8") + "110105195001010020,王五,2024-04-02\n",
+        encoding="utf-8",
+    )
+    Project.load(root).run(keep_going=True)  # deaths now has two recorded snapshots
+
+    opened: list[bool] = []
+    real = Store.connect
+
+    def counted(self, read_only: bool = False):
+        opened.append(read_only)
+        return real(self, read_only)
+
+    monkeypatch.setattr(Store, "connect", counted)
+    project = Project.load(root)
+    run = project.begin_run(keep_going=True)
+    try:
+        for ds in run.datasets:
+            run.use_latest(ds)
+            run.validate(ds)
+        assert opened == [True]  # one read of the store for every dataset's report
+        recorded = run._recorded()
+        assert recorded["deaths"][1] is not None
+        with real(project.store, read_only=True) as con:
+            for ds, (first, second) in recorded.items():
+                for sid in {first, second, "not-a-snapshot"} - {None}:
+                    expected = queries.previous_snapshot_id(con, ds, sid)
+                    assert (second if first == sid else first) == expected, (ds, sid)
+    finally:
+        run.close()

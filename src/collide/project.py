@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from collide.run import Run, RunResult
 
 Progress = Callable[[str, int, "int | None"], None]
+_LOOK_UP: Any = object()  # quality_report: find the previous snapshot in the store
 
 
 class Project:
@@ -218,15 +219,21 @@ class Project:
         """The date runs judge the data against: `run_date:` of collide.yaml, else today."""
         return self.config.run_date or dt.date.today()
 
-    def quality_report(self, ds: str, snap: Any, run_date: dt.date) -> Any:
-        """The quality report of a snapshot (cached: a rerun on the same data reuses it)."""
+    def quality_report(
+        self, ds: str, snap: Any, run_date: dt.date, previous_id: Any = _LOOK_UP
+    ) -> Any:
+        """The quality report of a snapshot (cached: a rerun on the same data reuses it).
+        `previous_id`: the dataset's snapshot recorded before `snap`, when the caller knows it
+        (a run reads them for all its datasets at once); else looked up in the store."""
         from collide.ingest import load_snapshot
         from collide.quality import cached_report
-        from collide.store import queries
 
         previous = None
-        with self.store.connect(read_only=True) as con:
-            previous_id = queries.previous_snapshot_id(con, ds, snap.snapshot_id)
+        if previous_id is _LOOK_UP:
+            from collide.store import queries
+
+            with self.store.connect(read_only=True) as con:
+                previous_id = queries.previous_snapshot_id(con, ds, snap.snapshot_id)
         if previous_id:
             try:
                 previous = load_snapshot(self.snapshots_dir, ds, previous_id)

@@ -95,6 +95,7 @@ class Run:
         self.lock = RunLock(project.store.path.with_name(project.store.path.name + ".lock"))
         self.problems: list[str] = []  # files that did not load (keep_going runs only)
         self.hits: dict[str, Any] = {}  # model → its hits (Arrow), for models reading it
+        self._latest: dict[str, tuple[str | None, str | None]] | None = None
         self.lock.acquire(wait)
 
     def close(self) -> None:
@@ -177,7 +178,10 @@ class Run:
         if st.status != "ok":
             return st
         try:
-            rep = self.project.quality_report(ds, self._snapshot(ds), self.run_date)
+            snap = self._snapshot(ds)
+            first, second = self._recorded()[ds]
+            previous = second if first == snap.snapshot_id else first
+            rep = self.project.quality_report(ds, snap, self.run_date, previous)
         except CollideError as exc:
             st.status, st.message = "failed", f"quality check failed: {exc}"
             return st
@@ -194,6 +198,23 @@ class Run:
             ]
             st.message = "data-quality gate failed: " + "; ".join(failed)
         return st
+
+    def _recorded(self) -> dict[str, tuple[str | None, str | None]]:
+        """Each dataset's two latest snapshots recorded in the store, newest first, read once
+        for every dataset of the run (one store connection, not one per dataset): snapshots are
+        recorded only at a run's commit, under the run lock this run holds, so they cannot
+        change before this run's own commit."""
+        if self._latest is None:
+            from collide.store import queries
+
+            latest = {}
+            with self.project.store.connect(read_only=True) as con:
+                for ds in self.datasets:
+                    first = queries.previous_snapshot_id(con, ds, "")  # (no snapshot id is "")
+                    second = queries.previous_snapshot_id(con, ds, first) if first else None
+                    latest[ds] = (first, second)
+            self._latest = latest
+        return self._latest
 
     def run_model(self, mid: str) -> ModelState:
         from collide.clues.build import build_clues
