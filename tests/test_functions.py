@@ -163,7 +163,7 @@ def test_han_only_names_are_left_as_they_are_by_the_normaliser() -> None:
     names = ["".join(plain[i : i + 3]) for i in range(0, len(plain), 3)]
     assert semantic.person_name_key(pl.Series(names, dtype=pl.Utf8)).to_list() == names
     traditional = ["王" + c for c in folds if c in han]
-    assert len(traditional) > 4000
+    assert len(traditional) > 3500
     got = semantic.person_name_key(pl.Series(traditional, dtype=pl.Utf8)).to_list()
     assert all(g != t for g, t in zip(got, traditional))
     # the macro's test in DuckDB: a full match on the plain names, none on the folding ones

@@ -233,8 +233,8 @@ def _pinyin_pairwise() -> Callable[[Any, Any], pa.Array]:
         ia, ib = ids(sa), ids(sb)
         valid = (ia >= 0) & (ib >= 0)
         out = np.zeros(len(sa), dtype=np.float64)
-        many = np.asarray(several, dtype=bool)
-        hard = valid & (many[np.maximum(ia, 0)] | many[np.maximum(ib, 0)])
+        many = np.asarray([*several, False], dtype=bool)  # index -1 (NULL): the False
+        hard = valid & (many[ia] | many[ib])
         easy = np.flatnonzero(valid & ~hard)
         if len(easy):
             out[easy] = _cpdist(
