@@ -242,12 +242,21 @@ def _pinyin_pairwise() -> Callable[[Any, Any], pa.Array]:
                 [first[i] for i in ia[easy]],
                 [first[i] for i in ib[easy]],
             )
-        for k in np.flatnonzero(hard):
+        # the others: every reading of one against every reading of the other, in one call
+        left, right, where = [], [], []
+        for k in np.flatnonzero(hard).tolist():
             ka, kb = alternatives[ia[k]], alternatives[ib[k]]
-            if ka is not None and kb is not None:
-                out[k] = max(Levenshtein.normalized_similarity(p, q) for p in ka for q in kb)
-            else:
+            if ka is None or kb is None:
                 out[k] = _reading_similarity(sa[k], sb[k])
+                continue
+            for p in ka:
+                left.extend([p] * len(kb))
+                right.extend(kb)
+            where.extend([k] * (len(ka) * len(kb)))
+        if where:
+            best = np.zeros(len(sa), dtype=np.float64)
+            np.maximum.at(best, where, _cpdist(Levenshtein.normalized_similarity, left, right))
+            out[where] = best[where]
         return pa.array(out, mask=~valid)
 
     return udf
