@@ -72,7 +72,7 @@ from pathlib import Path
 
 HEADING = "## Fuzzy name linkage vs Splink (`bench/bench_linkage.py`)"
 SEED = 20261125
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 # --------------------------------------------------------------------------- name pools
 
@@ -133,7 +133,10 @@ def generate(data: Path, truth_path: Path, rows: int, seed: int = SEED) -> dict[
     """Write a.parquet and b.parquet into `data`, the truth (b_id → a_id or null) to
     `truth_path`; return a description of what was made."""
     import numpy as np
+    import opencc  # writes traditional characters (dev extra)
     import polars as pl
+
+    from collide.standards import hanzi
 
     rng = np.random.default_rng(seed)
     sur = [(s[0], int(s[1:])) for s in SURNAMES.split()]
@@ -225,6 +228,36 @@ def generate(data: Path, truth_path: Path, rows: int, seed: int = SEED) -> dict[
             names[i] = name[:k] + name[k + 1 :]
             kinds["drop"] += 1
 
+    # the errors only Chinese-aware matching recovers (generator version 2), drawn from a
+    # second random stream so that the version-1 noise above stays as it was:
+    # - 2 % of the copies not already changed: the whole given name typed by ear, every
+    #   character replaced by another of the pool with the same commonest reading (李小明 →
+    #   李晓铭); name_sim sees one character in three
+    # - below, 3 % of all B records written in traditional characters (residents' documents
+    #   of Hong Kong, Macao and Taiwan, old paper records typed in): 陈伟 → 陳偉
+    rng2 = np.random.default_rng(seed + 1)
+    same_reading: dict[str, list[str]] = {}
+    for c in dict.fromkeys(male + female + sur_chars):
+        r = hanzi.readings(c)
+        if r:
+            same_reading.setdefault(r[0], []).append(c)
+    by_ear, ear_pick = rng2.random(n_match) < 0.02, rng2.random((n_match, 3))
+    kinds["by_ear"] = 0
+    original = b_same["name"].to_list()
+    for i in np.flatnonzero(by_ear):
+        name = names[i]
+        if "·" in name or name != original[i] or len(name) < 2:
+            continue
+        given = []
+        for k, c in enumerate(name[1:]):
+            r = hanzi.readings(c)
+            alts = [x for x in same_reading.get(r[0], []) if x != c] if r else []
+            given.append(alts[int(ear_pick[i, k] * len(alts))] if alts else c)
+        new_name = name[0] + "".join(given)
+        if new_name != name and sum(x != y for x, y in zip(new_name, name)) == len(name) - 1:
+            names[i] = new_name
+            kinds["by_ear"] += 1
+
     # birth dates: 2 % with one typo in month or day, the year kept
     births = b_same["birth"].to_list()
     typo = rng.random(n_match) < 0.02
@@ -295,6 +328,13 @@ def generate(data: Path, truth_path: Path, rows: int, seed: int = SEED) -> dict[
         if "·" in name and pick_r[i] < 0.5:
             names[i] = name.replace("·", DOT_VARIANTS[int(pick_r[i] * 8)])
             kinds["dot"] += 1
+    s2t = opencc.OpenCC("s2t")
+    kinds["traditional"] = 0
+    for i in np.flatnonzero(rng2.random(rows) < 0.03):
+        written = s2t.convert(names[i])
+        if written != names[i]:
+            names[i] = written
+            kinds["traditional"] += 1
     b = b.with_columns(name=pl.Series(names))
     b = b.sample(fraction=1.0, shuffle=True, seed=seed)
     a_ids = pl.Series([f"MZ{i:08d}" for i in rng.permutation(rows)])
@@ -387,19 +427,23 @@ evidence:
   - {dataset: social_insurance, on: {record_id: b_record_id}}
   - {dataset: civil_register, on: {record_id: a_record_id}}
 tests:
-  - name: a homophone, a dropped character and a mistyped birth day are linked; a stranger is not
+  - name: a homophone, a dropped character, a mistyped birth day, traditional characters and a name typed by ear are linked; a stranger is not
     given:
       civil_register:
         - {record_id: A1, person_name: 王伟, birth_date: "1985-03-07", gender: 男, area_code: "320102"}
         - {record_id: A2, person_name: 李小明, birth_date: "1990-11-20", gender: 男, area_code: "320102"}
         - {record_id: A3, person_name: 张静, birth_date: "1972-06-15", gender: 女, area_code: "330106"}
         - {record_id: A4, person_name: 赵芳, birth_date: "1966-01-09", gender: 女, area_code: "410102"}
+        - {record_id: A5, person_name: 陈伟, birth_date: "1980-05-05", gender: 男, area_code: "440101"}
+        - {record_id: A6, person_name: 李小明, birth_date: "1991-01-02", gender: 男, area_code: "320102"}
       social_insurance:
         - {record_id: B1, person_name: 王玮, birth_date: "1985-03-07", gender: "1", area_code: "320102"}
         - {record_id: B2, person_name: 李明, birth_date: "1990-11-20", gender: "1", area_code: "320105"}
         - {record_id: B3, person_name: 张静, birth_date: "1972-06-18", gender: "2", area_code: "330106"}
         - {record_id: B4, person_name: 赵丽, birth_date: "1966-01-09", gender: "2", area_code: "440101"}
-    expect: [{b_record_id: B1}, {b_record_id: B2}, {b_record_id: B3}]
+        - {record_id: B5, person_name: 陳偉, birth_date: "1980-05-05", gender: "1", area_code: "440101"}
+        - {record_id: B6, person_name: 李晓铭, birth_date: "1991-01-02", gender: "1", area_code: "330106"}
+    expect: [{b_record_id: B1}, {b_record_id: B2}, {b_record_id: B3}, {b_record_id: B5}, {b_record_id: B6}]
   - name: one record per person on each side - a weaker candidate of a linked person is not linked
     given:
       civil_register:
@@ -421,7 +465,8 @@ MODEL_SQL = """\
 -- 民政户籍登记 × 社保参保登记：没有身份证号时按姓名模糊关联同一个人。
 -- 分块（只比较块内记录，不做全量两两比较）：
 --   ① 出生日期相同；② 姓名相同且出生年份相同（找回出生日期录错一位的记录）。
--- 判定：① 姓名相同（规范化后）；或姓名相似度 name_sim ≥ $min_name_sim（三字名错一字或少一字 = 0.67）
+-- 判定：① 姓名相同（规范化后，繁体折合为简体）；或姓名相似度 name_sim ≥ $min_name_sim（三字名错一字或少一字 = 0.67）
+--       或读音全同（name_pinyin_sim = 1，凭读音录入：李小明 / 李晓铭）
 --       且性别一致；或 ≥ $min_name_sim_same_area（两字名错一字 = 0.5）且性别一致、户籍地与参保地区划相同。
 --       ② 另需性别、区划相同，且出生日期只错一处（月相同或日相同，或月日颠倒）。
 -- 一一对应：两边都是一人一条记录，只保留“对参保记录是最佳、对户籍记录也是最佳”的关联。
@@ -453,8 +498,17 @@ same_name_year AS (
       AND (month(a_birth_date) = month(b_birth_date) OR day(a_birth_date) = day(b_birth_date)
            OR (month(a_birth_date) = day(b_birth_date) AND day(a_birth_date) = month(b_birth_date)))
 ),
+heard AS (
+    -- 音同字不同（凭读音录入）：同长度、相似度不足时再比读音，读音全同的按 0.8 计
+    SELECT * EXCLUDE (name_score),
+           greatest(name_score, CASE WHEN gender_ok AND name_score < $min_name_sim
+                                          AND length(a_name) = length(b_name)
+                                     THEN 0.8 * (name_pinyin_sim(a_name, b_name) = 1)::INTEGER
+                                END) AS name_score
+    FROM same_day
+),
 pairs AS (
-    SELECT * FROM same_day
+    SELECT * FROM heard
     WHERE name_score = 1
        OR (gender_ok AND name_score >= $min_name_sim)
        OR (gender_ok AND same_area AND name_score >= $min_name_sim_same_area)
@@ -1009,8 +1063,12 @@ def main() -> None:
             f"date with another. Noise on B's copies: {noise['homophone']:,} names with a "
             f"homophone / look-alike character, {noise['drop']:,} with a character dropped, "
             f"{desc['birth_typos']:,} birth-date typos, {desc['gender_flips']:,} gender "
-            f"flips, {desc['moved']:,} in another county; on all of B: {noise['format']:,} "
+            f"flips, {desc['moved']:,} in another county, {noise.get('by_ear', 0):,} with the "
+            "whole given name typed by ear (every given-name character another of the same "
+            f"reading: 李小明 → 李晓铭); on all of B: {noise['format']:,} "
             f"names with spaces or ideographic spaces, {noise['dot']:,} middle-dot variants, "
+            f"{noise.get('traditional', 0):,} written in traditional characters (陈伟 → 陳偉; "
+            "residents' documents of Hong Kong, Macao and Taiwan, old records typed in), "
             "1 % county missing; other formats (`19850307`, gender 1/2)."
         ),
         "",
@@ -1026,7 +1084,8 @@ def main() -> None:
             "Accuracy: a tool links each B record to at most one A record; precision = "
             f"correct links / links, recall = correct links / {n_true:,}. collide: the model "
             "`person_fuzzy_link` (YAML + SQL generated by the script) with its declared "
-            "params: `name_sim` ≥ 0.65 (≥ 0.5 in the same county), gender must agree unless "
+            "params: `name_sim` ≥ 0.65 (≥ 0.5 in the same county), or the same readings "
+            "(`name_pinyin_sim` = 1, names of one length), gender must agree unless "
             "the name is exact, the birth-date-typo block needs an exact name, same gender and "
             "county; both registers hold a person once, so a pair is kept only if it is the "
             "best for its B record and for its A record (no threshold was fitted to the truth; "

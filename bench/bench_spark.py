@@ -68,6 +68,12 @@ def bench_one(rows: int, workdir: Path) -> dict[str, object]:
          "--out", str(base / "sample_data")],
         check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
+    # the bundled files generate.py does not write (the judgment texts: generate_judgments.py)
+    for src in (ROOT / "sample_data").rglob("*"):
+        dst = base / "sample_data" / src.relative_to(ROOT / "sample_data")
+        if src.is_file() and src.suffix != ".py" and not dst.exists():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst)
     out: dict[str, object] = {"rows": rows}
     runs = {}
     for engine in ("duckdb", "spark"):

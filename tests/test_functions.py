@@ -41,7 +41,7 @@ def test_every_documented_function_is_registered(con: duckdb.DuckDBPyConnection)
         ).fetchall()
     }
     assert names <= registered
-    assert len(names) == len(FUNCTIONS) == 23  # 16 + the 7 geo_* of engine/geo.py
+    assert len(names) == len(FUNCTIONS) == 24  # 17 + the 7 geo_* of engine/geo.py
 
 
 def test_sandbox_is_locked_and_functions_still_work(con: duckdb.DuckDBPyConnection) -> None:
@@ -151,12 +151,26 @@ def test_pairwise_over_a_table(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_han_only_names_are_left_as_they_are_by_the_normaliser() -> None:
-    """name_sim / name_jw skip normalising names of Han characters alone: that is only right
-    while `person_name_norm` leaves every such name unchanged."""
+    """DuckDB's name_sim scores names of Han characters that do not fold natively, without the
+    normaliser: that is only right while `person_name_key` leaves every such name unchanged
+    (and changes every name with a character that folds)."""
+    from collide.engine.functions import plain_han_regex
+    from collide.standards import hanzi
+
+    folds = hanzi.fold_table()
     han = [chr(c) for c in range(0x4E00, 0x9FFF + 1)] + [chr(c) for c in range(0x3400, 0x4DBF + 1)]
-    names = ["".join(han[i : i + 3]) for i in range(0, len(han), 3)]
-    s = pl.Series(names, dtype=pl.Utf8)
-    assert semantic.person_name_norm(s).to_list() == names
+    plain = [c for c in han if c not in folds]
+    names = ["".join(plain[i : i + 3]) for i in range(0, len(plain), 3)]
+    assert semantic.person_name_key(pl.Series(names, dtype=pl.Utf8)).to_list() == names
+    traditional = ["王" + c for c in folds if c in han]
+    assert len(traditional) > 3500
+    got = semantic.person_name_key(pl.Series(traditional, dtype=pl.Utf8)).to_list()
+    assert all(g != t for g, t in zip(got, traditional))
+    # the macro's test in DuckDB: a full match on the plain names, none on the folding ones
+    con = duckdb.connect()
+    con.register("t", pl.DataFrame({"n": names + traditional}).to_arrow())
+    matched = con.execute("SELECT regexp_full_match(n, $p) FROM t", {"p": plain_han_regex()})
+    assert [r[0] for r in matched.fetchall()] == [True] * len(names) + [False] * len(traditional)
 
 
 def test_name_sim_native_path_equals_the_udf(con: duckdb.DuckDBPyConnection) -> None:
@@ -167,7 +181,8 @@ def test_name_sim_native_path_equals_the_udf(con: duckdb.DuckDBPyConnection) -> 
     import pyarrow as pa
 
     rng = random.Random(3)
-    han = [chr(c) for c in range(0x4E00, 0x4E00 + 400)] + ["𠀀", "㐀", "鿿"]
+    # traditional characters among them: those pairs go to the UDF, which folds them
+    han = [chr(c) for c in range(0x4E00, 0x4E00 + 400)] + ["𠀀", "㐀", "鿿"] + list("陳偉張華")
     names = ["".join(rng.choice(han) for _ in range(rng.randint(1, 5))) for _ in range(20_000)]
     pairs = pa.table(
         {

@@ -156,6 +156,8 @@ ROW_EXPRESSIONS = [
     "addr_key(s)",
     "name_sim(s, '张三')",
     "name_jw(s, '张三')",
+    "name_pinyin_sim(s, '张三')",
+    "name_pinyin_sim(s, '曾重长乐行')",
     "org_sim(s, '北京华信科技公司')",
     "addr_sim(s, 'abc')",
     "uscc_norm(s)",

@@ -293,22 +293,28 @@ def register_functions(
             null_handling="special",
             side_effects=fn.volatile,  # evaluated once where written: see functions.py
         )
-    con.execute(_NAME_SIM_MACRO)
+    con.execute(_name_sim_macro())
 
 
 _NAME_SIM_UDF = "__name_sim_udf"
 
+
 # name_sim on two names of Han characters alone — nearly every pair a fuzzy join scores — is
 # DuckDB's own levenshtein (it counts characters, and the normaliser leaves such names as they
-# are), 1 - distance / longer length exactly as rapidfuzz's normalized_similarity; any other pair
-# goes to the UDF. The Python UDF holds the GIL, so this keeps a join's hot path in C++ on both
-# cores. CASE hands the UDF only the rows of its branch.
-_NAME_SIM_MACRO = (
-    "CREATE MACRO name_sim(a, b) AS CASE "
-    "WHEN regexp_full_match(a, '\\p{Han}+') AND regexp_full_match(b, '\\p{Han}+') "
-    "THEN 1.0 - levenshtein(a, b) / greatest(length(a), length(b)) "
-    f"ELSE {_NAME_SIM_UDF}(a, b) END"
-)
+# are, unless a character folds from traditional to simplified: those names go to the UDF), 1 -
+# distance / longer length exactly as rapidfuzz's normalized_similarity; any other pair goes to
+# the UDF. The Python UDF holds the GIL, so this keeps a join's hot path in C++ on both cores.
+# CASE hands the UDF only the rows of its branch.
+def _name_sim_macro() -> str:
+    from collide.engine.functions import plain_han_regex
+
+    plain = plain_han_regex()
+    return (
+        "CREATE MACRO name_sim(a, b) AS CASE "
+        f"WHEN regexp_full_match(a, '{plain}') AND regexp_full_match(b, '{plain}') "
+        "THEN 1.0 - levenshtein(a, b) / greatest(length(a), length(b)) "
+        f"ELSE {_NAME_SIM_UDF}(a, b) END"
+    )
 
 
 def fetch_arrow(con: Any, sql: str, params: dict[str, Any] | None = None) -> pa.Table:  # noqa: F821

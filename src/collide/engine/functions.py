@@ -9,8 +9,10 @@ ingest, and similarity runs in rapidfuzz's C loop (`process.cpdist`) over the pa
 The similarity functions are what a fuzzy join spends its time in (tens of millions of candidate
 pairs, ~2,000 per call), so they avoid every per-call cost they can: a call to a polars
 normaliser costs about a millisecond whatever its size, so each distinct input is normalised once
-per connection and remembered (a name in a join block comes back in many vectors), and person
-names made of Han characters only, which the normaliser leaves as they are, skip it. They are
+per connection and remembered (a name in a join block comes back in many vectors); in DuckDB,
+name_sim on two names of Han characters that the normaliser leaves as they are is scored by
+DuckDB's own levenshtein (`engine/duckdb.py`). The name functions compare matching keys:
+traditional and variant characters folded to simplified (`standards/hanzi.py`). They are
 registered as volatile (`side_effects=True`) only so that DuckDB evaluates each call once, where
 the SQL has it: otherwise its optimiser copies the expression behind an output column into every
 filter and join condition that reads the column, and `WHERE s >= 0.65 OR (s >= 0.5 AND …)` over
@@ -44,21 +46,27 @@ __all__ = ["FUNCTIONS", "SqlFunction", "sql_functions"]
 FUNCTIONS: list[tuple[str, str, str, str]] = [
     ("name_sim", "name_sim(a VARCHAR, b VARCHAR)", "DOUBLE",
      ("Character-level normalised Levenshtein similarity 0..1 of two person names "
-     "(normalised first: spaces, full-width, middle dots).")),
+     "(normalised first: spaces, full-width, middle dots, traditional → simplified).")),
     ("name_jw", "name_jw(a VARCHAR, b VARCHAR)", "DOUBLE",
      "Character-level Jaro-Winkler similarity 0..1 of two normalised person names."),
+    ("name_pinyin_sim", "name_pinyin_sim(a VARCHAR, b VARCHAR)", "DOUBLE",
+     ("Similarity 0..1 of two person names by their readings: as name_sim, but two characters "
+      "that share a toneless pinyin reading count as equal (王伟 / 王玮, 李小明 / 李晓明; every "
+      "reading of a polyphonic character: 曾 is ceng or zeng).")),
     ("org_sim", "org_sim(a VARCHAR, b VARCHAR)", "DOUBLE",
      "Indel similarity 0..1 (fuzz.ratio / 100) of the organisation-name keys."),
     ("addr_sim", "addr_sim(a VARCHAR, b VARCHAR)", "DOUBLE",
      ("Partial-ratio similarity 0..1 of the address keys (a short address inside a long one "
      "scores high).")),
     ("name_norm", "name_norm(s VARCHAR)", "VARCHAR",
-     "Person name without inner spaces, half-width, middle dot unified to ·."),
+     ("Matching key of a person name: no inner spaces, half-width, middle dot unified to ·, "
+      "traditional and variant characters folded to simplified (陳偉 → 陈伟).")),
     ("org_key", "org_key(s VARCHAR)", "VARCHAR",
-     ("Matching key of an organisation name: brackets, spaces, punctuation dropped, "
-     "有限责任公司 → 有限公司.")),
+     ("Matching key of an organisation name: traditional characters folded, brackets, spaces, "
+     "punctuation dropped, 有限责任公司 → 有限公司.")),
     ("addr_key", "addr_key(s VARCHAR)", "VARCHAR",
-     "Matching key of an address: no spaces or punctuation, 号楼/幢 → 栋, # → 号."),
+     ("Matching key of an address: traditional characters folded, no spaces or punctuation, "
+      "号楼/幢 → 栋, # → 号.")),
     ("id_norm", "id_norm(s VARCHAR)", "VARCHAR",
      ("18-character resident ID: half-width, X upper-case, 15-digit upgraded; NULL if unusable "
      "(kept when only the checksum is wrong).")),
@@ -109,14 +117,14 @@ def _unary(fn: Callable[[pl.Series], pl.Series]) -> Callable[[Any], pa.Array]:
     return udf
 
 
-def _plain_person_name(arr: pa.Array) -> pa.Array:
-    """True where `semantic.person_name_norm` returns the value unchanged, cheaply: it changes
-    only spaces (and zero-width characters), full-width forms and middle dots, so a name of Han
-    characters alone stays as it is. NULL stays NULL. (One regex call: with DuckDB's two
-    threads contending for the GIL, fewer pyarrow calls beat cheaper ones.)"""
-    import pyarrow.compute as pc
+def plain_han_regex() -> str:
+    """A name of Han characters none of which folds (`standards.hanzi`): the names that
+    `semantic.person_name_key` leaves as they are (DuckDB's name_sim macro scores those pairs
+    natively). The pattern has ~5,000 characters: compiled once per query in DuckDB, but ~7 ms
+    per call in pyarrow, so the UDFs look names up in their memo instead."""
+    from collide.standards import hanzi
 
-    return pc.match_substring_regex(arr, r"^\p{Han}+$")
+    return "[^\\P{Han}" + "".join(hanzi.fold_table()) + "]+"
 
 
 class _Normalised:
@@ -224,6 +232,92 @@ def _cpdist(scorer: Callable[..., float], a: list, b: list) -> np.ndarray:
     )
 
 
+def _pinyin_pairwise() -> Callable[[Any, Any], pa.Array]:
+    """name_pinyin_sim: each name (normalised and folded) as syllable strings, one per reading
+    of its polyphonic characters (`hanzi.pinyin_keys`); the score is the best normalised
+    Levenshtein similarity over those readings — the same as an edit distance in which two
+    characters are equal when they share a reading, since an alignment uses each character once.
+
+    Pairs of names with one reading each (most) go to rapidfuzz in one call; each distinct name
+    is read once per connection (a number for it, its first reading, whether it has others)."""
+    normalised = _Normalised(_semantic("person_name_key"), None)
+    number: dict[str, int] = {}
+    first: list[str] = []
+    several: list[bool] = []
+    alternatives: list[list[str] | None] = []
+
+    def ids(values: list[str | None]) -> np.ndarray:
+        import numpy as np
+
+        from collide.standards import hanzi
+
+        if len(number) > 1 << 20:
+            number.clear()
+            first.clear()
+            several.clear()
+            alternatives.clear()
+        for v in {v for v in values if v is not None and v not in number}:
+            keys = hanzi.pinyin_keys(v)
+            number[v] = len(first)
+            first.append(keys[0] if keys else "")
+            several.append(keys is None or len(keys) > 1)
+            alternatives.append(keys)
+        return np.fromiter((-1 if v is None else number[v] for v in values), np.int64, len(values))
+
+    def udf(a: pa.ChunkedArray | pa.Array, b: pa.ChunkedArray | pa.Array) -> pa.Array:
+        import numpy as np
+        from rapidfuzz.distance import Levenshtein
+
+        sa, sb = normalised(a), normalised(b)
+        ia, ib = ids(sa), ids(sb)
+        valid = (ia >= 0) & (ib >= 0)
+        out = np.zeros(len(sa), dtype=np.float64)
+        many = np.asarray([*several, False], dtype=bool)  # index -1 (NULL): the False
+        hard = valid & (many[ia] | many[ib])
+        easy = np.flatnonzero(valid & ~hard)
+        if len(easy):
+            out[easy] = _cpdist(
+                Levenshtein.normalized_similarity,
+                [first[i] for i in ia[easy]],
+                [first[i] for i in ib[easy]],
+            )
+        # the others: every reading of one against every reading of the other, in one call
+        left, right, where = [], [], []
+        for k in np.flatnonzero(hard).tolist():
+            ka, kb = alternatives[ia[k]], alternatives[ib[k]]
+            if ka is None or kb is None:
+                out[k] = _reading_similarity(sa[k], sb[k])
+                continue
+            for p in ka:
+                left.extend([p] * len(kb))
+                right.extend(kb)
+            where.extend([k] * (len(ka) * len(kb)))
+        if where:
+            best = np.zeros(len(sa), dtype=np.float64)
+            np.maximum.at(best, where, _cpdist(Levenshtein.normalized_similarity, left, right))
+            out[where] = best[where]
+        return pa.array(out, mask=~valid)
+
+    return udf
+
+
+def _reading_similarity(a: str, b: str) -> float:
+    """1 - edit distance / longer length, two characters equal when they share a reading (the
+    exact form, for names with too many ways of reading them to list)."""
+    from collide.standards import hanzi
+
+    ra, rb = hanzi.reading_sets(a), hanzi.reading_sets(b)
+    if not ra and not rb:
+        return 1.0
+    prev = list(range(len(rb) + 1))
+    for i, x in enumerate(ra, 1):
+        cur = [i]
+        for j, y in enumerate(rb, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (0 if x & y else 1)))
+        prev = cur
+    return 1.0 - prev[-1] / max(len(ra), len(rb))
+
+
 def _scorer(name: str) -> Callable[..., float]:
     """The scorer called `name`: rapidfuzz's `distance.<name>.normalized_similarity` itself (so
     that cpdist runs its C implementation), or "partial_ratio", fuzz.partial_ratio scaled to
@@ -251,13 +345,12 @@ def _mask_series(s: pl.Series) -> pl.Series:
 def _udfs() -> list[tuple[str, Callable[..., pa.Array], list[str], str]]:
     v = "VARCHAR"
     return [
-        ("name_sim", _pairwise("Levenshtein", _semantic("person_name_norm"),
-                                  _plain_person_name), [v, v], "DOUBLE"),
-        ("name_jw", _pairwise("JaroWinkler", _semantic("person_name_norm"),
-                              _plain_person_name), [v, v], "DOUBLE"),
+        ("name_sim", _pairwise("Levenshtein", _semantic("person_name_key")), [v, v], "DOUBLE"),
+        ("name_jw", _pairwise("JaroWinkler", _semantic("person_name_key")), [v, v], "DOUBLE"),
+        ("name_pinyin_sim", _pinyin_pairwise(), [v, v], "DOUBLE"),
         ("org_sim", _pairwise("Indel", _semantic("org_key")), [v, v], "DOUBLE"),
         ("addr_sim", _pairwise("partial_ratio", _semantic("address_key")), [v, v], "DOUBLE"),
-        ("name_norm", _unary(_semantic("person_name_norm")), [v], v),
+        ("name_norm", _unary(_semantic("person_name_key")), [v], v),
         ("org_key", _unary(_semantic("org_key")), [v], v),
         ("addr_key", _unary(_semantic("address_key")), [v], v),
         ("id_norm", _unary(_semantic("id_norm")), [v], v),
@@ -271,7 +364,7 @@ def _udfs() -> list[tuple[str, Callable[..., pa.Array], list[str], str]]:
     ]  # fmt: skip
 
 
-_PAIRWISE = {"name_sim", "name_jw", "org_sim", "addr_sim"}
+_PAIRWISE = {"name_sim", "name_jw", "name_pinyin_sim", "org_sim", "addr_sim"}
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import TypeVar
 
 import polars as pl
 
-from collide.standards import cn_id, dates, masking
+from collide.standards import cn_id, dates, hanzi, masking
 from collide.standards import uscc as gb32100
 from collide.standards.types import KEYED_TYPES, SEMANTIC_TYPES, TYPES
 
@@ -39,6 +39,8 @@ __all__ = [
     "mask_id_expr",
     "org_key",
     "org_name_norm",
+    "fold_hanzi",
+    "person_name_key",
     "person_name_norm",
     "to_halfwidth",
     "uscc_norm",
@@ -733,6 +735,30 @@ _BOOL: list[Stage] = [
 
 # --------------------------------------------------------------------------- names and addresses
 
+# Traditional and variant characters fold to simplified in the matching keys (not in the values).
+
+
+@functools.cache
+def _fold_lists() -> tuple[str, list[str], list[str]]:
+    table = hanzi.fold_table()
+    return f"[{''.join(table)}]", list(table), list(table.values())
+
+
+def _fold_expr(e: pl.Expr) -> pl.Expr:
+    needs, src, dst = _fold_lists()
+    return _where_needed(e, needs, lambda x: x.str.replace_many(src, dst))
+
+
+def fold_hanzi(s: _T) -> _T:
+    """Traditional and variant characters folded to simplified, one character at a time
+    (`collide.standards.hanzi`): 陳偉 → 陈伟. For matching keys only: a value shown to a
+    prosecutor keeps the agency's writing."""
+    if isinstance(s, pl.Expr):
+        return _fold_expr(s)
+    name = s.name
+    return s.rename("_v").to_frame().select(_fold_expr(pl.col("_v"))).to_series().rename(name)
+
+
 _DOTS = ["•", "．", "・", "‧", "∙", "⋅", "･"]
 
 _PERSON: list[Stage] = [
@@ -764,6 +790,12 @@ def person_name_norm(s: _T) -> _T:
     return _on(s, _PERSON)
 
 
+def person_name_key(s: _T) -> _T:
+    """Matching key of a person name: `person_name_norm`, then traditional and variant
+    characters folded (陳偉 and 陈伟 are one key)."""
+    return fold_hanzi(person_name_norm(s))
+
+
 # Punctuation is dropped from matching keys. The common marks go in one Aho-Corasick pass (each
 # is in `_PUNCT_RE`); the regex then runs only on the keys that still hold some. Only letters
 # outside ASCII upper case and Han can change when upper-cased.
@@ -783,7 +815,7 @@ _ORG: list[Stage] = [
         "key": _where_needed(
             _where_needed(
                 _where_needed(
-                    F("value"),
+                    _fold_expr(F("value")),
                     "有限责任公司",
                     lambda e: e.str.replace_all("有限责任公司", "有限公司", literal=True),
                 ).str.replace_many(_COMMON_PUNCT, [""] * len(_COMMON_PUNCT)),
@@ -804,8 +836,10 @@ def org_name_norm(s: _T) -> _T:
 
 
 def org_key(s: _T) -> _T:
-    """Matching key for an organisation name: bracket chars, spaces, punctuation and the
-    有限责任公司/有限公司 variant removed, so spelling variants of one company collide."""
+    """Matching key for an organisation name: traditional and variant characters folded first
+    (北京華信 → 北京华信, 有限責任公司 → 有限责任公司), then bracket chars, spaces,
+    punctuation and the 有限责任公司/有限公司 variant removed, so spelling variants of one company
+    collide."""
     return _on(s, _ORG, "key")
 
 
@@ -814,7 +848,7 @@ _ADDRESS: list[Stage] = [
     {
         # Dashes separate building-unit-room (3-2-301); dropping them would make 3-23-01 equal
         # 3-2-301, so they stay (unified) in the key.
-        "key": F("value")
+        "key": _fold_expr(F("value"))
         .str.replace_many(["#"], ["号"])
         .str.replace_many(["号楼", "幢"], ["栋", "栋"])
         .str.replace_all(r"[—–‐－~～]", "-")
@@ -826,7 +860,8 @@ _ADDRESS: list[Stage] = [
 
 
 def address_key(s: _T) -> _T:
-    """Matching key for an address: no spaces or punctuation, 号楼/幢 → 栋, `#` → 号."""
+    """Matching key for an address: traditional and variant characters folded first (號樓 →
+    号楼), no spaces or punctuation, 号楼/幢 → 栋, `#` → 号."""
     return _on(s, _ADDRESS, "key")
 
 
