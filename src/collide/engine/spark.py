@@ -9,8 +9,10 @@ the driver, as Arrow.
 
 from __future__ import annotations
 
+import os
 import pickle
 import re
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -48,8 +50,16 @@ DEFAULT_CONF = {
 
 
 def session(master: str = "local[2]", conf: dict[str, str] | None = None, app: str = "collide"):
-    """A Spark session (an existing one with the same master is reused by Spark itself)."""
+    """A Spark session (an existing one with the same master is reused by Spark itself).
+
+    In local mode the Python workers run on this machine and must import collide and pyarrow:
+    they are this interpreter. Spark's own default is whatever `python3` is first on PATH (any
+    release, 3.5 and 4.x alike), which in a virtual environment that is not activated is another
+    Python without them. `PYSPARK_PYTHON`, when set, and a cluster's own setting are left alone."""
     from pyspark.sql import SparkSession
+
+    if master.startswith("local") and not os.environ.get("PYSPARK_PYTHON"):
+        os.environ["PYSPARK_PYTHON"] = sys.executable  # read once, when the context starts
 
     builder = SparkSession.builder.master(master).appName(app)
     for key, value in {**DEFAULT_CONF, **(conf or {})}.items():
