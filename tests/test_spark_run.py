@@ -254,6 +254,24 @@ def test_spark_table_is_written_by_the_cluster_with_row_accounting_and_provenanc
     with DUCKDB.open({"meters": data}) as s:
         got = s.query("SELECT max(_source_row) AS m, count(*) AS n FROM meters").to_pylist()
     assert got == [{"m": 105, "n": 103}]
+    # and a whole run over it on Spark: the gate, a model, its evidence from the part files
+    (project / "models" / "meters_zero.yaml").write_text(
+        "id: meters_zero\ntitle: 零读数水表\ndomain: 测试\ndescription: 测试。\nseverity: low\n"
+        "inputs: [meters]\nsubject: {type: account, id: meter_no, name: holder_name}\n"
+        'score: "1"\nreason: "{holder_name}"\n'
+        "evidence:\n  - {dataset: meters, on: {meter_no: meter_no}}\n",
+        encoding="utf-8",
+    )
+    (project / "models" / "meters_zero.sql").write_text(
+        "SELECT meter_no, holder_name FROM meters WHERE reading = 0\n", encoding="utf-8"
+    )
+    code, out, err = cli("run", "--project", str(project))
+    assert code == 0, out + err
+    run = run_dir(project)
+    clues = (run / "clues.csv").read_text(encoding="utf-8-sig")
+    assert "M1" in clues and "N0000" in clues and "M3" not in clues
+    evidence = "".join(p.read_text(encoding="utf-8") for p in run.glob("evidence/*.jsonl"))
+    assert '"_source_row": 3' in evidence or '"_source_row":3' in evidence
 
     # unchanged table: the same snapshot; one more row: a new one
     code, out, err = cli("ingest", "--project", str(project))
@@ -277,6 +295,10 @@ def test_spark_table_needs_engine_spark(tmp_path, cli, meters_table):
     assert "connectors/meters.yaml" in text
     assert "engine: duckdb" in text and "Set `engine: spark`" in text
     assert not list((project / "output" / "snapshots" / "meters").glob("*/manifest.json"))
+    code, out, err = cli("check", "--project", str(project))
+    text = " ".join((out + err).split())
+    assert code == 1, text  # an error of `collide check` too, not a warning
+    assert "connectors/meters.yaml" in text and "engine: duckdb" in text
 
 
 def test_spark_table_that_does_not_exist_is_one_line(tmp_path, cli, meters_table):

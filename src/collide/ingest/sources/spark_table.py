@@ -19,6 +19,7 @@ from typing import Any
 
 from collide.errors import CollideError
 from collide.ingest.sources.databases import DatabaseSource
+from collide.ingest.sources.files import HeaderInfo
 
 _ROWS_PER_PARTITION_BITS = 33  # monotonically_increasing_id: partition id << 33 + row in it
 
@@ -43,7 +44,9 @@ class SparkTableSource(DatabaseSource):
 
         return load_config(self.root)
 
-    def _spark(self) -> Any:
+    def _needs_spark(self) -> Any:
+        """The configuration, if its engine is Spark: a table on the cluster is ingested by
+        the cluster, and DuckDB would need its rows pulled through this machine."""
         config = self._settings()
         if config.engine != "spark":
             raise self.problem(
@@ -54,6 +57,14 @@ class SparkTableSource(DatabaseSource):
                 "`type: parquet`",
                 "type",
             )
+        return config
+
+    def headers(self) -> Iterator[HeaderInfo]:
+        self._needs_spark()  # an error for `collide check`, not a header left unchecked
+        yield from super().headers()
+
+    def _spark(self) -> Any:
+        config = self._needs_spark()
         from collide.engine.backend import backend
 
         backend("spark")  # pyspark not installed: says so, and how to install it
