@@ -137,7 +137,9 @@ class SparkTableSource(DatabaseSource):
             done = 0
             for p in sorted(sizes):
                 offsets[p], done = done, done + sizes[p]
-            offset = F.create_map(*[F.lit(v) for p in sorted(offsets) for v in (p, offsets[p])])
+            offset = F.create_map(
+                *[x for p in sorted(offsets) for x in (F.lit(p), F.lit(offsets[p]).cast("bigint"))]
+            )
             place = F.monotonically_increasing_id() - F.shiftleft(
                 part.cast("bigint"), _ROWS_PER_PARTITION_BITS
             )
