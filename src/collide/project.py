@@ -209,9 +209,7 @@ class Project:
         chosen = backend(self.engine_name or self.config.engine)
         if chosen.name == "spark":
             spark = self.config.spark
-            root = spark.data_root  # an address (hdfs://, s3a://) as is; a folder from here
-            if root and "://" not in root:
-                root = str(self.root / root)
+            root = spark.cluster_root(self.root)
             chosen.configure(spark.master, spark.conf, root)  # type: ignore[attr-defined]
         return chosen
 

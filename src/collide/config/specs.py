@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any, Literal, get_args
 
 from pydantic import (
@@ -144,6 +145,14 @@ class SparkConfig(Strict):
     # Where the cluster reads the snapshots: the project's snapshot folder as the cluster sees it
     # (an HDFS or S3 address, or a shared mount). Unset: the local path (local mode).
     data_root: str | None = None
+
+    def cluster_root(self, project: Path) -> str | None:
+        """`data_root` as Spark is handed it: an address (hdfs://, s3a://) as written, a
+        folder taken from the project folder; None in local mode."""
+        root = self.data_root
+        if root and "://" not in root:
+            root = str(project / root)
+        return root
 
 
 class ProjectConfig(Strict):

@@ -115,10 +115,12 @@ class DuckDBSession(Session):
         files: set[str] = set()
         for name, src in inputs.items():
             if isinstance(src, Path):
-                path = str(src.resolve())
-                scan = f"read_parquet({_literal(path)})"
+                from collide.ingest.snapshot import parquet_files
+
+                paths = [str(p.resolve()) for p in parquet_files(src)]
+                scan = f"read_parquet([{', '.join(_literal(p) for p in paths)}])"
                 con.execute(f"CREATE VIEW {_quote(name)} AS SELECT * FROM {scan}")
-                files.add(path)
+                files.update(paths)
             elif isinstance(src, pa.Table):
                 con.register(f"__input_{name}", src)
                 con.execute(

@@ -9,8 +9,10 @@ the driver, as Arrow.
 
 from __future__ import annotations
 
+import os
 import pickle
 import re
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -48,8 +50,16 @@ DEFAULT_CONF = {
 
 
 def session(master: str = "local[2]", conf: dict[str, str] | None = None, app: str = "collide"):
-    """A Spark session (an existing one with the same master is reused by Spark itself)."""
+    """A Spark session (an existing one with the same master is reused by Spark itself).
+
+    In local mode the Python workers run on this machine and must import collide and pyarrow:
+    they are this interpreter. Spark's own default is whatever `python3` is first on PATH (any
+    release, 3.5 and 4.x alike), which in a virtual environment that is not activated is another
+    Python without them. `PYSPARK_PYTHON`, when set, and a cluster's own setting are left alone."""
     from pyspark.sql import SparkSession
+
+    if master.startswith("local") and not os.environ.get("PYSPARK_PYTHON"):
+        os.environ["PYSPARK_PYTHON"] = sys.executable  # read once, when the context starts
 
     builder = SparkSession.builder.master(master).appName(app)
     for key, value in {**DEFAULT_CONF, **(conf or {})}.items():
@@ -123,6 +133,22 @@ def to_arrow(frame: Any) -> pa.Table:
     if hasattr(frame, "toArrow"):
         return frame.toArrow()
     return pa.Table.from_pandas(frame.toPandas(), preserve_index=False)
+
+
+def from_arrow(spark: Any, table: pa.Table) -> Any:
+    """An Arrow table as a Spark DataFrame (hits, rule output, unit-test rows). Spark 4 takes
+    the table as is. Spark 3.5 takes no Arrow table, and its pandas route would turn NULL
+    integers into floats and dates into objects: there the rows go as Python values with the
+    Arrow schema given, so every type arrives as it left."""
+    from pyspark.sql import DataFrame
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    if hasattr(DataFrame, "toArrow"):  # 4.0+, the release that reads Arrow tables
+        return spark.createDataFrame(table)
+    plain = pa.schema([_plain_field(f) for f in table.schema])
+    return spark.createDataFrame(
+        table.cast(plain).to_pylist(), from_arrow_schema(plain, prefer_timestamp_ntz=True)
+    )
 
 
 def cluster_path(snapshot: Path, data_root: str | None) -> str:
@@ -206,8 +232,10 @@ class SparkModelSession(Session):
         register_functions(spark, workdays)
         for name, src in inputs.items():
             if isinstance(src, Path):
+                from collide.ingest.snapshot import parquet_files
+
                 frame = spark.read.parquet(cluster_path(src, data_root))
-                self.arrow_schemas[name] = pq.read_schema(src)
+                self.arrow_schemas[name] = pq.read_schema(parquet_files(src)[0])
             elif isinstance(src, pa.Table):
                 frame = self._frame(src)
                 self.arrow_schemas[name] = src.schema
@@ -225,7 +253,7 @@ class SparkModelSession(Session):
     def _frame(self, table: pa.Table) -> Any:
         if table.num_rows == 0:
             return self._empty({f.name: _arrow_duck(f.type) for f in table.schema})
-        return self.spark.createDataFrame(table)
+        return from_arrow(self.spark, table)
 
     def _empty(self, schema: Mapping[str, str]) -> Any:
         ddl = ", ".join(f"`{c}` {_spark_type(t)}" for c, t in schema.items())

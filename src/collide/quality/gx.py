@@ -277,7 +277,7 @@ class Session:
             config={"memory_limit": "1GB", "temp_directory": str(self.tmp / "spill")}
         )
         register_functions(self.con)
-        source = f"read_parquet({_literal(str(data_path))})"
+        source = _scan(data_path)
         present = {r[0] for r in self.con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
         extra = ""
         for i, (name, flag) in enumerate(flags.items()):
@@ -393,11 +393,17 @@ class Session:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
+def _scan(data_path: Path) -> str:
+    """DuckDB's read of a snapshot's data: one file, or the part files the cluster wrote."""
+    from collide.ingest.snapshot import parquet_files
+
+    files = ", ".join(_literal(str(p)) for p in parquet_files(data_path))
+    return f"read_parquet([{files}])"
+
+
 def count_rows(data_path: Path) -> int:
     """Rows of a snapshot's Parquet file (for a previous snapshot whose manifest lacks them)."""
     import duckdb
 
     with duckdb.connect() as con:
-        return con.execute(
-            f"SELECT count(*) FROM read_parquet({_literal(str(data_path))})"
-        ).fetchone()[0]
+        return con.execute(f"SELECT count(*) FROM {_scan(data_path)}").fetchone()[0]

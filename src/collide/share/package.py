@@ -110,6 +110,7 @@ def _masked_sample(project: Any, contract: dict[str, Any], n: int) -> dict[str, 
 
     from collide.export import mask_text
     from collide.ingest import latest_snapshot
+    from collide.ingest.snapshot import parquet_files
 
     out: dict[str, list[dict]] = {}
     for ds, entry in contract.items():
@@ -127,7 +128,9 @@ def _masked_sample(project: Any, contract: dict[str, Any], n: int) -> dict[str, 
         if not cols:
             out[ds] = []
             continue
-        first = pq.ParquetFile(snap.data_path).iter_batches(batch_size=max(1, n), columns=cols)
+        first = pq.ParquetFile(parquet_files(snap.data_path)[0]).iter_batches(
+            batch_size=max(1, n), columns=cols
+        )
         batch = next(first, None)
         names = cols
         data = [] if batch is None else [tuple(r.values()) for r in batch.to_pylist()[:n]]
