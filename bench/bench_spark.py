@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -61,8 +62,10 @@ def bench_one(rows: int, workdir: Path) -> dict[str, object]:
     base.mkdir(parents=True)
     for name in ("collide.yaml", "connectors", "models", "expectations"):
         (shutil.copytree if (ROOT / name).is_dir() else shutil.copy2)(ROOT / name, base / name)
-    with (base / "collide.yaml").open("a", encoding="utf-8") as f:
-        f.write(SPARK)
+    # the sample's own spark: block (indented lines under it) gives way to the bench's
+    text = (base / "collide.yaml").read_text(encoding="utf-8")
+    text = re.sub(r"\nspark:\n(?:  .*\n)+", "\n", text)
+    (base / "collide.yaml").write_text(text + SPARK, encoding="utf-8")
     subprocess.run(
         [sys.executable, str(ROOT / "sample_data" / "generate.py"), "--scale", str(rows),
          "--out", str(base / "sample_data")],
