@@ -1643,10 +1643,17 @@ def generate(seed: int, bills: int, out: Path) -> dict[str, int]:
     gen_land_shapes(w2)
     gen_lending(w2)
 
+    # Memory at large --scale: the uniqueness sets only served generation, each table's rows are
+    # dropped once written, and the two chunked tables go last, when little else is held.
+    w._ids.clear()
+    w._addr_used.clear()
+    w._names_used.clear()
+    big = ("water_bills", "pension_payments")
     counts: dict[str, int] = {}
-    for ds, (rel, enc) in FILES.items():
+    for ds in [d for d in FILES if d not in big] + list(big):
+        rel, enc = FILES[ds]
         path = out / rel
-        rows = w.tables.get(ds, [])
+        rows = w.tables.pop(ds, [])
         if rel.endswith(".xlsx"):
             write_xlsx(rows, path, enc)
             counts[ds] = len(rows)
@@ -1660,6 +1667,8 @@ def generate(seed: int, bills: int, out: Path) -> dict[str, int]:
         df = _frame(rows)
         write_csv(df, path, enc)
         counts[ds] = df.height
+        del df, rows
+    counts = {ds: counts[ds] for ds in FILES}
 
     truth = sorted(w.truth, key=lambda t: (t[0], t[3], t[1]))
     truth += _bundled_truth({t[0] for t in truth})
