@@ -12,6 +12,9 @@ variants, mixed date and money formats, a few Excel-mangled IDs that ingest must
 
     python sample_data/generate.py                        # the committed sample, into sample_data/
     python sample_data/generate.py --scale 10000000 --out /tmp/big   # 10 M bill rows for bench/
+
+Above COLLIDE_GEN_CHUNK rows (default 3 M) the water bills and pension payments are made and
+written chunk by chunk, with the same bytes as one frame, so memory stays bounded in those tables.
 """
 
 from __future__ import annotations
