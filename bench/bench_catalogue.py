@@ -30,6 +30,22 @@ def _collide() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "collide.cli.main"]
 
 
+def _copy_bundled(src: Path, dst: Path) -> None:
+    """Copy the sample_data files generate.py does not write (judgments/, personnel/, …).
+
+    Connectors such as civil_judgments (sample_data/judgments/*) and public_servants read bundled
+    files; anything already generated into dst is kept, and the generators' sources are skipped.
+    """
+    for path in sorted(src.rglob("*")):
+        rel = path.relative_to(src)
+        if path.is_dir() or path.suffix == ".py" or "__pycache__" in rel.parts:
+            continue
+        target = dst / rel
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+
+
 def bench_one(rows: int, workdir: Path) -> dict[str, object]:
     proj = workdir / f"bills_{rows}"
     if proj.exists():
@@ -48,6 +64,7 @@ def bench_one(rows: int, workdir: Path) -> dict[str, object]:
         check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     gen_s = time.perf_counter() - t0
+    _copy_bundled(ROOT / "sample_data", proj / "sample_data")
     size_mb = sum(p.stat().st_size for p in (proj / "sample_data").rglob("*") if p.is_file()) / 1e6
 
     # a wrapper process runs `collide run`, so its RUSAGE_CHILDREN peak is the run's alone

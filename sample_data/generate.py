@@ -12,6 +12,9 @@ variants, mixed date and money formats, a few Excel-mangled IDs that ingest must
 
     python sample_data/generate.py                        # the committed sample, into sample_data/
     python sample_data/generate.py --scale 10000000 --out /tmp/big   # 10 M bill rows for bench/
+
+Above COLLIDE_GEN_CHUNK rows (default 3 M) the water bills and pension payments are made and
+written chunk by chunk, with the same bytes as one frame, so memory stays bounded in those tables.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ import argparse
 import csv
 import datetime as dt
 import io
+import os
 import random
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -232,11 +237,11 @@ class World:
 # --------------------------------------------------------------------------- water
 
 
-def gen_water(w: World, n_bills: int) -> pl.DataFrame:
+def gen_water(w: World, n_bills: int) -> BillChunks:
     """Accounts (GBK CSV), organisation registry (xlsx), business licences (xlsx), bills (GBK CSV).
 
-    Returns the background bills as a DataFrame (vectorised so --scale 10M stays fast); planted
-    bills are in w.tables["water_bills"].
+    Returns the background bills as BillChunks (vectorised so --scale 10M stays fast, made in
+    chunks so --scale 100M fits in memory); planted bills are in w.tables["water_bills"].
     """
     r = w.rng
     acc = w.rows("water_accounts")
@@ -498,65 +503,130 @@ def gen_water(w: World, n_bills: int) -> pl.DataFrame:
                          "非居民", dt.date(2012, 1, 1))  # fmt: skip
             bg_acc.append((no, "非居民", r.uniform(10, 100), 0, r.random() < 0.3))
 
-    # vectorised background bills
+    # vectorised background bills, made chunk by chunk of accounts when there are many (see
+    # BillChunks): the random columns are drawn from the same stream positions either way
     nprng = np.random.default_rng(r.randint(0, 2**31))
-    a = pl.DataFrame(bg_acc, schema=["户号", "rate", "base", "open_ix", "arrears"], orient="row")
-    per = pl.DataFrame({"账期": PERIODS, "pix": list(range(24))})
-    b = a.join(per, how="cross").filter(pl.col("pix") >= pl.col("open_ix"))
-    n = b.height
-    noise = nprng.uniform(0.6, 1.4, n)
-    zero = nprng.random(n) < 0.04
-    unpaid = nprng.random(n) < 0.35
-    style = nprng.integers(0, 5, n)
-    pay_delay = nprng.integers(3, 25, n)
-    b = b.with_columns(
-        usage=pl.Series(noise) * pl.col("base"),
-        zero=pl.Series(zero),
-        unpaid=pl.Series(unpaid),
-        style=pl.Series(style),
-        delay=pl.Series(pay_delay),
-    ).with_columns(
-        usage=pl.when(pl.col("zero") & (pl.col("rate") == "居民生活"))
-        .then(0.0)
-        .otherwise(pl.col("usage"))
-        .round(1),
-        price=pl.when(pl.col("rate") == "居民生活").then(RES).otherwise(NONRES),
-        read=pl.col("账期").str.to_date("%Y%m") + pl.duration(days=19),
-    )
-    b = b.with_columns(
-        due=(pl.col("usage") * pl.col("price")).round(2),
-        paid_ok=~(pl.col("arrears") & pl.col("unpaid")),
-        paid_on=pl.col("read") + pl.duration(days=pl.col("delay")),
-    )
+    return BillChunks(bg_acc, nprng, NONRES, RES)
 
-    def dfmt(col: str) -> pl.Expr:
-        c = pl.col(col)
-        return (
-            pl.when(pl.col("style") == 1)
-            .then(c.dt.strftime("%Y/%-m/%-d"))
-            .when(pl.col("style") == 2)
-            .then(c.dt.strftime("%Y.%m.%d"))
-            .when(pl.col("style") == 3)
-            .then(c.dt.strftime("%Y%m%d"))
-            .otherwise(c.dt.strftime("%Y-%m-%d"))
+
+def gen_chunk_rows() -> int:
+    """Rows per chunk of the large background tables (env COLLIDE_GEN_CHUNK, default 3 M).
+
+    A table with at most this many rows is made as one frame, exactly as before chunking, so the
+    committed sample (28 k bills) is unchanged; a larger one is made and written chunk by chunk so
+    that peak memory does not grow with --scale.
+    """
+    return max(24, int(os.environ.get("COLLIDE_GEN_CHUNK", "3000000")))
+
+
+def _rng_at(state: dict, advance: int = 0) -> np.random.Generator:
+    """A generator at `state` moved on by `advance` 64-bit draws (one per double drawn)."""
+    bg = np.random.PCG64()
+    bg.state = state
+    if advance:
+        bg.advance(advance)
+    return np.random.Generator(bg)
+
+
+class BillChunks:
+    """The background water bills, as frames of whole accounts in account (户号) order.
+
+    The single-frame version drew five random columns over all n rows one after the other
+    (noise, zero, unpaid, style, delay). Here each column has its own generator placed where its
+    column started in that one stream: a double takes exactly one 64-bit draw, so the float
+    columns are reached with PCG64.advance; the two integer columns take a variable number of
+    32-bit draws, so the delay column's start is found by drawing the style column once first.
+    Drawing a column in pieces gives the same numbers as drawing it at once, so the rows are the
+    same whatever the chunk size.
+    """
+
+    def __init__(self, bg_acc: list[tuple[str, str, float, int, bool]], nprng: np.random.Generator,
+                 nonres: float, res: float) -> None:  # fmt: skip
+        self.acc = bg_acc
+        self.nonres, self.res = nonres, res
+        self.n = sum(len(PERIODS) - a[3] for a in bg_acc)
+        self.state = nprng.bit_generator.state
+
+    def frames(self, chunk_rows: int | None = None):
+        chunk_rows = chunk_rows or gen_chunk_rows()
+        n = self.n
+        g_noise, g_zero, g_unpaid = (_rng_at(self.state, k * n) for k in range(3))
+        g_style = _rng_at(self.state, 3 * n)
+        if n <= chunk_rows:
+            g_delay = g_style  # one frame: delay is drawn right after style, as it always was
+            per_chunk = max(len(self.acc), 1)
+        else:
+            skip = _rng_at(self.state, 3 * n)
+            for i in range(0, n, chunk_rows):
+                skip.integers(0, 5, min(chunk_rows, n - i))
+            g_delay = _rng_at(skip.bit_generator.state)
+            per_chunk = max(1, chunk_rows // len(PERIODS))  # whole accounts per chunk
+        for i in range(0, len(self.acc), per_chunk):
+            part = self.acc[i : i + per_chunk]
+            yield self._frame(part, g_noise, g_zero, g_unpaid, g_style, g_delay)
+
+    def _frame(self, part, g_noise, g_zero, g_unpaid, g_style, g_delay) -> pl.DataFrame:
+        NONRES, RES = self.nonres, self.res
+        a = pl.DataFrame(part, schema=["户号", "rate", "base", "open_ix", "arrears"], orient="row")
+        per = pl.DataFrame({"账期": PERIODS, "pix": list(range(24))})
+        b = a.join(per, how="cross").filter(pl.col("pix") >= pl.col("open_ix"))
+        m = b.height
+        noise = g_noise.uniform(0.6, 1.4, m)
+        zero = g_zero.random(m) < 0.04
+        unpaid = g_unpaid.random(m) < 0.35
+        style = g_style.integers(0, 5, m)
+        pay_delay = g_delay.integers(3, 25, m)
+        b = b.with_columns(
+            usage=pl.Series(noise) * pl.col("base"),
+            zero=pl.Series(zero),
+            unpaid=pl.Series(unpaid),
+            style=pl.Series(style),
+            delay=pl.Series(pay_delay),
+        ).with_columns(
+            usage=pl.when(pl.col("zero") & (pl.col("rate") == "居民生活"))
+            .then(0.0)
+            .otherwise(pl.col("usage"))
+            .round(1),
+            price=pl.when(pl.col("rate") == "居民生活").then(RES).otherwise(NONRES),
+            read=pl.col("账期").str.to_date("%Y%m") + pl.duration(days=19),
+        )
+        b = b.with_columns(
+            due=(pl.col("usage") * pl.col("price")).round(2),
+            paid_ok=~(pl.col("arrears") & pl.col("unpaid")),
+            paid_on=pl.col("read") + pl.duration(days=pl.col("delay")),
         )
 
-    return b.select(
-        "户号",
-        "账期",
-        dfmt("read").alias("抄表日期"),
-        pl.col("usage").map_elements(lambda x: f"{x:.1f}", return_dtype=pl.String)
-        if n < 200_000
-        else pl.col("usage").round(1).cast(pl.String),
-        pl.col("price").round(2).cast(pl.String).alias("单价"),
-        pl.col("due").cast(pl.String).alias("应缴金额"),
-        pl.when(pl.col("paid_ok"))
-        .then(pl.col("due"))
-        .otherwise(0.0)
-        .cast(pl.String)
-        .alias("实缴金额"),
-        pl.when(pl.col("paid_ok")).then(dfmt("paid_on")).otherwise(pl.lit("")).alias("缴费日期"),
-    ).rename({"usage": "用水量（吨）"})
+        def dfmt(col: str) -> pl.Expr:
+            c = pl.col(col)
+            return (
+                pl.when(pl.col("style") == 1)
+                .then(c.dt.strftime("%Y/%-m/%-d"))
+                .when(pl.col("style") == 2)
+                .then(c.dt.strftime("%Y.%m.%d"))
+                .when(pl.col("style") == 3)
+                .then(c.dt.strftime("%Y%m%d"))
+                .otherwise(c.dt.strftime("%Y-%m-%d"))
+            )
+
+        return b.select(
+            "户号",
+            "账期",
+            dfmt("read").alias("抄表日期"),
+            pl.col("usage").map_elements(lambda x: f"{x:.1f}", return_dtype=pl.String)
+            if self.n < 200_000  # on the whole table's size, so a chunk formats like the rest
+            else pl.col("usage").round(1).cast(pl.String),
+            pl.col("price").round(2).cast(pl.String).alias("单价"),
+            pl.col("due").cast(pl.String).alias("应缴金额"),
+            pl.when(pl.col("paid_ok"))
+            .then(pl.col("due"))
+            .otherwise(0.0)
+            .cast(pl.String)
+            .alias("实缴金额"),
+            pl.when(pl.col("paid_ok"))
+            .then(dfmt("paid_on"))
+            .otherwise(pl.lit(""))
+            .alias("缴费日期"),
+        ).rename({"usage": "用水量（吨）"})
 
 
 # --------------------------------------------------------------------------- food safety
@@ -1235,7 +1305,7 @@ def gen_clinics(w: World, scale: float) -> None:
 # --------------------------------------------------------------------------- pension
 
 
-def gen_pension(w: World, n_pensioners: int) -> pl.DataFrame:
+def gen_pension(w: World, n_pensioners: int) -> PensionPayments:
     r = w.rng
     deaths = w.rows("death_registrations")
     pays = w.rows("pension_payments")
@@ -1330,25 +1400,55 @@ def gen_pension(w: World, n_pensioners: int) -> pl.DataFrame:
         amt = r.uniform(1500, 4500) if kind.startswith("企业") else r.uniform(150, 300)
         rows.append((p[0], p[1], kind, round(amt, 2), stop))
     pen = pl.DataFrame(rows, schema=["姓名", "身份证号码", "险种", "amt", "stop"], orient="row")
-    per = pl.DataFrame({"发放月份": PERIODS, "pix": list(range(24))})
-    b = pen.join(per, how="cross").filter(pl.col("pix") < pl.col("stop"))
-    b = b.with_row_index("n", offset=5_000_000)
-    return b.select(
-        (pl.lit("YL") + pl.col("发放月份") + pl.col("n").cast(pl.String).str.zfill(8)).alias(
-            "发放流水号"
-        ),
-        "姓名",
-        "身份证号码",
-        "险种",
-        "发放月份",
-        pl.when(pl.col("n") % 2 == 0)
-        .then(pl.col("发放月份") + "15")
-        .otherwise(
-            pl.col("发放月份").str.slice(0, 4) + "-" + pl.col("发放月份").str.slice(4, 2) + "-15"
+    return PensionPayments(pen)
+
+
+class PensionPayments:
+    """The background pension payments: one row per pensioner and month paid (month < stop).
+
+    The file is sorted by (发放月份, 身份证号码), so a large table is made one month at a time;
+    each row keeps the serial number (发放流水号) it has in the one-frame table, whose rows run
+    pensioner by pensioner and month by month from 5,000,000.
+    """
+
+    SERIAL0 = 5_000_000
+
+    def __init__(self, pen: pl.DataFrame) -> None:
+        self.pen = pen
+        self.n = int(pen["stop"].sum())
+
+    def whole(self) -> pl.DataFrame:
+        per = pl.DataFrame({"发放月份": PERIODS, "pix": list(range(24))})
+        b = self.pen.join(per, how="cross").filter(pl.col("pix") < pl.col("stop"))
+        return self._fmt(b.with_row_index("n", offset=self.SERIAL0))
+
+    def month(self, pix: int) -> pl.DataFrame:
+        first = pl.col("stop").cum_sum() - pl.col("stop")  # serial offset of a pensioner's rows
+        b = self.pen.with_columns(n=(first + pix + self.SERIAL0).cast(pl.UInt32))
+        b = b.filter(pl.col("stop") > pix).with_columns(发放月份=pl.lit(PERIODS[pix]))
+        return self._fmt(b)
+
+    @staticmethod
+    def _fmt(b: pl.DataFrame) -> pl.DataFrame:
+        return b.select(
+            (pl.lit("YL") + pl.col("发放月份") + pl.col("n").cast(pl.String).str.zfill(8)).alias(
+                "发放流水号"
+            ),
+            "姓名",
+            "身份证号码",
+            "险种",
+            "发放月份",
+            pl.when(pl.col("n") % 2 == 0)
+            .then(pl.col("发放月份") + "15")
+            .otherwise(
+                pl.col("发放月份").str.slice(0, 4)
+                + "-"
+                + pl.col("发放月份").str.slice(4, 2)
+                + "-15"
+            )
+            .alias("发放日期"),
+            pl.col("amt").round(2).cast(pl.String).alias("发放金额"),
         )
-        .alias("发放日期"),
-        pl.col("amt").round(2).cast(pl.String).alias("发放金额"),
-    )
 
 
 # --------------------------------------------------------------------------- writing
@@ -1397,17 +1497,67 @@ def _frame(rows: list[dict], extra: pl.DataFrame | None = None) -> pl.DataFrame:
     return df
 
 
+def _bill_frames(planted: list[dict], bg: BillChunks) -> Iterator[pl.DataFrame]:
+    """water/bills.csv sorted by (户号, 账期): one sorted frame, or chunks when it is large.
+
+    Chunked, the planted accounts' bills come first, then the background chunks in account order:
+    every planted account is opened before the background ones (lower 户号), so the file is still
+    sorted by (户号, 账期) throughout, the same order as the one-frame sort.
+    """
+    chunk_rows = gen_chunk_rows()
+    if bg.n <= chunk_rows:
+        yield _frame(planted, next(bg.frames(chunk_rows))).sort("户号", "账期")
+        return
+    head = _frame(planted).sort("户号", "账期")
+    yield head
+    last = head["户号"][-1]
+    for df in bg.frames(chunk_rows):
+        df = df.select(head.columns).sort("户号", "账期")
+        if df["户号"][0] <= last:
+            raise AssertionError(f"water bills out of 户号 order at {df['户号'][0]}")
+        last = df["户号"][-1]
+        yield df
+
+
+def _pension_frames(planted: list[dict], bg: PensionPayments) -> Iterator[pl.DataFrame]:
+    """hrss/pension_payments.csv sorted by (发放月份, 身份证号码); month by month when large.
+
+    The planted payments of each month are sorted in among that month's background ones, so the
+    order is the one-frame sort's.
+    """
+    if bg.n <= gen_chunk_rows():
+        yield _frame(planted, bg.whole()).sort("发放月份", "身份证号码")
+        return
+    head = _frame(planted)
+    for pix, p in enumerate(PERIODS):
+        mine = head.filter(pl.col("发放月份") == p)
+        yield pl.concat([bg.month(pix).select(head.columns), mine]).sort("发放月份", "身份证号码")
+
+
 def write_csv(df: pl.DataFrame, path: Path, encoding: str) -> None:
+    write_csv_frames([df], path, encoding)
+
+
+def write_csv_frames(frames: Iterable[pl.DataFrame], path: Path, encoding: str) -> int:
+    """Write frames one after the other as one CSV (header once, CRLF); returns the row count.
+
+    Frames are consumed one at a time, so a generator of chunks is never held whole.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     chunk = 500_000
+    header, rows = True, 0
     with path.open("wb") as f:
         if encoding == "utf-8-sig":
             f.write("\ufeff".encode())
-        for i in range(0, max(df.height, 1), chunk):
-            buf = io.BytesIO()
-            df.slice(i, chunk).write_csv(buf, include_header=(i == 0), line_terminator="\r\n")
-            data = buf.getvalue()
-            f.write(data if encoding.startswith("utf-8") else data.decode().encode(encoding))
+        for df in frames:
+            for i in range(0, max(df.height, 1 if header else 0), chunk):
+                buf = io.BytesIO()
+                df.slice(i, chunk).write_csv(buf, include_header=header, line_terminator="\r\n")
+                header = False
+                data = buf.getvalue()
+                f.write(data if encoding.startswith("utf-8") else data.decode().encode(encoding))
+            rows += df.height
+    return rows
 
 
 def write_xlsx(rows: list[dict], path: Path, title: str) -> None:
@@ -1437,6 +1587,21 @@ def write_xlsx(rows: list[dict], path: Path, title: str) -> None:
     notes = wb.add_worksheet("填表说明")
     notes.write_string(0, 0, "本表由业务系统导出，日期格式以系统为准；如有疑问请联系数据管理科。")
     wb.close()
+
+
+def _bundled_truth(generated: set[str]) -> list[list[str]]:
+    """Ground-truth rows of models whose inputs are bundled, not generated here.
+
+    sample_data/judgments/ and personnel/ are written by hand (or by generate_judgments.py) and
+    their expected answers were added to the committed ground_truth.csv; they are kept after this
+    generator's own rows, in their committed order, so regenerating does not drop them and a
+    project generated elsewhere (bench/) gets them too.
+    """
+    path = HERE / "ground_truth.csv"
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8", newline="") as fh:
+        return [row for row in list(csv.reader(fh))[1:] if row and row[0] not in generated]
 
 
 def generate(seed: int, bills: int, out: Path) -> dict[str, int]:
@@ -1481,24 +1646,35 @@ def generate(seed: int, bills: int, out: Path) -> dict[str, int]:
     gen_land_shapes(w2)
     gen_lending(w2)
 
+    # Memory at large --scale: the uniqueness sets only served generation, each table's rows are
+    # dropped once written, and the two chunked tables go last, when little else is held.
+    w._ids.clear()
+    w._addr_used.clear()
+    w._names_used.clear()
+    big = ("water_bills", "pension_payments")
     counts: dict[str, int] = {}
-    for ds, (rel, enc) in FILES.items():
+    for ds in [d for d in FILES if d not in big] + list(big):
+        rel, enc = FILES[ds]
         path = out / rel
-        rows = w.tables.get(ds, [])
+        rows = w.tables.pop(ds, [])
         if rel.endswith(".xlsx"):
             write_xlsx(rows, path, enc)
             counts[ds] = len(rows)
             continue
-        extra = {"water_bills": bg_bills, "pension_payments": bg_pay}.get(ds)
-        df = _frame(rows, extra)
         if ds == "water_bills":
-            df = df.sort("户号", "账期")
-        elif ds == "pension_payments":
-            df = df.sort("发放月份", "身份证号码")
+            counts[ds] = write_csv_frames(_bill_frames(rows, bg_bills), path, enc)
+            continue
+        if ds == "pension_payments":
+            counts[ds] = write_csv_frames(_pension_frames(rows, bg_pay), path, enc)
+            continue
+        df = _frame(rows)
         write_csv(df, path, enc)
         counts[ds] = df.height
+        del df, rows
+    counts = {ds: counts[ds] for ds in FILES}
 
     truth = sorted(w.truth, key=lambda t: (t[0], t[3], t[1]))
+    truth += _bundled_truth({t[0] for t in truth})
     with (out / "ground_truth.csv").open("w", encoding="utf-8", newline="") as fh:
         wr = csv.writer(fh)
         wr.writerow(["model_id", "subject_id", "subject_name", "expected", "why"])
