@@ -58,24 +58,22 @@ def export_run(
         write_xlsx(tmp / "clues.xlsx", rows, mask, project.config.review.reasons)
     evidence_dir = tmp / "evidence"
     evidence_dir.mkdir()
-    ev = queries.run_evidence(con, run_id)
     snapshots = {ds: info.get("snapshot_id") for ds, info in summary["datasets"].items()}
-    books: dict[str, tuple[EvidenceBook, dict[str, Any]]] = {}
-    try:
-        for r in rows:  # in rank order; each model's sheets go to its own file
-            if r["lifecycle"] == GONE:
-                continue
-            mid = r["model_id"]
-            if mid not in books:
-                books[mid] = (
-                    EvidenceBook(evidence_dir, mid, r.get("title") or ""),
-                    sheet_labels(project.catalog, mid),
-                )
-            book, labels = books[mid]
-            book.add(r, ev.get(r["clue_id"], []), snapshots, mask, labels)
-    finally:
-        for book, _ in books.values():
-            book.close()
+    by_model: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:  # in rank order; each model's sheets go to its own file
+        if r["lifecycle"] != GONE:
+            by_model.setdefault(r["model_id"], []).append(r)
+    for mid, mine in by_model.items():
+        book = EvidenceBook(
+            evidence_dir,
+            mid,
+            mine[0].get("title") or "",
+            snapshots,
+            mask,
+            sheet_labels(project.catalog, mid),
+        )
+        stored = queries.run_evidence(con, run_id, [r["clue_id"] for r in mine])
+        book.write((r, ev) for r, (_, ev) in zip(mine, stored))
     (tmp / "manifest.json").write_text(
         json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8"
     )
