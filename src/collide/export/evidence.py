@@ -88,7 +88,7 @@ def clue_payload(
 ) -> dict[str, Any]:
     """The data of one clue's sheet (one line of `<model>.jsonl`), as JSON values."""
     cells = cells or _Cells(mask)
-    value = cells.json
+    value, known = cells.json, cells.known_json
     payload = jsonable(
         {
             "线索编号": r["clue_id"],
@@ -116,7 +116,11 @@ def clue_payload(
         {
             "数据集": ds,
             "快照": snapshots.get(ds),
-            "行": {k: value(v) for k, v in row.items() if k != HIT_KEY},
+            "行": {
+                k: (type(v) is str and known.get(v)) or value(v)
+                for k, v in row.items()
+                if k != HIT_KEY
+            },
             **({"命中行": True} if row.get(HIT_KEY) else {}),
         }
         for ds, row in evidence
@@ -131,23 +135,24 @@ class _Cells:
 
     def __init__(self, mask: bool) -> None:
         self.mask = mask
-        self._html: dict[str, str] = {}
-        self._json: dict[str, str] = {}
+        # text → what it becomes; read inline by the loops over cells (no call per cell)
+        self.known_html: dict[str, str] = {}
+        self.known_json: dict[str, str] = {}
 
     def html(self, value: Any) -> str:
         """The cell as the sheet prints it: the value as it reads, IDs masked, HTML-escaped."""
         text = value if type(value) is str else display(value)
-        out = self._html.get(text)
+        out = self.known_html.get(text)
         if out is None:
-            out = self._html[text] = html.escape(str(masked(text, self.mask)))
+            out = self.known_html[text] = html.escape(str(masked(text, self.mask)))
         return out
 
     def json(self, value: Any) -> Any:
         """The value in the JSON line: masked when it is text, then as `jsonable` writes it."""
         if type(value) is str:
-            out = self._json.get(value)
+            out = self.known_json.get(value)
             if out is None:
-                out = self._json[value] = masked(value, self.mask)
+                out = self.known_json[value] = masked(value, self.mask)
             return out
         if value is None or type(value) in (int, float, bool):
             return value
@@ -172,7 +177,8 @@ class _Layout:
         ]
         self.prov = [c for c in PROV_LABELS if c in present]
         self.shown = self.cols + self.prov
-        self.headers = [heads.get(c, c) for c in self.cols] + [PROV_LABELS[c] for c in self.prov]
+        headers = [heads.get(c, c) for c in self.cols] + [PROV_LABELS[c] for c in self.prov]
+        self.header_cells = "".join(f"<th>{html.escape(str(h))}</th>\n" for h in headers)
 
 
 class EvidenceBook:
@@ -245,7 +251,7 @@ class EvidenceBook:
         by_ds: dict[str, list[dict[str, Any]]] = {}
         for ds, row in evidence:
             by_ds.setdefault(ds, []).append(row)
-        cell = self._cells.html
+        cell, known = self._cells.html, self._cells.known_html
         datasets = []
         for ds, rows in by_ds.items():
             key = (ds, tuple(rows[0]))
@@ -259,11 +265,22 @@ class EvidenceBook:
                 {
                     "title": f"{title}（{ds}）" if title else ds,
                     "snapshot": str(self.snapshots.get(ds) or ""),
-                    "headers": layout.headers,
+                    "header_cells": markup(layout.header_cells),
                     "rows": [
                         (
                             is_hit,
-                            markup("".join(["<td>" + cell(row.get(c)) + "</td>" for c in shown])),
+                            markup(
+                                "<td>"
+                                + "</td><td>".join(
+                                    [
+                                        (type(v) is str and known.get(v)) or cell(v)
+                                        for v in map(row.get, shown)
+                                    ]
+                                )
+                                + "</td>"
+                                if shown
+                                else ""
+                            ),
                         )
                         for is_hit, row in zip(hit, rows)
                     ],

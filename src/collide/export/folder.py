@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from collide.clues.build import GONE
 from collide.export.columns import mask_text
-from collide.export.csv import write_csv
+from collide.export.csv import write_hit_lists
 from collide.export.evidence import EvidenceBook, sheet_labels
 from collide.export.hitlist import ClueCounts, describe, listed, run_clue_rows
 from collide.export.report import render_report
@@ -51,9 +51,8 @@ def export_run(
     tmp.mkdir(parents=True)
     keep = dest / "unmasked" if dest.exists() else None
     if "csv" in formats:
-        write_csv(tmp / "clues.csv", rows, mask)
-        for mid in sorted({r["model_id"] for r in rows} | set(summary["models"])):
-            write_csv(tmp / f"clues_{mid}.csv", [r for r in rows if r["model_id"] == mid], mask)
+        models = sorted({r["model_id"] for r in rows} | set(summary["models"]))
+        write_hit_lists(tmp, rows, models, mask)
     if "xlsx" in formats:
         write_xlsx(tmp / "clues.xlsx", rows, mask, project.config.review.reasons)
     evidence_dir = tmp / "evidence"
