@@ -48,9 +48,16 @@ def write_xlsx(
     import xlsxwriter
 
     # No string is ever read as a formula, a number or a link: cells show what the store holds.
+    # constant_memory: each row goes to disk once the next one starts (strings inline, no
+    # shared table), so a list of 100k clues holds one row in memory, not the whole sheet.
     wb = xlsxwriter.Workbook(
         str(path),
-        {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},
+        {
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+            "constant_memory": True,
+        },
     )
     ws = wb.add_worksheet("线索")
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
