@@ -129,6 +129,11 @@ def clue_payload(
     return payload
 
 
+# Texts remembered per model page: what repeats does so within a clue or on every row (a file
+# name); forgetting them all now and then keeps a page of 100k clues from holding every text.
+_KNOWN_MAX = 50_000
+
+
 class _Cells:
     """What a source value becomes on a sheet and in the JSON line, each distinct text worked
     out once: an ID number, a date or a file name repeats on every row of a clue."""
@@ -144,6 +149,8 @@ class _Cells:
         text = value if type(value) is str else display(value)
         out = self.known_html.get(text)
         if out is None:
+            if len(self.known_html) >= _KNOWN_MAX:
+                self.known_html.clear()
             out = self.known_html[text] = html.escape(str(masked(text, self.mask)))
         return out
 
@@ -152,6 +159,8 @@ class _Cells:
         if type(value) is str:
             out = self.known_json.get(value)
             if out is None:
+                if len(self.known_json) >= _KNOWN_MAX:
+                    self.known_json.clear()
                 out = self.known_json[value] = masked(value, self.mask)
             return out
         if value is None or type(value) in (int, float, bool):
