@@ -156,6 +156,12 @@ def main() -> None:
     )
     ap.add_argument("--keep", type=Path, help="build the project here and keep it afterwards")
     ap.add_argument("--cli-repeat", type=int, default=3, help="whole-process runs (median)")
+    ap.add_argument(
+        "--build-only",
+        action="store_true",
+        help="with --keep: build and ingest the project, time nothing (to time `collide run` "
+        "on it by hand, e.g. under /usr/bin/time -v)",
+    )
     args = ap.parse_args()
     tmp = args.keep or Path(tempfile.mkdtemp(prefix="collide-bench-engine-"))
     try:
@@ -169,6 +175,9 @@ def main() -> None:
 
         project = Project.load(root)
         results = project.ingest()
+        if args.build_only:
+            print(f"built and ingested {root}")
+            return
         snaps = {ds: r.snapshot_dir / "data.parquet" for ds, r in results.items()}
         model = project.catalog.models["pension_after_death"]
         sql = model.sql

@@ -1,5 +1,6 @@
-"""Compare two run folders of the same project: the hit lists, the evidence JSON and the report
-must be identical apart from run ids, dates of the run and timings.
+"""Compare two run folders of the same project: the hit lists (CSV, and the cells, links and
+dropdowns of clues.xlsx), the evidence pages and JSON lines and the report must be identical
+apart from run ids, dates of the run and timings.
 
     python bench/compare_runs.py runs/<before> runs/<after>
 
@@ -33,8 +34,42 @@ def normalise(text: str) -> str:
 def files(run: Path) -> list[Path]:
     out = [p for p in run.glob("clues*.csv")]
     out += sorted(run.glob("evidence/*.json"))
+    out += sorted(run.glob("evidence/*.jsonl"))
+    out += sorted(run.glob("evidence/*.html"))
+    out += [run / "clues.xlsx"]
     out += [run / "report.md"]
     return sorted(p.relative_to(run) for p in out if p.exists())
+
+
+def xlsx_text(path: Path) -> str:
+    """A workbook as text: every cell's value and type, links, dropdowns and frozen panes (how
+    the XML stores them, shared or inline strings, does not matter to a reader)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path)
+    out = []
+    for ws in wb.worksheets:
+        out.append(
+            f"sheet {ws.title} {ws.sheet_state} freeze={ws.freeze_panes} "
+            f"filter={ws.auto_filter.ref}"
+        )
+        for row in ws.iter_rows():
+            for c in row:
+                if c.value is not None or c.hyperlink is not None:
+                    link = c.hyperlink.target if c.hyperlink is not None else ""
+                    out.append(
+                        f"{c.coordinate}\t{type(c.value).__name__}\t{c.value!r}\t{link}"
+                        f"\t{c.number_format}"
+                    )
+        for dv in ws.data_validations.dataValidation:
+            out.append(f"dv {dv.sqref} {dv.type} {dv.formula1} {dv.error}")
+    return "\n".join(out)
+
+
+def read(path: Path) -> str:
+    if path.suffix == ".xlsx":
+        return xlsx_text(path)
+    return path.read_text(encoding="utf-8-sig")
 
 
 def main(a: str, b: str) -> int:
@@ -46,8 +81,8 @@ def main(a: str, b: str) -> int:
             print(f"only in {'after' if rel not in fa else 'before'}: {rel}")
             bad += 1
             continue
-        ta = normalise((ra / rel).read_text(encoding="utf-8-sig"))
-        tb = normalise((rb / rel).read_text(encoding="utf-8-sig"))
+        ta = normalise(read(ra / rel))
+        tb = normalise(read(rb / rel))
         if ta != tb:
             bad += 1
             diff = difflib.unified_diff(

@@ -352,3 +352,57 @@ def test_a_waiting_run_goes_ahead_when_the_lock_is_released(tmp_path: Path, cli)
         t.join()
     assert code == 0, out + err
     assert "6 clues (6 new, 0 ongoing, 0 gone)" in out
+
+
+def test_clues_past_excels_link_limit_still_open_their_sheet(tmp_path: Path, monkeypatch) -> None:
+    """Excel keeps 65,530 links per sheet; the clues after them get a HYPERLINK() formula to
+    the same sheet instead of an empty 证据文件 cell (the limit is lowered here to 2)."""
+    import openpyxl
+
+    import collide.export.xlsx as xlsx
+    from collide.export import CLUE_COLUMNS
+
+    monkeypatch.setattr(xlsx, "_MAX_LINKS", 2)
+    rows = [
+        {"rank": i, "clue_id": f"XS{i}", "evidence_file": f"evidence/m.html#XS{i}"}
+        for i in range(1, 5)
+    ]
+    xlsx.write_xlsx(tmp_path / "clues.xlsx", rows, mask=True)
+    col = [c.key for c in CLUE_COLUMNS].index("evidence_file") + 1
+    ws = openpyxl.load_workbook(tmp_path / "clues.xlsx").active
+    cells = [ws.cell(row=i + 1, column=col) for i in range(1, 5)]
+    links = [(c.hyperlink.target, c.hyperlink.location) for c in cells[:2] if c.hyperlink]
+    assert links == [("evidence/m.html", "XS1"), ("evidence/m.html", "XS2")]
+    assert [c.hyperlink for c in cells[2:]] == [None, None]
+    assert [c.value for c in cells[2:]] == [
+        '=HYPERLINK("evidence/m.html#XS3","evidence/m.html#XS3")',
+        '=HYPERLINK("evidence/m.html#XS4","evidence/m.html#XS4")',
+    ]
+
+
+def test_stored_evidence_is_read_in_the_order_asked_for_in_small_batches(tmp_path: Path) -> None:
+    """The evidence writer reads a run's rows clue by clue in rank order, a batch at a time: every
+    clue asked for comes back once, in that order, its rows in attachment order (none for a
+    clue without evidence), whatever the batch size."""
+    from collide.store import queries
+    from collide.store.db import Store, insert_rows
+
+    store = Store(tmp_path / "collide.duckdb")
+    rows = [
+        {"run_id": run, "clue_id": cid, "seq": seq, "dataset": "d", "row_json": f"{cid}{seq}"}
+        for run in ("r1", "r2")
+        for cid, n in (("A", 3), ("B", 1), ("C", 2))
+        for seq in reversed(range(n))
+    ]
+    with store.connect() as con:
+        insert_rows(con, "evidence", rows, queries.EVIDENCE_COLUMNS)
+        for batch in (1, 2, 50):
+            got = list(queries.run_evidence(con, "r1", ["C", "X", "A", "B"], batch_rows=batch))
+            assert got == [
+                ("C", [("d", "C0"), ("d", "C1")]),
+                ("X", []),
+                ("A", [("d", "A0"), ("d", "A1"), ("d", "A2")]),
+                ("B", [("d", "B0")]),
+            ]
+        assert list(queries.run_evidence(con, "r1", [])) == []
+        con.execute("SELECT 1").fetchall()  # the connection is free again

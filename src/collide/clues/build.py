@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import hashlib
 import json
 import re
@@ -200,8 +201,17 @@ def _holds(cond: tuple[bool, str, str | None, str | None], row: dict[str, Any]) 
     return _compare(value, op, _operand(operand, row))
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed(template: str) -> list[Any]:
+    """A template parsed once, not once per clue (callers only read the tree)."""
+    return parse_reason(template)
+
+
+_FORMATTER = _ReasonFormatter()
+
+
 def render_reason(template: str, row: dict[str, Any]) -> str:
-    fmt = _ReasonFormatter()
+    fmt = _FORMATTER
 
     def walk(parts: list[Any]) -> str:
         text = []
@@ -212,7 +222,7 @@ def render_reason(template: str, row: dict[str, Any]) -> str:
                 text.append(walk(part.then if _holds(part.cond, row) else part.other))
         return "".join(text)
 
-    return walk(parse_reason(template))
+    return walk(_parsed(template))
 
 
 def evidence_hash(rows: list[Any], output: dict[str, Any]) -> str:

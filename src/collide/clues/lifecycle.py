@@ -13,6 +13,8 @@ from collide.clues.build import EXCLUDED, GONE, NEW, ONGOING, PENDING, Clue, jso
 from collide.store import queries
 from collide.store.db import now
 
+_EVIDENCE_BATCH = 100_000  # evidence rows written per insert
+
 
 def _dumps(obj: Any) -> str:
     # Key order kept: an output row reads in the order the model's SELECT lists its columns.
@@ -161,17 +163,23 @@ def apply_lifecycle(run: Any, con: Any, clues: list[Clue], summary: dict[str, An
         for g in gone
     ]
     queries.insert_sightings(con, rows)
-    ev_rows = [
-        {
-            "run_id": run.run_id,
-            "clue_id": c.clue_id,
-            "seq": i,
-            "dataset": r.dataset,
-            "row_json": r.row_json,
-        }
-        for c in clues
-        for i, r in enumerate(c.evidence)
-    ]
+    # in batches: the rows of 100k clues as dicts (and their Arrow copy) at once would be
+    # several times the memory of the evidence itself
+    ev_rows: list[dict[str, Any]] = []
+    for c in clues:
+        for i, r in enumerate(c.evidence):
+            ev_rows.append(
+                {
+                    "run_id": run.run_id,
+                    "clue_id": c.clue_id,
+                    "seq": i,
+                    "dataset": r.dataset,
+                    "row_json": r.row_json,
+                }
+            )
+        if len(ev_rows) >= _EVIDENCE_BATCH:
+            queries.insert_evidence(con, ev_rows)
+            ev_rows = []
     queries.insert_evidence(con, ev_rows)
     _record_reopened(run, con, reopened, dt.datetime.now())  # ordered with imports (µs)
     if followups:

@@ -52,8 +52,9 @@ CLUE_COLUMNS: list[Column] = [
 
 
 def masked(value: Any, mask: bool) -> Any:
-    """`value` with its resident IDs masked when `mask` (only text can hold one)."""
-    if mask and isinstance(value, str):
+    """`value` with its resident IDs masked when `mask` (only text can hold one, and only a
+    text of 15 characters or more: most cells are shorter and skip the search)."""
+    if mask and isinstance(value, str) and len(value) >= 15:
         return mask_text(value)
     return value
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from collide.clues.build import GONE
 from collide.export.columns import mask_text
-from collide.export.csv import write_csv
+from collide.export.csv import write_hit_lists
 from collide.export.evidence import EvidenceBook, sheet_labels
 from collide.export.hitlist import ClueCounts, describe, listed, run_clue_rows
 from collide.export.report import render_report
@@ -51,31 +51,28 @@ def export_run(
     tmp.mkdir(parents=True)
     keep = dest / "unmasked" if dest.exists() else None
     if "csv" in formats:
-        write_csv(tmp / "clues.csv", rows, mask)
-        for mid in sorted({r["model_id"] for r in rows} | set(summary["models"])):
-            write_csv(tmp / f"clues_{mid}.csv", [r for r in rows if r["model_id"] == mid], mask)
+        models = sorted({r["model_id"] for r in rows} | set(summary["models"]))
+        write_hit_lists(tmp, rows, models, mask)
     if "xlsx" in formats:
         write_xlsx(tmp / "clues.xlsx", rows, mask, project.config.review.reasons)
     evidence_dir = tmp / "evidence"
     evidence_dir.mkdir()
-    ev = queries.run_evidence(con, run_id)
     snapshots = {ds: info.get("snapshot_id") for ds, info in summary["datasets"].items()}
-    books: dict[str, tuple[EvidenceBook, dict[str, Any]]] = {}
-    try:
-        for r in rows:  # in rank order; each model's sheets go to its own file
-            if r["lifecycle"] == GONE:
-                continue
-            mid = r["model_id"]
-            if mid not in books:
-                books[mid] = (
-                    EvidenceBook(evidence_dir, mid, r.get("title") or ""),
-                    sheet_labels(project.catalog, mid),
-                )
-            book, labels = books[mid]
-            book.add(r, ev.get(r["clue_id"], []), snapshots, mask, labels)
-    finally:
-        for book, _ in books.values():
-            book.close()
+    by_model: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:  # in rank order; each model's sheets go to its own file
+        if r["lifecycle"] != GONE:
+            by_model.setdefault(r["model_id"], []).append(r)
+    for mid, mine in by_model.items():
+        book = EvidenceBook(
+            evidence_dir,
+            mid,
+            mine[0].get("title") or "",
+            snapshots,
+            mask,
+            sheet_labels(project.catalog, mid),
+        )
+        stored = queries.run_evidence(con, run_id, [r["clue_id"] for r in mine])
+        book.write((r, ev) for r, (_, ev) in zip(mine, stored))
     (tmp / "manifest.json").write_text(
         json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8"
     )

@@ -63,3 +63,10 @@ def render(template: str, **context: Any) -> str:
     """Render templates/<template>; the file's suffix (.html.j2, .md.j2) picks the escaping."""
     kind = "html" if template.endswith(".html.j2") else "md"
     return _environment(kind).get_template(template).render(**context)
+
+
+def template(name: str) -> Any:
+    """The compiled templates/<name>, for a page written as it renders (`.generate(...)`):
+    a model's evidence page of many thousand sheets is never one string in memory."""
+    kind = "html" if name.endswith(".html.j2") else "md"
+    return _environment(kind).get_template(name)

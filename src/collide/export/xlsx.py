@@ -20,6 +20,10 @@ from collide.export.columns import CLUE_COLUMNS, cell_text
 
 # Rows below the clues that still carry the dropdowns and date format (a reviewer may add rows).
 _SPARE_ROWS = 200
+# Excel keeps at most 65,530 links per worksheet (xlsxwriter drops the cell beyond them): later
+# clues' 证据文件 is a HYPERLINK() formula instead, which has no such limit and opens the same
+# file (its cached value is the path, so a reader that does not calculate still shows it).
+_MAX_LINKS = 65_530
 
 
 def _as_date(value: Any) -> dt.date | None:
@@ -44,9 +48,16 @@ def write_xlsx(
     import xlsxwriter
 
     # No string is ever read as a formula, a number or a link: cells show what the store holds.
+    # constant_memory: each row goes to disk once the next one starts (strings inline, no
+    # shared table), so a list of 100k clues holds one row in memory, not the whole sheet.
     wb = xlsxwriter.Workbook(
         str(path),
-        {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False},
+        {
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+            "constant_memory": True,
+        },
     )
     ws = wb.add_worksheet("线索")
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
@@ -78,11 +89,14 @@ def write_xlsx(
                     ws.write_datetime(i, c, dt.datetime(day.year, day.month, day.day), date)
                 else:
                     ws.write_blank(i, c, None, date)
-            elif col.key == "evidence_file" and value:
+            elif col.key == "evidence_file" and value and i <= _MAX_LINKS:
                 # relative: the run folder opens wherever it is copied; the text stays the path
                 ws.write_url(
                     i, c, "external:" + str(value), link, string=str(value), tip="打开线索核查单"
                 )
+            elif col.key == "evidence_file" and value:
+                quoted = str(value).replace('"', '""')
+                ws.write_formula(i, c, f'=HYPERLINK("{quoted}","{quoted}")', link, str(value))
             else:
                 ws.write_string(i, c, cell_text(r, col.key, mask), text)
     last = len(rows) + _SPARE_ROWS

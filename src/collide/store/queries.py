@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-from decimal import Decimal
+from collections.abc import Iterator
 from typing import Any
 
 from collide.clues.build import GONE
@@ -303,41 +303,39 @@ def run_sightings(con: Any, run_id: str) -> list[dict[str, Any]]:
     return out
 
 
-class RunEvidence:
-    """The source rows attached to each clue of a run, in attachment order.
+def run_evidence(
+    con: Any, run_id: str, clue_ids: list[str], batch_rows: int = 50_000
+) -> Iterator[tuple[str, list[tuple[str, str]]]]:
+    """The source rows attached to each of `clue_ids` in a run, as (dataset, row JSON) in
+    attachment order: one (clue, rows) pair per clue, in the order of `clue_ids` (rows empty
+    for a clue without evidence).
 
-    Held as the stored JSON text and parsed when a clue's rows are asked for (once, by the
-    evidence writer): parsed dicts of every row of 100k clues at once would be several times
-    the memory."""
-
-    def __init__(self, raw: dict[str, list[tuple[str, str]]]) -> None:
-        self._raw = raw
-
-    def get(
-        self, clue_id: str, default: list[tuple[str, dict[str, Any]]] | None = None
-    ) -> list[tuple[str, dict[str, Any]]]:
-        rows = self._raw.get(clue_id)
-        if rows is None:
-            return [] if default is None else default
-        # Decimals stay decimals (money reads 2380.50, not 2380.5).
-        return [(ds, json.loads(text, parse_float=Decimal)) for ds, text in rows]
-
-    def __contains__(self, clue_id: object) -> bool:
-        return clue_id in self._raw
-
-    def __len__(self) -> int:
-        return len(self._raw)
-
-
-def run_evidence(con: Any, run_id: str) -> RunEvidence:
-    """The source rows attached to each clue of a run (see `RunEvidence`)."""
-    out: dict[str, list[tuple[str, str]]] = {}
-    for clue, dataset, row_json in con.execute(
-        "SELECT clue_id, dataset, row_json FROM evidence WHERE run_id = ? ORDER BY clue_id, seq",
-        [run_id],
-    ).fetchall():
-        out.setdefault(clue, []).append((dataset, row_json))
-    return RunEvidence(out)
+    Read in batches, so memory holds one batch, never every row of 100k clues. Nothing else may
+    run on `con` until the iterator is finished (DuckDB refuses work on a connection with a
+    result open)."""
+    if not clue_ids:
+        return
+    order = {"clue_id": clue_ids, "pos": list(range(len(clue_ids)))}
+    con.register("__order", _arrow(order, {"pos": "BIGINT"}))
+    try:
+        reader = con.sql(
+            "SELECT o.pos, e.dataset, e.row_json FROM evidence e JOIN __order o USING (clue_id) "
+            "WHERE e.run_id = $run ORDER BY o.pos, e.seq",
+            params={"run": run_id},
+        ).to_arrow_reader(batch_rows)
+        pos, rows = 0, []
+        for batch in reader:
+            cols = batch.to_pydict()
+            for at, dataset, text in zip(cols["pos"], cols["dataset"], cols["row_json"]):
+                while pos < at:
+                    yield clue_ids[pos], rows
+                    pos, rows = pos + 1, []
+                rows.append((dataset, text))
+        while pos < len(clue_ids):
+            yield clue_ids[pos], rows
+            pos, rows = pos + 1, []
+    finally:
+        con.unregister("__order")
 
 
 # ---------------------------------------------------------------------------- audit
@@ -359,7 +357,7 @@ def audit(con: Any, action: str, detail: dict[str, Any]) -> None:
     )
 
 
-def _arrow(columns: dict[str, list[Any]]) -> Any:
+def _arrow(columns: dict[str, list[Any]], types: dict[str, str] | None = None) -> Any:
     from collide.store.db import arrow_table
 
-    return arrow_table(columns)
+    return arrow_table(columns, types)
