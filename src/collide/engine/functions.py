@@ -121,26 +121,49 @@ def plain_han_regex() -> str:
     """A name of Han characters none of which folds (`standards.hanzi`): the names that
     `semantic.person_name_key` leaves as they are (DuckDB's name_sim macro scores those pairs
     natively). The pattern has ~5,000 characters: compiled once per query in DuckDB, but ~7 ms
-    per call in pyarrow, so the UDFs look names up in their memo instead."""
+    per call in pyarrow, so the UDFs test for Han characters alone (`_han_only`) and fold
+    those names with `str.translate`."""
     from collide.standards import hanzi
 
     return "[^\\P{Han}" + "".join(hanzi.fold_table()) + "]+"
 
 
+def _han_only(arr: pa.Array) -> pa.Array:
+    """True for a name of Han characters alone: `semantic.person_name_key` only folds those
+    (`person_name_norm` leaves them unchanged; a test checks it), which `hanzi.fold` does
+    without polars. NULL stays NULL. (One regex call: with DuckDB's two threads contending for
+    the GIL, fewer pyarrow calls beat cheaper ones.)"""
+    import pyarrow.compute as pc
+
+    return pc.match_substring_regex(arr, r"^\p{Han}+$")
+
+
+def _fold() -> Callable[[str], str]:
+    """`hanzi.fold`, imported when a UDF first needs it."""
+    from collide.standards import hanzi
+
+    return hanzi.fold
+
+
 class _Normalised:
     """`norm` per distinct value, remembered for the connection's lifetime.
 
-    Values for which `plain` is true are returned as they are (`norm` must leave them
-    unchanged); the others are looked up, and those not seen before are normalised in one polars
-    call."""
+    Values for which `plain` is true are returned as the function that `plain_norm()` gives
+    makes them (by default as they are: `norm` must give the same); the others are looked up,
+    and those not seen before are normalised in one polars call. The plain ones stay out of
+    the memo, so that a join over a million names does not fill it and start it over and
+    over."""
 
     def __init__(
         self,
         norm: Callable[[pl.Series], pl.Series],
         plain: Callable[[pa.Array], pa.Array] | None,
         limit: int = 1 << 18,
+        plain_norm: Callable[[], Callable[[str], str]] | None = None,
     ):
         self.norm, self.plain, self.limit = norm, plain, limit
+        self.plain_norm = plain_norm
+        self.fix: Callable[[str], str] | None = None
         self.memo: dict[str, str | None] = {}
 
     def __call__(self, arr: pa.ChunkedArray | pa.Array) -> list[str | None]:
@@ -154,6 +177,10 @@ class _Normalised:
         plain = self.plain(arr)  # NULL stays NULL
         if plain.true_count < len(arr) - arr.null_count:
             self.fill(values, pc.indices_nonzero(pc.invert(plain)).to_pylist())
+        if self.plain_norm is not None and plain.true_count:
+            fix = self.fix = self.fix or self.plain_norm()
+            for i in pc.indices_nonzero(plain).to_pylist():
+                values[i] = fix(values[i])
         return values
 
     def fill(self, values: list[str | None], todo: Any) -> None:
@@ -188,11 +215,12 @@ def _pairwise(
     scorer: Callable[..., float] | str,
     norm: Callable[[pl.Series], pl.Series],
     plain: Callable[[pa.Array], pa.Array] | None = None,
+    plain_norm: Callable[[], Callable[[str], str]] | None = None,
 ) -> Callable[[Any, Any], pa.Array]:
     """Wrap a rapidfuzz scorer as an Arrow UDF over (a, b) pairs; NULL in either side → NULL.
 
     A `scorer` given by name (`_scorer`) is looked up at the first call."""
-    normalised = _Normalised(norm, plain)
+    normalised = _Normalised(norm, plain, plain_norm=plain_norm)
     named = scorer if isinstance(scorer, str) else None
 
     def udf(a: pa.ChunkedArray | pa.Array, b: pa.ChunkedArray | pa.Array) -> pa.Array:
@@ -240,7 +268,7 @@ def _pinyin_pairwise() -> Callable[[Any, Any], pa.Array]:
 
     Pairs of names with one reading each (most) go to rapidfuzz in one call; each distinct name
     is read once per connection (a number for it, its first reading, whether it has others)."""
-    normalised = _Normalised(_semantic("person_name_key"), None)
+    normalised = _Normalised(_semantic("person_name_key"), _han_only, plain_norm=_fold)
     number: dict[str, int] = {}
     first: list[str] = []
     several: list[bool] = []
@@ -272,8 +300,14 @@ def _pinyin_pairwise() -> Callable[[Any, Any], pa.Array]:
         ia, ib = ids(sa), ids(sb)
         valid = (ia >= 0) & (ib >= 0)
         out = np.zeros(len(sa), dtype=np.float64)
-        many = np.asarray([*several, False], dtype=bool)  # index -1 (NULL): the False
-        hard = valid & (many[ia] | many[ib])
+        hard = np.fromiter(
+            (
+                i >= 0 and j >= 0 and (several[i] or several[j])
+                for i, j in zip(ia.tolist(), ib.tolist())
+            ),
+            bool,
+            len(sa),
+        )
         easy = np.flatnonzero(valid & ~hard)
         if len(easy):
             out[easy] = _cpdist(
@@ -345,8 +379,10 @@ def _mask_series(s: pl.Series) -> pl.Series:
 def _udfs() -> list[tuple[str, Callable[..., pa.Array], list[str], str]]:
     v = "VARCHAR"
     return [
-        ("name_sim", _pairwise("Levenshtein", _semantic("person_name_key")), [v, v], "DOUBLE"),
-        ("name_jw", _pairwise("JaroWinkler", _semantic("person_name_key")), [v, v], "DOUBLE"),
+        ("name_sim", _pairwise("Levenshtein", _semantic("person_name_key"), _han_only, _fold),
+         [v, v], "DOUBLE"),
+        ("name_jw", _pairwise("JaroWinkler", _semantic("person_name_key"), _han_only, _fold),
+         [v, v], "DOUBLE"),
         ("name_pinyin_sim", _pinyin_pairwise(), [v, v], "DOUBLE"),
         ("org_sim", _pairwise("Indel", _semantic("org_key")), [v, v], "DOUBLE"),
         ("addr_sim", _pairwise("partial_ratio", _semantic("address_key")), [v, v], "DOUBLE"),
