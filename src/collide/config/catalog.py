@@ -175,16 +175,21 @@ class _YamlCache:
         stale = set(self.entries) - self.used
         for key in stale:
             del self.entries[key]
-        if not (self.dirty or stale):
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-            with open(tmp, "wb") as fh:
-                pickle.dump({"version": _CACHE_VERSION, "entries": self.entries}, fh, protocol=5)
-            os.replace(tmp, self.path)
-        except OSError:
-            pass
+        if self.dirty or stale:
+            _write_cache(self.path, {"version": _CACHE_VERSION, "entries": self.entries})
+
+
+def _write_cache(path: Path, blob: dict) -> None:
+    """Pickle `blob` to `path` through a temporary file (readers never see half a file);
+    quietly skip if the folder cannot be written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(blob, fh, protocol=5)
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 def _builtin(value: Any) -> Any:
@@ -305,17 +310,9 @@ class _SpecCache:
         stale = set(self.entries) - self.used
         for key in stale:
             del self.entries[key]
-        if not (self.dirty or stale):
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        if self.dirty or stale:
             blob = {"version": _CACHE_VERSION, "code": self.code, "entries": self.entries}
-            with open(tmp, "wb") as fh:
-                pickle.dump(blob, fh, protocol=5)
-            os.replace(tmp, self.path)
-        except OSError:
-            pass
+            _write_cache(self.path, blob)
 
 
 # what validating a spec runs: its models, their validators and what those call

@@ -103,16 +103,6 @@ def load_snapshot(snapshots_dir: Path, dataset_id: str, snapshot_id: str) -> Sna
     )
 
 
-def parquet_files(data: Path) -> list[Path]:
-    """The Parquet files of a snapshot's data (or rejects): the file itself, or, when the
-    cluster wrote the snapshot (`type: spark_table`), the part files of the folder Spark wrote
-    under that name, in order (part k holds the rows after part k-1's)."""
-    data = Path(data)
-    if data.is_dir():
-        return sorted(data.glob("*.parquet"))
-    return [data]
-
-
 def latest_snapshot(snapshots_dir: Path, dataset_id: str) -> SnapshotInfo | None:
     pointer = Path(snapshots_dir) / dataset_id / "LATEST"
     if not pointer.is_file():
@@ -750,6 +740,38 @@ class _Exists(Exception):
         self.snapshot_id = snapshot_id
 
 
+def _manifest_head(spec: Any, snapshot_id: str, source_type: str, chash: str) -> dict:
+    """The fields every snapshot's manifest.json opens with."""
+    return {
+        "dataset_id": spec.id,
+        "snapshot_id": snapshot_id,
+        "title": spec.title,
+        "agency": spec.agency,
+        "source_type": source_type,
+        "connector_hash": chash,
+        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _publish(
+    manifest: dict, tmp: Path, work: Path, final: Path, ds_dir: Path, started: float
+) -> IngestReport:
+    """Write the manifest, drop the work folder and move the finished snapshot into place (a
+    concurrent ingest of the same data may have got there first: then its snapshot stands),
+    then make it the dataset's latest."""
+    (tmp / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
+    )
+    shutil.rmtree(work, ignore_errors=True)
+    try:
+        os.rename(tmp, final)
+    except OSError:
+        if not (final / "manifest.json").is_file():  # not a concurrent twin: a real error
+            raise
+    _set_latest(ds_dir, manifest["snapshot_id"])
+    return _report(manifest, final, True, time.perf_counter() - started)
+
+
 def _report(manifest: dict, folder: Path, new: bool, seconds: float) -> IngestReport:
     return IngestReport(
         dataset_id=manifest["dataset_id"],
@@ -853,13 +875,7 @@ def ingest_dataset(
             notes.append(f"blank rows skipped: {st.blank}")
         finished = time.perf_counter()
         manifest = {
-            "dataset_id": spec.id,
-            "snapshot_id": snapshot_id,
-            "title": spec.title,
-            "agency": spec.agency,
-            "source_type": spec.source.type,
-            "connector_hash": chash,
-            "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            **_manifest_head(spec, snapshot_id, spec.source.type, chash),
             "rows_read": st.rows_read,
             "rows_loaded": st.rows_loaded,
             "rows_rejected": st.rows_rejected,
@@ -875,17 +891,7 @@ def ingest_dataset(
             },
             "notes": notes,
         }
-        (tmp / "manifest.json").write_text(
-            json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
-        )
-        shutil.rmtree(work, ignore_errors=True)
-        try:
-            os.rename(tmp, final)
-        except OSError:
-            if not (final / "manifest.json").is_file():  # not a concurrent twin: a real error
-                raise
-        _set_latest(ds_dir, snapshot_id)
-        return _report(manifest, final, True, time.perf_counter() - started)
+        return _publish(manifest, tmp, work, final, ds_dir, started)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
@@ -1044,13 +1050,7 @@ def _ingest_on_cluster(
         notes.append(f"blank rows skipped: {st.blank}")
     finished = time.perf_counter()
     manifest = {
-        "dataset_id": spec.id,
-        "snapshot_id": snapshot_id,
-        "title": spec.title,
-        "agency": spec.agency,
-        "source_type": spec.source.type,
-        "connector_hash": chash,
-        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        **_manifest_head(spec, snapshot_id, spec.source.type, chash),
         "rows_read": st.rows_read,
         "rows_loaded": st.rows_loaded,
         "rows_rejected": st.rows_rejected,
@@ -1076,17 +1076,7 @@ def _ingest_on_cluster(
         },
         "notes": notes,
     }
-    (tmp / "manifest.json").write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
-    )
-    shutil.rmtree(tmp / ".work", ignore_errors=True)
-    try:
-        os.rename(tmp, final)
-    except OSError:
-        if not (final / "manifest.json").is_file():  # not a concurrent twin: a real error
-            raise
-    _set_latest(ds_dir, snapshot_id)
-    return _report(manifest, final, True, time.perf_counter() - started)
+    return _publish(manifest, tmp, tmp / ".work", final, ds_dir, started)
 
 
 def _fingerprint(chash: str, files: list[Any]) -> str:
@@ -1163,13 +1153,7 @@ def _ingest_documents(
         f"{report.documents_rejected} rejected; {report.rows_loaded} rows"
     ]
     manifest = {
-        "dataset_id": spec.id,
-        "snapshot_id": snapshot_id,
-        "title": spec.title,
-        "agency": spec.agency,
-        "source_type": "documents",
-        "connector_hash": chash,
-        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        **_manifest_head(spec, snapshot_id, "documents", chash),
         # rows: a loaded row is a row of data.parquet, a rejected one a rejected document
         "rows_read": report.rows_loaded + rejected_rows,
         "rows_loaded": report.rows_loaded,
@@ -1198,17 +1182,7 @@ def _ingest_documents(
         },
         "notes": notes,
     }
-    (tmp / "manifest.json").write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8"
-    )
-    shutil.rmtree(tmp / ".work", ignore_errors=True)
-    try:
-        os.rename(tmp, final)
-    except OSError:
-        if not (final / "manifest.json").is_file():
-            raise
-    _set_latest(ds_dir, snapshot_id)
-    return _report(manifest, final, True, time.perf_counter() - started)
+    return _publish(manifest, tmp, tmp / ".work", final, ds_dir, started)
 
 
 def _arrow_type(duck: str) -> Any:
