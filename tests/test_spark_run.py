@@ -210,8 +210,8 @@ def test_spark_table_is_written_by_the_cluster_with_row_accounting_and_provenanc
     import pyarrow.parquet as pq
 
     from collide.engine.duckdb import BACKEND as DUCKDB
-    from collide.ingest.snapshot import parquet_files
     from collide.quality.gx import count_rows
+    from collide.snapshot_files import parquet_files
 
     project = _meters_project(tmp_path / "p", "spark", "collide_test_meters")
     code, out, err = cli("ingest", "--project", str(project))

@@ -115,7 +115,7 @@ class DuckDBSession(Session):
         files: set[str] = set()
         for name, src in inputs.items():
             if isinstance(src, Path):
-                from collide.ingest.snapshot import parquet_files
+                from collide.snapshot_files import parquet_files
 
                 paths = [str(p.resolve()) for p in parquet_files(src)]
                 scan = f"read_parquet([{', '.join(_literal(p) for p in paths)}])"

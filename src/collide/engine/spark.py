@@ -232,7 +232,7 @@ class SparkModelSession(Session):
         register_functions(spark, workdays)
         for name, src in inputs.items():
             if isinstance(src, Path):
-                from collide.ingest.snapshot import parquet_files
+                from collide.snapshot_files import parquet_files
 
                 frame = spark.read.parquet(cluster_path(src, data_root))
                 self.arrow_schemas[name] = pq.read_schema(parquet_files(src)[0])

@@ -395,7 +395,7 @@ class Session:
 
 def _scan(data_path: Path) -> str:
     """DuckDB's read of a snapshot's data: one file, or the part files the cluster wrote."""
-    from collide.ingest.snapshot import parquet_files
+    from collide.snapshot_files import parquet_files
 
     files = ", ".join(_literal(str(p)) for p in parquet_files(data_path))
     return f"read_parquet([{files}])"

@@ -36,7 +36,7 @@ def validate_dataset(
             raise CollideError(problems)
     else:
         suite = default_suite(connector)
-    from collide.ingest.snapshot import parquet_files
+    from collide.snapshot_files import parquet_files
 
     data_path = Path(snapshot.data_path)
     if not data_path.is_file() and not (data_path.is_dir() and parquet_files(data_path)):

@@ -110,7 +110,7 @@ def _masked_sample(project: Any, contract: dict[str, Any], n: int) -> dict[str, 
 
     from collide.export import mask_text
     from collide.ingest import latest_snapshot
-    from collide.ingest.snapshot import parquet_files
+    from collide.snapshot_files import parquet_files
 
     out: dict[str, list[dict]] = {}
     for ds, entry in contract.items():
