@@ -9,6 +9,7 @@ more (openpyxl/xlrd), to ask which of those cells Excel stored as numbers (digit
 from __future__ import annotations
 
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -204,7 +205,9 @@ class ExcelSource(FileSource):
             # the suspects really are numbers (the one further pass, and only in this case).
             try:
                 numbers = _numeric_cell_texts(info.path, sheet)
-            except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+            except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+                # a part of the zip whose compressed data is damaged (zlib.error, EOFError)
+                # is the same user problem as a damaged zip
                 raise self._damaged(info, exc) from None
             flags = {
                 j: [bool(m) and t in numbers for m, t in zip(mask, data[f"__c{j}"].to_list())]
