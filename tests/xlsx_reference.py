@@ -14,21 +14,11 @@ from collide.clues.dispositions import DATE_FIELDS
 from collide.config.specs import DEFAULT_EXCLUSION_REASONS
 from collide.export.columns import CLUE_COLUMNS, cell_text
 
+# which date a cell holds is not the writing: both writers read it the same way
+from collide.export.xlsx import _as_date
+
 _SPARE_ROWS = 200
 _MAX_LINKS = 65_530
-
-
-def _as_date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and value.strip():
-        try:
-            return dt.date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            return None
-    return None
 
 
 def write_xlsx(

@@ -44,7 +44,6 @@ _HEAD, _FILL, _TEXT, _NUM, _DATE, _LINK = 1, 2, 3, 4, 5, 6
 _NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_R = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _NS_PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
-_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 
 # Text Excel would misread: control characters are written as _xHHHH_ (the only way XML 1.0
@@ -245,7 +244,7 @@ def write_xlsx(
         z.writestr(
             "_rels/.rels",
             _XML + f'<Relationships xmlns="{_NS_PKG}"><Relationship Id="rId1" '
-            f'Type="{_REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+            f'Type="{_NS_R}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
         )
         z.writestr("xl/workbook.xml", _workbook(lists_sheet, f"$A$1:${last_col}${data_end}"))
         z.writestr("xl/_rels/workbook.xml.rels", _workbook_rels(lists_sheet))
@@ -273,7 +272,11 @@ def write_xlsx(
             links = _clue_rows(sheet, rows, mask, letters)
             sheet.write("</sheetData>")
             sheet.write(f'<autoFilter ref="A1:{last_col}{data_end}"/>')
-            rng = lambda key: f"{letters[keys.index(key)]}2:{letters[keys.index(key)]}{spare_end}"  # noqa: E731
+
+            def rng(key: str) -> str:  # a column's cells from the first clue to the spare rows
+                letter = letters[keys.index(key)]
+                return f"{letter}2:{letter}{spare_end}"
+
             checks = [
                 _validation(
                     "list",
@@ -325,7 +328,7 @@ def write_xlsx(
                 _XML
                 + f'<Relationships xmlns="{_NS_PKG}">'
                 + "".join(
-                    f'<Relationship Id="rId{n}" Type="{_REL}/hyperlink"'
+                    f'<Relationship Id="rId{n}" Type="{_NS_R}/hyperlink"'
                     f' Target={quoteattr(target)} TargetMode="External"/>'
                     for n, (_ref, target, _location) in enumerate(links, 1)
                 )
@@ -452,7 +455,7 @@ def _workbook_rels(lists_sheet: bool) -> str:
         _XML
         + f'<Relationships xmlns="{_NS_PKG}">'
         + "".join(
-            f'<Relationship Id="rId{n}" Type="{_REL}/{kind}" Target="{target}"/>'
+            f'<Relationship Id="rId{n}" Type="{_NS_R}/{kind}" Target="{target}"/>'
             for n, (kind, target) in enumerate(rels, 1)
         )
         + "</Relationships>"
