@@ -357,9 +357,18 @@ class ModelOutput:
     table: Any = None  # the rows as an Arrow table (what a model reading this one gets)
 
 
+def _sort_key(field: pa.Field) -> str:
+    """A column as an ORDER BY key: itself, or its text when nested (lists, structs, maps)."""
+    import pyarrow as pa
+
+    name = quote_ident(field.name)
+    return f"CAST({name} AS VARCHAR)" if pa.types.is_nested(field.type) else name
+
+
 def _one_row_per_subject(box: Session, table: pa.Table, subj: str) -> tuple[pa.Table, int, int]:
-    """The model's rows, one per subject (the highest score; rows without a subject dropped),
-    in subject order; and how many rows had no subject and how many repeated one."""
+    """The model's rows, one per subject (the highest score, ties broken by the other columns;
+    rows without a subject dropped), in subject order; and how many rows had no subject and how
+    many repeated one."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -373,10 +382,16 @@ def _one_row_per_subject(box: Session, table: pa.Table, subj: str) -> tuple[pa.T
 
     box.register("__raw_hits", table)
     s = quote_ident(subj)
+    # Rows of one subject with the same score: the one that sorts first column by column, so
+    # the clue (its reason, its output) is the same every night on the same data, whatever
+    # order the query produced its rows in. Nested values sort by their text.
+    ties = "".join(
+        f", {_sort_key(f)} NULLS LAST" for f in table.schema if f.name not in (subj, SCORE_COL)
+    )
     hits = box.query(
         f"SELECT * FROM __raw_hits WHERE {s} IS NOT NULL "
         f"QUALIFY row_number() OVER (PARTITION BY {s} ORDER BY {SCORE_COL} DESC NULLS "
-        f"LAST, CAST({s} AS VARCHAR)) = 1 ORDER BY CAST({s} AS VARCHAR)"
+        f"LAST{ties}) = 1 ORDER BY CAST({s} AS VARCHAR)"
     )
     return hits, nulls, dups
 
