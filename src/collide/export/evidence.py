@@ -1,6 +1,6 @@
 """Evidence of a run, one pair of files per model: `evidence/<model>.html`, every clue's
-printable 线索核查单 in its own `<section id="<clue>">` (templates/evidence.html.j2, rendered
-once per model, streaming), and `evidence/<model>.jsonl`, the same data one clue per line.
+printable 线索核查单 in its own `<section id="<clue>">` (`sheet_html`, written sheet by sheet
+as the clues stream past), and `evidence/<model>.jsonl`, the same data one clue per line.
 
 One file per clue cost more than everything else for a run of thousands of clues (creating
 files is slow on a shared disk); the hit list links `evidence/<model>.html#<clue>`, and the page
@@ -8,8 +8,9 @@ shows only the clue named after `#` (CSS `:target`, no script), so one click sti
 sheet, offline, ready to print.
 
 A run of many clues has millions of evidence cells: each distinct text is masked and escaped
-once (`_Cells`), a source row's cells reach the template as one pre-escaped `<td>` run, and the
-clues are read from the store and written model by model, so memory holds one batch of rows."""
+once (`_Cells`), a source row's cells become one escaped `<td>` run, the page is built as
+plain strings (a template engine's per-value calls cost more than the rest), and the clues are
+read from the store and written model by model, so memory holds one batch of rows."""
 
 from __future__ import annotations
 
@@ -17,14 +18,13 @@ import decimal
 import html
 import itertools
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from collide.clues.build import display, jsonable
 from collide.config.catalog import Catalog
 from collide.export.columns import masked
-from collide.export.render import template
 
 PROV_LABELS = {
     "_source_file": "来源文件",
@@ -129,6 +129,8 @@ def clue_payload(
     return payload
 
 
+_DECODE = json.JSONDecoder(parse_float=decimal.Decimal).decode
+
 # Texts remembered per model page: what repeats does so within a clue or on every row (a file
 # name); forgetting them all now and then keeps a page of 100k clues from holding every text.
 _KNOWN_MAX = 50_000
@@ -151,7 +153,8 @@ class _Cells:
         if out is None:
             if len(self.known_html) >= _KNOWN_MAX:
                 self.known_html.clear()
-            out = self.known_html[text] = html.escape(str(masked(text, self.mask)))
+            # masked once per text for both files (`json` remembers it)
+            out = self.known_html[text] = html.escape(self.json(text))
         return out
 
     def json(self, value: Any) -> Any:
@@ -190,6 +193,99 @@ class _Layout:
         self.header_cells = "".join(f"<th>{html.escape(str(h))}</th>\n" for h in headers)
 
 
+_STYLE = """<style>
+body{font-family:"Noto Sans CJK SC","Microsoft YaHei","SimSun",sans-serif;margin:24px;color:#222}
+h1{font-size:20px;text-align:center;margin-bottom:4px}
+.sub{text-align:center;color:#555;font-size:12px;margin-bottom:16px}
+table{border-collapse:collapse;width:100%;margin:8px 0 16px;font-size:12px}
+th,td{border:1px solid #999;padding:4px 6px;text-align:left;vertical-align:top}
+th{background:#eef3f8;white-space:nowrap}
+h2{font-size:15px;border-left:4px solid #2f5d8a;padding-left:6px;margin-top:20px}
+.reason{font-size:14px;line-height:1.6;padding:8px;border:1px solid #999;background:#fafafa}
+.warn{color:#a33}
+tr.hit td{background:#fde2c4;font-weight:bold}
+.hitnote{font-size:12px;color:#8a4b00}
+.sign td{height:40px}
+table.ev td,table.ev th{font-size:11px;word-break:break-all}
+@page{size:A4 landscape;margin:10mm}
+@media print{body{margin:0}h2{page-break-after:avoid}table{page-break-inside:auto}}
+</style>"""
+# With a #<clue> in the address only that sheet shows (and prints); without one, all of them,
+# each on its own page.
+_TARGET_STYLE = (
+    "<style>section.sheet{page-break-after:always}"
+    "section.sheet+section.sheet{border-top:2px dashed #999;margin-top:24px;padding-top:8px}"
+    "body:has(section.sheet:target) section.sheet:not(:target){display:none}"
+    "body:has(section.sheet:target) section.sheet:target{border:0;margin:0;padding:0}</style>"
+)
+_SIGN = (
+    "<h2>人工复核</h2><table class='sign'>\n"
+    "<tr><th>审查结论</th><td>□ 确认 &nbsp; □ 排除 &nbsp; □ 已立案 &nbsp; □ 已制发检察建议"
+    " &nbsp; □ 已起诉 &nbsp; □ 已办结</td></tr>\n"
+    "<tr><th>审查意见 / 排除理由</th><td></td></tr>\n"
+    "<tr><th>走访核实情况</th><td></td></tr>\n"
+    "<tr><th>复核人 / 日期</th><td></td></tr></table>\n"
+    "</section>\n"
+)
+PAGE_TAIL = "</body></html>\n"
+
+
+def page_head(name: str) -> str:
+    """The start of a model's evidence page, up to its first sheet."""
+    return (
+        "<!DOCTYPE html><html lang='zh-CN'><head><meta charset='utf-8'>\n"
+        f"<title>线索核查单 {html.escape(name)}</title>{_STYLE}{_TARGET_STYLE}</head><body>\n"
+    )
+
+
+def sheet_html(c: dict[str, Any]) -> str:
+    """One clue's printable 线索核查单, `<section id="<clue>">…</section>`, from what
+    `EvidenceBook._sheet` gathered: every value escaped here, except the evidence cells and
+    table headings, which come escaped (`rows`: a `<td>` run per source row, `header_cells`)."""
+    esc = html.escape
+    out = [
+        f"<section class='sheet' id='{esc(str(c['clue_id']))}'>\n\n<h1>线索核查单</h1>\n"
+        "<div class='sub'>机器比对线索，仅供人工复核，不构成认定结论"
+        f"{'；证件号已脱敏' if c['masked'] else '；含未脱敏个人信息，注意保密'}</div>\n<table>\n"
+    ]
+    out += [f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>\n" for k, v in c["head"]]
+    out.append(f"</table>\n<h2>线索说明</h2>\n<div class='reason'>{esc(c['reason'])}</div>\n")
+    if c["warnings"]:
+        out.append("<h2>数据质量提示</h2><ul class='warn'>\n")
+        out += [f"<li>{esc(str(w))}</li>\n" for w in c["warnings"]]
+        out.append("</ul>\n")
+    out.append("<h2>模型输出</h2><table>\n")
+    out += [f"<tr><th>{esc(str(k))}</th><td>{esc(str(v))}</td></tr>\n" for k, v in c["output"]]
+    out.append("</table>\n<h2>证据数据</h2>\n")
+    if not c["datasets"]:
+        out.append("<p>（本模型未配置证据数据集）</p>\n")
+    for ds in c["datasets"]:
+        rows, hits = ds["rows"], ds["hits"]
+        out.append(
+            f"<h3>{esc(ds['title'])} <small>快照 {esc(ds['snapshot'])}，共 {len(rows)} 行"
+            + (f"，其中命中行 {hits} 行" if hits else "")
+            + "</small></h3>\n"
+        )
+        if hits:
+            out.append(
+                f"<p class='hitnote'>标“★命中行”并加底色的 {hits} 行是构成本线索的数据行，"
+                "其余为同一对象的其他记录，供对照。</p>\n"
+                f"<table class='ev'><tr>\n<th>命中行</th>\n{ds['header_cells']}</tr>\n"
+            )
+            out += [
+                f"<tr class='hit'><td>★命中行</td>{cells}</tr>\n"
+                if is_hit
+                else f"<tr><td></td>{cells}</tr>\n"
+                for is_hit, cells in rows
+            ]
+        else:
+            out.append(f"<table class='ev'><tr>\n{ds['header_cells']}</tr>\n")
+            out += [f"<tr>{cells}</tr>\n" for _, cells in rows]
+        out.append("</table>\n")
+    out.append(_SIGN)
+    return "".join(out)
+
+
 class EvidenceBook:
     """The two evidence files of one model, written in one streaming pass over its clues (in
     rank order); nothing is written for a model without clues."""
@@ -214,8 +310,6 @@ class EvidenceBook:
 
     def write(self, clues: Iterable[tuple[dict[str, Any], list[tuple[str, str]]]]) -> None:
         """Write both files from (hit-list row, stored evidence rows as (dataset, JSON text))."""
-        from markupsafe import Markup
-
         it = iter(clues)
         first = next(it, None)
         if first is None:
@@ -225,23 +319,19 @@ class EvidenceBook:
             open(self.folder / f"{self.model_id}.html", "w", encoding="utf-8") as page,
             open(self.folder / f"{self.model_id}.jsonl", "w", encoding="utf-8") as lines,
         ):
+            page.write(page_head(name))
+            for r, stored in itertools.chain([first], it):
+                # a clue's rows decoded in one call; Decimals stay decimals (money reads
+                # 2380.50, not 2380.5)
+                texts = ",".join([text for _, text in stored])
+                evidence = list(zip([ds for ds, _ in stored], _DECODE(f"[{texts}]")))
+                payload = clue_payload(r, evidence, self.snapshots, self.mask, self._cells)
+                lines.write(json.dumps(payload, ensure_ascii=False) + "\n")
+                page.write(sheet_html(self._sheet(r, payload, evidence)))
+            page.write(PAGE_TAIL)
 
-            def sheets() -> Iterator[dict[str, Any]]:
-                for r, stored in itertools.chain([first], it):
-                    # Decimals stay decimals (money reads 2380.50, not 2380.5).
-                    evidence = [
-                        (ds, json.loads(text, parse_float=decimal.Decimal)) for ds, text in stored
-                    ]
-                    payload = clue_payload(r, evidence, self.snapshots, self.mask, self._cells)
-                    lines.write(json.dumps(payload, ensure_ascii=False) + "\n")
-                    yield self._sheet(r, payload, evidence, Markup)
-
-            page.writelines(template("evidence.html.j2").generate(name=name, clues=sheets()))
-
-    def _sheet(
-        self, r: dict[str, Any], p: dict[str, Any], evidence: Evidence, markup: Any
-    ) -> dict[str, Any]:
-        """What the template prints of one clue (`p` is its JSON line)."""
+    def _sheet(self, r: dict[str, Any], p: dict[str, Any], evidence: Evidence) -> dict[str, Any]:
+        """What `sheet_html` prints of one clue (`p` is its JSON line)."""
         labels = self.labels
         out_label = labels["output"]
         head = [
@@ -274,22 +364,20 @@ class EvidenceBook:
                 {
                     "title": f"{title}（{ds}）" if title else ds,
                     "snapshot": str(self.snapshots.get(ds) or ""),
-                    "header_cells": markup(layout.header_cells),
+                    "header_cells": layout.header_cells,
                     "rows": [
                         (
                             is_hit,
-                            markup(
-                                "<td>"
-                                + "</td><td>".join(
-                                    [
-                                        (type(v) is str and known.get(v)) or cell(v)
-                                        for v in map(row.get, shown)
-                                    ]
-                                )
-                                + "</td>"
-                                if shown
-                                else ""
-                            ),
+                            "<td>"
+                            + "</td><td>".join(
+                                [
+                                    (type(v) is str and known.get(v)) or cell(v)
+                                    for v in map(row.get, shown)
+                                ]
+                            )
+                            + "</td>"
+                            if shown
+                            else "",
                         )
                         for is_hit, row in zip(hit, rows)
                     ],

@@ -1,13 +1,12 @@
-"""The Jinja2 environments of the exports: HTML autoescaped, Markdown escaped by `md_escape`.
-
-Every value printed by a template goes through the escaper of its format, so an agency value
-(`<script>`, `|`, `[x](javascript:…)`) reads as text wherever the file is opened.
+"""The Jinja2 environment of report.md: every value a template prints goes through
+`md_escape`, so an agency value (`<script>`, `|`, `[x](javascript:…)`) reads as text wherever
+the file is opened. (The evidence pages are built as strings by export/evidence.py, each value
+through html.escape: a page of many thousand sheets is rendered many times faster that way.)
 """
 
 from __future__ import annotations
 
 import functools
-import html
 import re
 from typing import Any
 
@@ -34,39 +33,20 @@ def md_escape(value: Any) -> str:
     )
 
 
-def _html_escape(value: Any) -> Any:
-    from markupsafe import Markup
-
-    if isinstance(value, Markup):
-        return value
-    return Markup(html.escape("" if value is None else str(value)))
-
-
 @functools.cache
-def _environment(kind: str) -> Any:
+def _environment() -> Any:
     import jinja2
 
-    loader = jinja2.PackageLoader("collide.export", "templates")
-    common: dict[str, Any] = {
-        "loader": loader,
-        "trim_blocks": True,
-        "lstrip_blocks": True,
-        "undefined": jinja2.StrictUndefined,
-    }
-    if kind == "html":
-        # Escaped as html.escape does (&quot; &#x27;), so the sheets read as they always have.
-        return jinja2.Environment(autoescape=True, finalize=_html_escape, **common)
-    return jinja2.Environment(autoescape=False, finalize=md_escape, **common)
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("collide.export", "templates"),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        finalize=md_escape,
+    )
 
 
 def render(template: str, **context: Any) -> str:
-    """Render templates/<template>; the file's suffix (.html.j2, .md.j2) picks the escaping."""
-    kind = "html" if template.endswith(".html.j2") else "md"
-    return _environment(kind).get_template(template).render(**context)
-
-
-def template(name: str) -> Any:
-    """The compiled templates/<name>, for a page written as it renders (`.generate(...)`):
-    a model's evidence page of many thousand sheets is never one string in memory."""
-    kind = "html" if name.endswith(".html.j2") else "md"
-    return _environment(kind).get_template(name)
+    """Render templates/<template> (Markdown)."""
+    return _environment().get_template(template).render(**context)
