@@ -145,10 +145,27 @@ class _Cells:
         # text → what it becomes; read inline by the loops over cells (no call per cell)
         self.known_html: dict[str, str] = {}
         self.known_json: dict[str, str] = {}
+        # amounts by value: equal amounts (2380.5, 2380.50) read the same on a sheet
+        self.known_money: dict[decimal.Decimal, str] = {}
 
     def html(self, value: Any) -> str:
         """The cell as the sheet prints it: the value as it reads, IDs masked, HTML-escaped."""
-        text = value if type(value) is str else display(value)
+        kind = type(value)
+        if value is None:
+            return ""
+        if kind is int:  # a row number, a count: digits, unless it is long enough to be an ID
+            text = str(value)
+            if len(text) < 15:
+                return text
+        elif kind is decimal.Decimal:  # money: each amount read once
+            out = self.known_money.get(value)
+            if out is None:
+                if len(self.known_money) >= _KNOWN_MAX:
+                    self.known_money.clear()
+                out = self.known_money[value] = self.html(display(value))
+            return out
+        else:
+            text = value if kind is str else display(value)
         out = self.known_html.get(text)
         if out is None:
             if len(self.known_html) >= _KNOWN_MAX:

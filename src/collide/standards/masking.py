@@ -6,6 +6,8 @@ function) uses these patterns.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import re
 
 from collide.standards import cn_id
@@ -41,11 +43,17 @@ def _plausible(v: str) -> bool:
     return digits[0] in "12345678" and cn_id.birth_date(full) is not None
 
 
+@functools.lru_cache(maxsize=65_536)
+def _masked_run(v: str, today: dt.date) -> str:
+    """A digit run found in free text, masked when it is an ID; remembered per day (an ID
+    repeats in a clue's reason, its source rows and their data-quality notes)."""
+    return masked(v) if _plausible(v) else v
+
+
 def mask_text(text: str) -> str:
     """Mask every resident ID in free text (reasons, remarks, reports)."""
-    return _ID_IN_TEXT.sub(
-        lambda m: masked(m.group(1)) if _plausible(m.group(1)) else m.group(1), text
-    )
+    today = dt.date.today()
+    return _ID_IN_TEXT.sub(lambda m: _masked_run(m.group(1), today), text)
 
 
 def mask_id(value: str | None) -> str | None:
