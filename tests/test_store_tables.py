@@ -49,7 +49,7 @@ def stored(columns: dict[str, list], types: dict[str, str], table: object) -> li
 @given(table=tables())
 def test_small_and_large_tables_store_the_same_rows(table: tuple) -> None:
     columns, types = table
-    small = stored(columns, types, db._duckdb_table(columns, types))
+    small = stored(columns, types, db._duckdb_table(duckdb.connect(), columns, types))
     large = stored(columns, types, db._polars_table(columns, types))
     assert small == large
     assert small == [tuple(row) for row in zip(*columns.values())]  # what was given

@@ -370,18 +370,19 @@ def _one_row_per_subject(box: Session, table: pa.Table, subj: str) -> tuple[pa.T
     rows without a subject dropped), in subject order; and how many rows had no subject and how
     many repeated one."""
     import pyarrow as pa
-    import pyarrow.compute as pc
-
-    col = table.column(subj)
-    nulls = col.null_count
-    dups = table.num_rows - nulls - pc.count_distinct(col, mode="only_valid").as_py()
-    text = pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
-    if text and not nulls and not dups:
-        # the usual case, a text subject already unique: only the order (byte order, as DuckDB)
-        return table.take(pc.sort_indices(col)), 0, 0
 
     box.register("__raw_hits", table)
     s = quote_ident(subj)
+    # counted by the engine (pyarrow.compute's import alone costs a one-model run ≈ 0.05 s)
+    counts = box.query(
+        f"SELECT count(*) - count({s}), count({s}) - count(DISTINCT {s}) FROM __raw_hits"
+    )
+    nulls, dups = (counts.column(i)[0].as_py() for i in (0, 1))
+    col = table.column(subj)
+    text = pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
+    if text and not nulls and not dups:
+        # the usual case, a text subject already unique: only the order (byte order)
+        return box.query(f"SELECT * FROM __raw_hits ORDER BY {s}"), 0, 0
     # Rows of one subject with the same score: the one that sorts first column by column, so
     # the clue (its reason, its output) is the same every night on the same data, whatever
     # order the query produced its rows in. Nested values sort by their text.

@@ -244,33 +244,28 @@ _POLARS_TYPES = {
 _SMALL_TABLE = 20_000
 
 
-def arrow_table(columns: dict[str, list[Any]], types: dict[str, str] | None = None) -> Any:
+def arrow_table(
+    con: Any, columns: dict[str, list[Any]], types: dict[str, str] | None = None
+) -> Any:
     """Python lists as an Arrow table for `con.register` (every column VARCHAR unless `types`
     says otherwise), built without pyarrow's own conversion from Python objects, which imports
-    pandas (~0.25 s) on every command that writes: by DuckDB for a small table, by polars for a
-    large one (tests/test_store_tables.py: the same table either way)."""
+    pandas (~0.25 s) on every command that writes: by DuckDB (on `con`, the store's connection)
+    for a small table, by polars for a large one (tests/test_store_tables.py: the same table
+    either way)."""
     if sum(map(len, columns.values())) <= _SMALL_TABLE:
-        return _duckdb_table(columns, types or {})
+        return _duckdb_table(con, columns, types or {})
     return _polars_table(columns, types or {})
 
 
-def _duckdb_table(columns: dict[str, list[Any]], types: dict[str, str]) -> Any:
-    import duckdb
-
+def _duckdb_table(con: Any, columns: dict[str, list[Any]], types: dict[str, str]) -> Any:
     picked = []
     for i, name in enumerate(columns, 1):
         kind = types.get(name, "VARCHAR")
         value = f"unnest(${i})" if kind not in _POLARS_TYPES else f"CAST(unnest(${i}) AS {kind})"
         picked.append(f'{value} AS "{name.replace(chr(34), chr(34) * 2)}"')
-    con = duckdb.connect()
-    try:
-        if not columns:
-            return con.sql("SELECT 1 WHERE false").to_arrow_table().drop_columns(["1"])
-        return con.sql(
-            f"SELECT {', '.join(picked)}", params=list(columns.values())
-        ).to_arrow_table()
-    finally:
-        con.close()
+    if not columns:
+        return con.sql("SELECT 1 WHERE false").to_arrow_table().drop_columns(["1"])
+    return con.sql(f"SELECT {', '.join(picked)}", params=list(columns.values())).to_arrow_table()
 
 
 def _polars_table(columns: dict[str, list[Any]], types: dict[str, str]) -> Any:
@@ -295,7 +290,7 @@ def insert_rows(con: Any, table: str, rows: list[dict[str, Any]], columns: list[
             "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ?", [table]
         ).fetchall()
     )
-    data = arrow_table({c: [r.get(c) for r in rows] for c in columns}, types)
+    data = arrow_table(con, {c: [r.get(c) for r in rows] for c in columns}, types)
     con.register("__bulk", data)
     try:
         con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM __bulk")

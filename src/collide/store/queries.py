@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from collide.clues.build import GONE
-from collide.store.db import insert_rows, now, one
+from collide.store.db import arrow_table, insert_rows, now, one
 
 # ---------------------------------------------------------------------------- runs
 
@@ -157,7 +157,7 @@ def prior_clues(con: Any, clue_ids: list[str]) -> dict[str, dict[str, Any]]:
     """The stored state (first seen, review) of the clues among `clue_ids` seen before."""
     if not clue_ids:
         return {}
-    con.register("__ids", _arrow({"clue_id": clue_ids}))
+    con.register("__ids", arrow_table(con, {"clue_id": clue_ids}))
     try:
         rows = con.execute("SELECT c.* FROM clues c JOIN __ids USING (clue_id)").fetchall()
         cols = [d[0] for d in con.description]
@@ -316,7 +316,7 @@ def run_evidence(
     if not clue_ids:
         return
     order = {"clue_id": clue_ids, "pos": list(range(len(clue_ids)))}
-    con.register("__order", _arrow(order, {"pos": "BIGINT"}))
+    con.register("__order", arrow_table(con, order, {"pos": "BIGINT"}))
     try:
         reader = con.sql(
             "SELECT o.pos, e.dataset, e.row_json FROM evidence e JOIN __order o USING (clue_id) "
@@ -355,9 +355,3 @@ def audit(con: Any, action: str, detail: dict[str, Any]) -> None:
         "INSERT INTO audit_log VALUES (?, ?, ?)",
         [now(), action, json.dumps(who, ensure_ascii=False, default=str)],
     )
-
-
-def _arrow(columns: dict[str, list[Any]], types: dict[str, str] | None = None) -> Any:
-    from collide.store.db import arrow_table
-
-    return arrow_table(columns, types)

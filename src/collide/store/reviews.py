@@ -37,7 +37,7 @@ def clue_states(con: Any, clue_ids: list[str]) -> dict[str, dict[str, Any]]:
         return {}
     from collide.store.db import arrow_table
 
-    con.register("__review_ids", arrow_table({"clue_id": clue_ids}))
+    con.register("__review_ids", arrow_table(con, {"clue_id": clue_ids}))
     try:
         rows = _dicts(
             con,
@@ -117,7 +117,7 @@ def observations(con: Any, clue_ids: list[str]) -> dict[str, list[tuple[Any, Any
         return {}
     from collide.store.db import arrow_table
 
-    con.register("__track_ids", arrow_table({"clue_id": clue_ids}))
+    con.register("__track_ids", arrow_table(con, {"clue_id": clue_ids}))
     try:
         rows = con.execute(
             """
