@@ -1,12 +1,10 @@
-"""The Jinja2 environment of report.md: every value a template prints goes through
-`md_escape`, so an agency value (`<script>`, `|`, `[x](javascript:…)`) reads as text wherever
-the file is opened. (The evidence pages are built as strings by export/evidence.py, each value
-through html.escape: a page of many thousand sheets is rendered many times faster that way.)
+"""Escaping for report.md: every value the report prints goes through `md_escape`, so an
+agency value (`<script>`, `|`, `[x](javascript:…)`) reads as text wherever the file is opened.
+(The evidence pages escape theirs with html.escape, in export/evidence.py.)
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any
 
@@ -31,22 +29,3 @@ def md_escape(value: Any) -> str:
     return _MD_BLOCK_START.sub(
         lambda m: "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3), text
     )
-
-
-@functools.cache
-def _environment() -> Any:
-    import jinja2
-
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("collide.export", "templates"),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,
-        finalize=md_escape,
-    )
-
-
-def render(template: str, **context: Any) -> str:
-    """Render templates/<template> (Markdown)."""
-    return _environment().get_template(template).render(**context)

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from collide.export.hitlist import ClueCounts
-from collide.export.render import render
+from collide.export.render import md_escape
 from collide.stats.figures import cell
 
 STATUS_ZH = {
@@ -163,8 +163,7 @@ def render_report(
         if project is not None and con is not None
         else []
     )
-    return render(
-        "report.md.j2",
+    return report_md(
         run_id=summary["run_id"],
         status=_zh(summary["status"]),
         run_date=summary["run_date"],
@@ -179,3 +178,93 @@ def render_report(
         followups=followups,
         figures=figures,
     )
+
+
+def _row(*cells: Any) -> str:
+    """One Markdown table row, every cell escaped."""
+    return "| " + " | ".join(md_escape(c) for c in cells) + " |\n"
+
+
+def report_md(
+    *,
+    run_id: Any,
+    status: Any,
+    run_date: Any,
+    started_at: Any,
+    finished_at: Any,
+    seconds: Any,
+    counts: Any,
+    datasets: list[dict[str, Any]],
+    problems: list[Any],
+    models: list[dict[str, Any]],
+    quality: list[dict[str, Any]],
+    followups: list[dict[str, Any]],
+    figures: list[dict[str, Any]],
+) -> str:
+    """The text of report.md. Every value is escaped for Markdown (`md_escape`), so an agency
+    value (`<script>`, `|`, `[x](javascript:…)`) reads as text wherever the file is opened;
+    built as plain strings (tests/test_report_md.py: the same text the Jinja2 template it
+    replaced renders), so writing a run imports no template engine."""
+    e = md_escape
+    out = [
+        f"# 数据碰撞运行报告 {e(run_id)}\n\n- 运行状态：{e(status)}\n"
+        f"- 运行日期：{e(run_date)}；开始 {e(started_at)}，结束 {e(finished_at)}，"
+        f"耗时 {e(seconds)} 秒\n"
+        f"- 线索：{e(counts.listed)} 条（新增 {e(counts.new)}，持续 {e(counts.ongoing)}，"
+        f"已消失 {e(counts.gone)}）\n"
+    ]
+    if counts.excluded:
+        out.append(
+            f"- 另有已排除（排除）且证据未变化的线索 {e(counts.excluded)} 条，不再列入清单\n"
+        )
+    out.append(
+        "\n## 数据集\n\n| 数据集 | 状态 | 快照 | 读入 | 载入 | 拒收 | 质量 | 说明 |\n"
+        "|---|---|---|---|---|---|---|---|\n"
+    )
+    out += [
+        _row(
+            d["id"],
+            d["status"],
+            d["snapshot"],
+            d["read"],
+            d["loaded"],
+            d["rejected"],
+            d["quality"],
+            d["message"],
+        )
+        for d in datasets
+    ]
+    if problems:
+        out.append("\n## 未能加载的文件（相关模型本次未运行）\n\n")
+        out += [f"- {e(x)}\n" for x in problems]
+    out.append("\n## 模型\n\n| 模型 | 状态 | 命中 | 耗时(秒) | 说明 |\n|---|---|---|---|---|\n")
+    out += [_row(m["id"], m["status"], m["hits"], m["seconds"], m["note"]) for m in models]
+    if followups:
+        out.append(
+            "\n## 回头看：整改状态\n\n| 排名 | 线索编号 | 模型 | 对象 | 整改状态 |\n"
+            "|---|---|---|---|---|\n"
+        )
+        out += [
+            _row(f["rank"], f["clue_id"], f["model"], f["subject"], f["status"]) for f in followups
+        ]
+    if figures:
+        out.append("\n## 工作成效\n\n")
+        for f in figures:
+            cells = f["cells"]
+            out.append(
+                f"### {e(f['label'])}\n\n{e(f['paragraph'])}\n\n"
+                "| " + "".join(f"{e(k)} | " for k, _ in cells) + "\n"
+                "|" + "---|" * len(cells) + "\n"
+                "| " + "".join(f"{e(v)} | " for _, v in cells) + "\n\n"
+            )
+    if quality:
+        out.append("\n## 数据质量\n\n")
+        for q in quality:
+            out.append(f"### {e(q['id'])}\n")
+            for o in q["outcomes"]:
+                out.append(f"- {e(o['flag'])} {e(o['text'])}\n")
+                out += [
+                    f"  - {e(r['file'])} 第 {e(r['row'])} 行：{e(r['json'])}\n" for r in o["rows"]
+                ]
+            out.append("\n")
+    return "".join(out)
