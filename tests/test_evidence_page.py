@@ -1,6 +1,6 @@
 """A model's evidence page (evidence/<model>.html) is built as plain strings by
 collide.export.evidence. It must read exactly as the Jinja2 template it replaced renders it
-(tests/evidence_reference.py), byte for byte, on generated clues: agency texts with markup,
+(tests/template_reference.py), byte for byte, on generated clues: agency texts with markup,
 quotes and ampersands, ID numbers to mask, empty and missing values, money, dates, clues with
 and without hit rows, quality warnings, reviews and follow-ups, models without evidence."""
 
@@ -11,7 +11,7 @@ import decimal
 import json
 from pathlib import Path
 
-import evidence_reference
+import template_reference
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -108,7 +108,7 @@ def test_the_page_reads_as_the_template_renders_it(
     ours.write(clues)
     page = (tmp_path / "m.html").read_bytes().decode("utf-8")  # a \r in a text stays one
     reference = EvidenceBook(tmp_path, "m", title, snapshots, mask, labels)
-    assert page == evidence_reference.reference_page(reference, clues)
+    assert page == template_reference.reference_page(reference, clues)
     # one clue per \n-ended line (a text may hold U+2028, which splitlines() would split at)
     lines = (tmp_path / "m.jsonl").read_bytes().decode("utf-8").split("\n")[:-1]
     assert [json.loads(x)["线索编号"] for x in lines] == [r["clue_id"] for r, _ in clues]

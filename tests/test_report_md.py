@@ -1,12 +1,12 @@
 """report.md is built as plain strings (collide.export.report.report_md). It must read exactly
-as the Jinja2 template it replaced renders it (tests/report_reference.py), on generated runs:
+as the Jinja2 template it replaced renders it (tests/template_reference.py), on generated runs:
 titles and messages holding Markdown (`|`, `*`, `[x](…)`, `#` at the start, line breaks, HTML),
 numbers and empty values, with and without exclusions, failed files, follow-ups, figures and
 data-quality outcomes with failing rows."""
 
 from __future__ import annotations
 
-import report_reference
+import template_reference
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -76,4 +76,4 @@ runs = st.fixed_dictionaries(
 @settings(max_examples=200, deadline=None)
 @given(run=runs)
 def test_the_report_reads_as_the_template_renders_it(run: dict) -> None:
-    assert report_md(**run) == report_reference.reference_report(**run)
+    assert report_md(**run) == template_reference.reference_report(**run)

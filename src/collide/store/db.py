@@ -258,13 +258,15 @@ def arrow_table(
 
 
 def _duckdb_table(con: Any, columns: dict[str, list[Any]], types: dict[str, str]) -> Any:
+    from collide.engine.backend import quote_ident
+
+    if not columns:
+        return con.sql("SELECT 1 WHERE false").to_arrow_table().drop_columns(["1"])
     picked = []
     for i, name in enumerate(columns, 1):
         kind = types.get(name, "VARCHAR")
         value = f"unnest(${i})" if kind not in _POLARS_TYPES else f"CAST(unnest(${i}) AS {kind})"
-        picked.append(f'{value} AS "{name.replace(chr(34), chr(34) * 2)}"')
-    if not columns:
-        return con.sql("SELECT 1 WHERE false").to_arrow_table().drop_columns(["1"])
+        picked.append(f"{value} AS {quote_ident(name)}")
     return con.sql(f"SELECT {', '.join(picked)}", params=list(columns.values())).to_arrow_table()
 
 
