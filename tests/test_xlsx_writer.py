@@ -228,3 +228,13 @@ def test_the_package_is_well_formed(tmp_path: Path) -> None:
             ):
                 if mode != "External":
                     assert (f"{base}/{target}" if base else target) in names
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("&<>\"'\n\r\t a中_x0D;#")) | st.characters()))
+def test_xml_escaping_is_the_standard_librarys(text: str) -> None:
+    # the writer escapes by itself (importing xml.sax.saxutils costs every run ≈ 0.01 s)
+    from xml.sax.saxutils import escape, quoteattr
+
+    assert ours._xml_escape(text) == escape(text)
+    assert ours.quoteattr(text) == quoteattr(text)

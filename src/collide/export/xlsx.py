@@ -20,8 +20,6 @@ import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape as _xml_escape
-from xml.sax.saxutils import quoteattr
 
 from collide.clues.build import REVIEW_STATES, display
 from collide.clues.dispositions import DATE_FIELDS
@@ -94,6 +92,22 @@ def inline_text(text: str) -> str:
     if text[:1].isspace() or text[-1:].isspace():
         return f'<is><t xml:space="preserve">{body}</t></is>'
     return f"<is><t>{body}</t></is>"
+
+
+def _xml_escape(text: str) -> str:
+    """`&`, `<`, `>` as entities (what xml.sax.saxutils.escape does; that module imports
+    urllib.request and http.client, ≈ 0.01 s of every run)."""
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+
+
+def quoteattr(text: str) -> str:
+    """An attribute value with its quotes, as xml.sax.saxutils.quoteattr writes it."""
+    text = _xml_escape(text).replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    if '"' in text:
+        if "'" in text:
+            return '"' + text.replace('"', "&quot;") + '"'
+        return "'" + text + "'"
+    return '"' + text + '"'
 
 
 _URL_ESCAPES = {c: f"%{ord(c):02x}" for c in '%" <>[]^`{}'}
