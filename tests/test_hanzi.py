@@ -83,6 +83,32 @@ def test_fold_is_opencc_character_by_character(chars: list[str]) -> None:
     assert semantic.fold_hanzi(pl.Series([text])).to_list() == [hanzi.fold(text)]
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(st.sampled_from(TRADITIONAL + COMMON + list("·a 1（")), max_size=8)
+                | st.none(), max_size=30))  # fmt: skip
+def test_both_folds_are_one_mapping(texts: list[str | None]) -> None:
+    # ingest folds with polars' replace_many over the table, a SQL function's chunk with
+    # Python's str.translate (semantic._fold_polars / _fold_python)
+    s = pl.Series("v", texts, pl.Utf8)
+    by_polars = s.to_frame().select(semantic._fold_polars(pl.col("v"))).to_series()
+    by_python = s.to_frame().select(semantic._fold_python(pl.col("v"))).to_series()
+    assert by_polars.to_list() == by_python.to_list()
+    assert by_polars.to_list() == [None if t is None else hanzi.fold(t) for t in texts]
+    for key in (semantic.org_key, semantic.address_key):
+        by_expr = s.to_frame().select(key(pl.col("v"))).to_series().to_list()
+        assert key(s).to_list() == by_expr
+
+
+def test_every_folded_character_is_one_han_character() -> None:
+    # what makes the two folds one mapping: replace_many and str.translate agree when every
+    # pattern is one character and no replacement can start another match
+    table = hanzi.fold_table()
+    chars = pl.Series([*table, *table.values()])
+    assert chars.str.contains(r"^\p{Han}$").all()
+    by_polars = pl.Series(list(table)).str.replace_many(list(table), list(table.values()))
+    assert by_polars.to_list() == list(table.values())
+
+
 def test_fold_examples() -> None:
     assert hanzi.fold("陳偉") == "陈伟"
     assert hanzi.fold("張三") == "张三"
