@@ -68,9 +68,10 @@ def test_excel_libraries_are_imported_by_one_module() -> None:
 
 def test_a_sheet_with_text_ids_is_read_once(tmp_path: Path, monkeypatch) -> None:
     """Title rows above the header and ordinary text IDs: fastexcel's one read is all; the
-    workbook is not opened again by openpyxl (row numbers still count the title rows)."""
+    sheet is not read again for its number cells (row numbers still count the title rows)."""
     import openpyxl
 
+    from collide.ingest.sources import excel
     from collide.project import Project
 
     root = write_project(
@@ -94,10 +95,10 @@ def test_a_sheet_with_text_ids_is_read_once(tmp_path: Path, monkeypatch) -> None
     ws.append([None, "张三", "11010519491231002X"])
     ws.append([None, "李四", "110105195001010012"])
     wb.save(root / "data" / "people.xlsx")
-    opened: list[str] = []
-    real = openpyxl.load_workbook
+    opened: list[tuple] = []
+    real = excel._numeric_cell_texts
     monkeypatch.setattr(
-        openpyxl, "load_workbook", lambda *a, **k: opened.append(a) or real(*a, **k)
+        excel, "_numeric_cell_texts", lambda *a, **k: opened.append(a) or real(*a, **k)
     )
     rep = Project(root).ingest(["people"])["people"]
     assert (rep.rows_loaded, rep.rows_rejected) == (2, 0)
