@@ -747,8 +747,7 @@ def _fold_lists() -> tuple[str, list[str], list[str]]:
 
 def _fold_series(s: pl.Series) -> pl.Series:
     """`hanzi.fold` on each text of `s` (Python's `str.translate`)."""
-    from collide.standards.hanzi import fold
-
+    fold = hanzi.fold
     return pl.Series(s.name, [None if v is None else fold(v) for v in s.to_list()], pl.Utf8)
 
 

@@ -356,8 +356,8 @@ _CHUNK = 8 << 20
 def _xlsx_number_cells(path: Path, sheet: str) -> Iterator[int | float]:
     """The values of a sheet's number cells of 1e15 or more, read from the sheet's XML in the
     zip (what openpyxl's reader makes of them — `int` for plain digits, `float` otherwise — in a
-    regular-expression pass over the XML instead of one Python object per cell: 40 s → 1 s for
-    a 13 MB workbook). A number cell is one without a type or with `t="n"`, whatever its
+    regular-expression pass over the XML instead of one Python object per cell: 33.9 s → 3.2 s
+    for a 13 MB workbook). A number cell is one without a type or with `t="n"`, whatever its
     display format (openpyxl turns a date-formatted one into a date)."""
     with zipfile.ZipFile(path) as z, z.open(_sheet_part(z, sheet)) as f:
         rest = b""
